@@ -1,0 +1,5 @@
+"""``python -m bcecli``."""
+
+from bcecli.cli import main
+
+main()

@@ -1,0 +1,425 @@
+"""Compute a loss over matrices read block by block, keeping only what the output needs.
+
+The engine pairs the rows of input and target (and of a full-shape weight), checks every
+block with located messages, computes the elementwise terms with :mod:`bcecli.losses`,
+and accumulates the sum, the denominator of the mean, per-row values and the first and
+last rows for the table.  Elementwise terms go to a sink as they are computed, so that
+``--reduction none`` output streams.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bcecli import checks, losses
+from bcecli.blocks import Block, Matrix, RowFeed, joined, materialize
+from bcecli.checks import Shape, fmt_shape
+from bcecli.errors import BceError
+from bcecli.losses import Reduction
+
+Command = Literal["bce", "bce-logits", "ce"]
+DType = Literal["float64", "float32"]
+ROWS_PER_BLOCK = 1 << 15
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything that decides the number, apart from the data."""
+
+    command: Command
+    reduction: Reduction = "mean"
+    dtype: DType = "float64"
+    sigmoid: bool = False
+    ignore_index: int = -100
+    label_smoothing: float = 0.0
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the breakdown: its inputs and its terms, for the table and --explain."""
+
+    index: int
+    input: NDArray[np.floating]
+    target: NDArray[np.floating]
+    terms: NDArray[np.floating]
+    value: float
+    denominator: float
+    weight: NDArray[np.floating] | None = None
+    pos_weight: NDArray[np.floating] | None = None
+
+
+@dataclass
+class Outcome:
+    """The result of a run: the loss and everything the renderers show."""
+
+    options: Options
+    loss: float
+    total: float
+    denominator: float
+    count: int
+    input_shape: Shape
+    element_shape: Shape
+    nrows: int
+    head: list[Row]
+    tail: list[Row]
+    warnings: list[str]
+    column_names: list[str] | None = None
+    probabilities: bool = False
+    class_weight: NDArray[np.floating] | None = None
+
+    @property
+    def hidden(self) -> int:
+        """How many rows are neither in the head nor in the tail."""
+        return self.nrows - len(self.head) - len(self.tail)
+
+
+class Sink(Protocol):
+    """Receives the elementwise terms of consecutive rows as they are computed."""
+
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
+        """Terms shaped (rows, ...) and one value per row."""
+
+
+@dataclass
+class _Warn:
+    """Warnings, each said once with where it first happened and how often."""
+
+    seen: dict[str, list[object]] = field(default_factory=dict)
+
+    def add(self, key: str, message: str | None, count: int = 1) -> None:
+        if message is None:
+            return
+        if key in self.seen:
+            self.seen[key][1] = int(self.seen[key][1]) + count  # type: ignore[call-overload]
+        else:
+            self.seen[key] = [message, count]
+
+    def lines(self) -> list[str]:
+        out = []
+        for message, count in self.seen.values():
+            more = int(count) - 1  # type: ignore[call-overload]
+            out.append(f"{message}" + (f" (and {more} more)" if more > 0 else ""))
+        return out
+
+
+def _np_dtype(dtype: DType) -> type[np.floating]:
+    return np.float32 if dtype == "float32" else np.float64
+
+
+def _cast(block: Block, what: str, dtype: DType) -> NDArray[np.floating]:
+    checks.check_finite(block.data, what, block.locate)
+    if dtype == "float64":
+        return block.data
+    with np.errstate(over="ignore"):
+        out = block.data.astype(np.float32)
+    bad = checks.first_index(~np.isfinite(out))
+    if bad is not None:
+        raise BceError(f"{block.locate(bad)}: {what} value {checks.fmt_value(block.data[bad])} "
+                       f"overflows float32")
+    return out
+
+
+class _Weights:
+    """A weight of any broadcastable shape, served for a block of rows."""
+
+    def __init__(self, block: Block | None, name: str, ndim: int, dtype: DType) -> None:
+        self.name = name
+        self.array = None if block is None else _cast(block, name.replace("_", "-"), dtype)
+        self.by_row = self.array is not None and self.array.ndim == ndim and ndim >= 2 \
+            and self.array.shape[0] != 1
+
+    def rows(self, start: int, shape: Shape) -> NDArray[np.floating] | None:
+        if self.array is None:
+            return None
+        w = self.array[start:start + shape[0]] if self.by_row else self.array
+        try:
+            if np.broadcast_shapes(w.shape, shape) == shape:
+                return w
+        except ValueError:
+            pass
+        raise _ShapeTrouble()
+
+    def check(self, shape: Shape) -> None:
+        if self.array is not None:
+            checks.check_weight(self.array, shape, self.name)
+
+
+class _ShapeTrouble(Exception):
+    """Rows do not line up; the full shapes are needed for the message."""
+
+
+def _ce_target(first: Block, matrix: Matrix, input_rest: Shape, nrows_hint: int
+               ) -> tuple[Block, Iterator[Block], bool]:
+    """Reshape a delimited-text ce target: one column, or one row, of class indices."""
+    data = first.data
+    if matrix.whole or data.ndim != 2 or data.shape[1:] == input_rest:
+        return first, matrix.blocks, False
+    if data.shape[1] == 1:
+        def column(b: Block) -> Block:
+            loc = b.locate
+            return Block(b.data[:, 0], lambda idx: loc((idx[0], 0)))
+        return column(first), (column(b) for b in matrix.blocks), False
+    rest = list(matrix.blocks)
+    if data.shape[0] == 1 and not rest:
+        loc = first.locate
+        return Block(data[0], lambda idx: loc((0, idx[0]))), iter(()), True
+    return first, iter(rest), False
+
+
+def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | None = None,
+        pos_weight_m: Matrix | None = None, sink: Sink | None = None, keep_rows: int = 10,
+        progress: Callable[[], None] | None = None) -> Outcome:
+    """Compute the loss of ``options.command`` over the matrices, block by block."""
+    dtype = options.dtype
+    first_x = next(input_m.blocks, None)
+    first_t = next(target_m.blocks, None)
+    if first_x is None or first_t is None:
+        raise BceError("no data")  # readers raise a clearer message first
+    xs: Iterator[Block] = _chain(first_x, input_m.blocks)
+    ts: Iterator[Block] = _chain(first_t, target_m.blocks)
+    whole = input_m.whole or target_m.whole or first_x.data.ndim < 2
+    is_ce = options.command == "ce"
+    if is_ce and not whole:
+        first_t, rest_t, whole_t = _ce_target(first_t, target_m, first_x.data.shape[1:], 0)
+        ts = _chain(first_t, rest_t)
+        whole = whole or whole_t
+    if whole:
+        x_all = joined(list(xs))
+        t_all = joined(list(ts))
+        if is_ce and t_all.data.ndim == 2 and not target_m.whole and \
+                t_all.data.shape != x_all.data.shape and 1 in t_all.data.shape:
+            loc = t_all.locate
+            col = t_all.data.shape[1] == 1
+            t_all = Block(t_all.data.reshape(-1),
+                          (lambda idx: loc((idx[0], 0))) if col else (lambda idx: loc((0, idx[0]))))
+        xs, ts = iter([x_all]), iter([t_all])
+        first_x = x_all
+    x_ndim = first_x.data.ndim
+    weight = _Weights(materialize(weight_m) if weight_m else None, "weight", x_ndim, dtype)
+    pos_weight = _Weights(materialize(pos_weight_m) if pos_weight_m else None, "pos_weight",
+                          x_ndim, dtype)
+    state = _State(options, keep_rows, sink)
+    if is_ce:
+        state.prepare_ce(first_x.data.shape, weight)
+    if whole:
+        x_shape = first_x.data.shape
+        t_block = next(ts)
+        if not is_ce and first_x.data.shape != t_block.data.shape:
+            checks.check_same_shape(first_x.data.shape, t_block.data.shape)
+        if not is_ce:
+            weight.check(x_shape)
+            pos_weight.check(x_shape)
+        state.block(0, first_x, t_block, weight, pos_weight)
+        return state.finish(x_shape, input_m.column_names)
+    feed_t = RowFeed(ts)
+    start = pending = 0
+    try:
+        for xb in xs:
+            pending = xb.rows
+            tb = feed_t.take(xb.rows)
+            if tb is None or tb.rows != xb.rows or (
+                    not is_ce and xb.data.shape[1:] != tb.data.shape[1:]):
+                raise _ShapeTrouble()
+            state.block(start, xb, tb, weight, pos_weight)
+            start, pending = start + xb.rows, 0
+            if progress is not None:
+                progress()
+        if feed_t.take(1) is not None:
+            raise _ShapeTrouble()
+    except _ShapeTrouble:
+        _raise_shapes(options, start + pending, xs, feed_t, first_x, first_t, weight, pos_weight)
+    x_shape = (start, *first_x.data.shape[1:])
+    weight.check(x_shape)
+    pos_weight.check(x_shape)
+    return state.finish(x_shape, input_m.column_names)
+
+
+def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:
+    yield first
+    yield from rest
+
+
+def _raise_shapes(options: Options, done: int, xs: Iterator[Block], feed_t: RowFeed,
+                  first_x: Block, first_t: Block, weight: _Weights, pos_weight: _Weights
+                  ) -> None:
+    """Work out the full shapes (reading to the end) and raise the right message."""
+    x_rows = done + sum(b.rows for b in xs)
+    t_rows = feed_t.served + feed_t.count_rest()
+    x_shape = (x_rows, *first_x.data.shape[1:])
+    t_shape = (t_rows, *first_t.data.shape[1:])
+    if options.command == "ce":
+        checks.ce_layout(x_shape, t_shape, None, options.label_smoothing)
+    else:
+        checks.check_same_shape(x_shape, t_shape)
+    weight.check(x_shape)
+    pos_weight.check(t_shape)
+    raise BceError(f"shapes do not line up: input {fmt_shape(x_shape)}, target "
+                   f"{fmt_shape(t_shape)}")
+
+
+class _State:
+    """Running sums, per-row values and retained rows."""
+
+    def __init__(self, options: Options, keep_rows: int, sink: Sink | None) -> None:
+        self.options = options
+        self.keep = keep_rows
+        self.sink = sink
+        self.total = 0.0
+        self.denominator = 0.0
+        self.count = 0
+        self.rows_done = 0
+        self.head: list[Row] = []
+        self.tail: deque[Row] = deque(maxlen=keep_rows)
+        self.warn = _Warn()
+        self.layout: checks.CeLayout | None = None
+        self.class_weight: NDArray[np.floating] | None = None
+        self.element_rest: Shape = ()
+        self.probabilities = False
+        self.ndim = 0
+
+    def prepare_ce(self, first_shape: Shape, weight: _Weights) -> None:
+        if weight.array is not None:
+            w = weight.array
+            if w.ndim == 2 and 1 in w.shape:
+                w = w.reshape(-1)
+            checks.ce_layout((first_shape[0], *first_shape[1:]) if first_shape else first_shape,
+                             (first_shape[0], *first_shape[2:]) if len(first_shape) > 1
+                             else (), w, self.options.label_smoothing)
+            self.class_weight = w
+        elif not 0.0 <= self.options.label_smoothing <= 1.0:
+            checks.ce_layout(first_shape or (1,), (), None, self.options.label_smoothing)
+
+    def block(self, start: int, xb: Block, tb: Block, weight: _Weights,
+              pos_weight: _Weights) -> None:
+        o = self.options
+        x = _cast(xb, "input", o.dtype)
+        if o.command == "ce":
+            terms, t = self._ce(x, xb, tb)
+            w_rows = pw_rows = None
+        else:
+            t = _cast(tb, "target", o.dtype)
+            w_rows = weight.rows(start, x.shape)
+            pw_rows = pos_weight.rows(start, x.shape)
+            if o.command == "bce":
+                p = losses.sigmoid(x) if o.sigmoid else x
+                if not o.sigmoid:
+                    checks.check_unit_interval(x, "input", xb.locate)
+                checks.check_unit_interval(t, "target", tb.locate)
+                terms = losses.bce_terms(p, t, w_rows)
+            else:
+                self.warn.add("target01", checks.outside_unit_warning(t, "target", tb.locate),
+                              int(np.count_nonzero((t < 0) | (t > 1))))
+                terms = losses.bce_logits_terms(x, t, w_rows, pw_rows)
+        self._accumulate(start, x, t, terms, w_rows, pw_rows)
+
+    def _ce(self, x: NDArray[np.floating], xb: Block, tb: Block
+            ) -> tuple[losses.Terms, NDArray[np.floating]]:
+        o = self.options
+        if self.layout is None:
+            full_x = (x.shape[0], *x.shape[1:]) if x.ndim else ()
+            t_shape = tb.data.shape
+            self.layout = checks.ce_layout(full_x, t_shape, self.class_weight,
+                                           o.label_smoothing)
+            self.probabilities = self.layout.probabilities
+        layout = checks.CeLayout(x.shape, self.probabilities)
+        if tb.data.shape != (x.shape if self.probabilities else layout.element_shape):
+            raise _ShapeTrouble()
+        w = self.class_weight
+        if self.probabilities:
+            t = _cast(tb, "target", o.dtype)
+            sums = np.sum(t, axis=0 if x.ndim == 1 else 1)
+            off = np.abs(sums - 1) > 1e-3
+            if off.any():
+                bad = checks.first_index(off) or ()
+                where = tb.locate((bad[0],) + ((0,) if x.ndim > 1 else ()) + bad[1:]) \
+                    if bad else tb.locate(())
+                self.warn.add("sum1", f"{where}: class probabilities sum to "
+                              f"{float(sums[bad] if bad else sums):.6g}, not 1",
+                              int(np.count_nonzero(off)))
+            self.warn.add("p01", checks.outside_unit_warning(t, "target probability",
+                                                             tb.locate),
+                          int(np.count_nonzero((t < 0) | (t > 1))))
+            terms = losses.ce_prob_terms(layout.logits_last(x), layout.targets_last(t),
+                                         w, o.label_smoothing)
+            return terms, t
+        idx = layout.class_indices(tb.data, o.ignore_index, tb.locate)
+        terms = losses.ce_index_terms(layout.logits_last(x), idx, w, o.ignore_index,
+                                      o.label_smoothing)
+        return terms, tb.data.astype(x.dtype)
+
+    def _accumulate(self, start: int, x: NDArray[np.floating], t: NDArray[np.floating],
+                    terms: losses.Terms, w: NDArray[np.floating] | None,
+                    pw: NDArray[np.floating] | None) -> None:
+        nrows = x.shape[0] if x.ndim >= 2 else 1
+        values = terms.values.reshape(nrows, -1)
+        dens = (np.ones_like(values) if terms.denominators is None
+                else terms.denominators.reshape(nrows, -1))
+        row_sums = values.sum(axis=1, dtype=np.float64)
+        row_dens = dens.sum(axis=1, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            row_values = row_sums / row_dens
+        self.total += float(np.sum(values, dtype=np.float64))
+        self.denominator += float(row_dens.sum())
+        self.count += values.size
+        self.ndim = x.ndim
+        if self.options.command == "ce":
+            self.element_rest = terms.values.reshape(
+                (x.shape[0], *x.shape[2:]) if x.ndim >= 2 else ()).shape[1:]
+        else:
+            self.element_rest = x.shape[1:]
+        if self.sink is not None:
+            self.sink.write(values, row_values)
+        x_rows = x.reshape(nrows, *x.shape[1:]) if x.ndim >= 2 else x.reshape(1, *x.shape)
+        t_rows = t.reshape(nrows, *t.shape[1:]) if t.ndim >= 2 or (
+            self.options.command == "ce" and t.ndim == 1 and x.ndim == 2) else t.reshape(
+            1, *t.shape)
+        for i in self._kept(start, nrows):
+            local = i - start
+            self._keep(Row(
+                index=i, input=x_rows[local], target=t_rows[local], terms=values[local],
+                value=float(row_values[local]), denominator=float(row_dens[local]),
+                weight=None if w is None else np.broadcast_to(w, x.shape).reshape(
+                    x_rows.shape)[local],
+                pos_weight=None if pw is None else np.broadcast_to(pw, x.shape).reshape(
+                    x_rows.shape)[local],
+            ))
+        self.rows_done = start + nrows
+
+    def _kept(self, start: int, n: int) -> list[int]:
+        head = range(start, min(start + n, self.keep))
+        tail = range(max(start, start + n - self.keep, self.keep), start + n)
+        return [*head, *tail]
+
+    def _keep(self, row: Row) -> None:
+        if row.index < self.keep:
+            self.head.append(row)
+        else:
+            self.tail.append(row)
+
+    def finish(self, x_shape: Shape, column_names: list[str] | None) -> Outcome:
+        o = self.options
+        loss = losses.reduce_total(self.total, self.denominator, o.reduction)
+        if o.command == "ce" and o.reduction == "mean" and self.denominator == 0:
+            reason = ("every target equals the ignore index" if self.class_weight is None
+                      else "the targets' class weights sum to 0 (or every target is ignored)")
+            self.warn.add("nan", f"the mean is NaN because {reason}, as in PyTorch")
+        if o.dtype == "float32":
+            loss = float(np.float32(np.float32(self.total) / np.float32(self.denominator))
+                         if o.reduction == "mean" and self.denominator else np.float32(loss))
+        if o.command == "ce":
+            element_shape: Shape = (x_shape[0], *x_shape[2:]) if len(x_shape) > 1 else ()
+        else:
+            element_shape = x_shape
+        return Outcome(
+            options=o, loss=loss, total=self.total, denominator=self.denominator,
+            count=self.count, input_shape=x_shape, element_shape=element_shape,
+            nrows=self.rows_done, head=self.head, tail=list(self.tail),
+            warnings=self.warn.lines(), column_names=column_names,
+            probabilities=self.probabilities, class_weight=self.class_weight,
+        )

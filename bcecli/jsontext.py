@@ -1,0 +1,117 @@
+"""JSON input: nested arrays of numbers, any depth, with located errors.
+
+A fast path hands text made only of brackets, commas and numbers to ``json`` and numpy;
+anything else (strings, booleans, nulls, objects, NaN literals, ragged nesting) is walked
+to find the first offending value and say where it is, as a JSON path like ``[2][1]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+from bcecli.blocks import F64
+from bcecli.errors import BceError
+
+MAX_DEPTH = 32
+_NUMERIC_JSON = re.compile(rb"[\s\[\],0-9eE+\-.]*\Z")
+
+
+def _path(idx: tuple[int, ...]) -> str:
+    return "".join(f"[{i}]" for i in idx)
+
+
+def json_locator(name: str) -> object:
+    """A locator naming elements by their JSON path, e.g. ``x.json [1][2]``."""
+    return lambda idx: f"{name} {_path(tuple(idx))}" if idx else name
+
+
+def _depth(data: bytes) -> int:
+    b = np.frombuffer(data, dtype=np.uint8)
+    steps = (b == ord("[")).astype(np.int32) - (b == ord("]"))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the string {value[:30]!r}"
+    if isinstance(value, dict):
+        return "an object"
+    return repr(value)[:30]
+
+
+def _walk(obj: object, name: str) -> tuple[int, ...]:
+    """The shape of nested lists of numbers, or a BceError naming the first bad place."""
+    shape: list[int] | None = None
+    stack: list[tuple[object, tuple[int, ...]]] = [(obj, ())]
+    leaf_depth: int | None = None
+    while stack:
+        node, idx = stack.pop()
+        if isinstance(node, list):
+            if leaf_depth is not None and len(idx) >= leaf_depth:
+                raise BceError(f"{name} {_path(idx)}: expected a number, found an array "
+                               f"(the nesting is ragged)")
+            if shape is None or len(shape) <= len(idx):
+                shape = (shape or []) + [len(node)]
+            elif shape[len(idx)] != len(node):
+                raise BceError(f"{name} {_path(idx)}: ragged nesting, {len(node)} items where "
+                               f"earlier arrays at this depth have {shape[len(idx)]}")
+            if not node:
+                if leaf_depth is None:
+                    leaf_depth = len(idx) + 1
+                continue
+            stack.extend((child, (*idx, i)) for i, child in reversed(list(enumerate(node))))
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            if leaf_depth is None:
+                leaf_depth = len(idx)
+            elif leaf_depth != len(idx):
+                raise BceError(f"{name} {_path(idx)}: expected an array, found a number "
+                               f"(the nesting is ragged)")
+            if isinstance(node, int) and abs(node) > 1e308:
+                raise BceError(f"{name} {_path(idx)}: {str(node)[:20]}... is too large")
+        else:
+            raise BceError(f"{name} {_path(idx)}: {_describe(node)} is not a number")
+    return tuple(shape or ()) if isinstance(obj, list) else ()
+
+
+def parse_json(data: bytes, name: str) -> F64:
+    """Parse JSON text holding a number or nested arrays of numbers into a float64 array.
+
+    >>> parse_json(b"[[1, 2], [3, 4.5]]", "x").tolist()
+    [[1.0, 2.0], [3.0, 4.5]]
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise BceError(f"{name} is empty" if not data else f"{name} holds no data (only "
+                       f"whitespace)")
+    depth = _depth(data)
+    if depth > MAX_DEPTH:
+        raise BceError(f"{name}: arrays nested {depth} deep; at most {MAX_DEPTH} levels are "
+                       f"supported")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BceError(f"{name}, line {line}: not valid UTF-8 text (byte "
+                       f"0x{data[exc.start]:02x})") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BceError(f"{name}, line {exc.lineno}, column {exc.colno}: invalid JSON: "
+                       f"{exc.msg}") from None
+    except RecursionError:
+        raise BceError(f"{name}: arrays nested too deeply") from None
+    if _NUMERIC_JSON.match(data):
+        try:
+            return np.array(obj, dtype=np.float64)
+        except ValueError:
+            pass
+    shape = _walk(obj, name)
+    return np.array(obj, dtype=np.float64).reshape(shape)

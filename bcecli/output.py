@@ -1,0 +1,168 @@
+"""Machine-readable output: plain, CSV and JSON, streamed with bounded memory.
+
+Numbers are written as the shortest text that round-trips in the computation's dtype
+(``0.7193247832556007`` in float64, ``0.7193248`` in float32); NaN is ``nan`` in CSV and
+plain output and ``null`` in JSON.  Output is held back until it passes a few megabytes,
+so an input error found late in a small or medium input leaves stdout empty.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from typing import IO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bcecli.engine import Outcome
+
+HOLD_BYTES = 8 << 20
+
+
+def fmt_number(value: float, dtype: str) -> str:
+    """The shortest text that reads back as the same number in ``dtype``.
+
+    >>> fmt_number(0.7193247832556007, "float64"), fmt_number(0.7193248271942139, "float32")
+    ('0.7193247832556007', '0.7193248')
+    """
+    if math.isnan(value):
+        return "nan"
+    if dtype == "float32":
+        return str(np.float32(value))
+    return repr(float(value))
+
+
+def _texts(values: NDArray[np.floating], dtype: str, nan: str) -> list[str]:
+    flat = values.reshape(-1)
+    if dtype == "float32":
+        out = [str(v) for v in flat]
+    else:
+        out = [repr(v) for v in flat.tolist()]
+    if nan != "nan" and np.isnan(flat).any():
+        out = [nan if t == "nan" else t for t in out]
+    return out
+
+
+class Held:
+    """stdout that keeps the first ``HOLD_BYTES`` back until the run succeeds."""
+
+    def __init__(self, stream: IO[str], hold: int = HOLD_BYTES) -> None:
+        self.stream = stream
+        self.hold = hold
+        self.parts: list[str] = []
+        self.size = 0
+        self.flowing = False
+
+    def write(self, text: str) -> None:
+        if self.flowing:
+            self.stream.write(text)
+            return
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > self.hold:
+            self.stream.write("".join(self.parts))
+            self.parts, self.flowing = [], True
+
+    def commit(self) -> None:
+        """The run succeeded: write what was held back."""
+        self.stream.write("".join(self.parts))
+        self.parts = []
+        self.stream.flush()
+
+
+class CsvSink:
+    """Elementwise losses as CSV, one line per input row."""
+
+    def __init__(self, out: Held, dtype: str) -> None:
+        self.out = out
+        self.dtype = dtype
+
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
+        width = terms.shape[1] if terms.ndim > 1 else 1
+        texts = _texts(terms, self.dtype, "nan")
+        lines = [",".join(texts[i:i + width]) for i in range(0, len(texts), width)]
+        self.out.write("\n".join(lines) + "\n")
+
+
+class JsonSink:
+    """Elementwise losses and per-row values spooled to disk, for one JSON object at the end."""
+
+    def __init__(self, dtype: str, element_rank: int | None = None) -> None:
+        self.dtype = dtype
+        self.elements = tempfile.SpooledTemporaryFile(max_size=HOLD_BYTES, mode="w+")
+        self.rows = tempfile.SpooledTemporaryFile(max_size=HOLD_BYTES, mode="w+")
+        self.first = True
+
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
+        sep = "" if self.first else ", "
+        self.first = False
+        self.elements.write(sep + ", ".join(_row_json(r, self.dtype) for r in terms))
+        self.rows.write(sep + ", ".join(_texts(row_values, self.dtype, "null")))
+
+    def copy(self, which: IO[str], out: Held) -> None:
+        which.seek(0)
+        while chunk := which.read(1 << 20):
+            out.write(chunk)
+
+
+def _row_json(row: NDArray[np.floating], dtype: str) -> str:
+    return json.dumps(_nested(row, dtype)) if row.ndim > 1 else \
+        "[" + ", ".join(_texts(row, dtype, "null")) + "]"
+
+
+def _nested(a: NDArray[np.floating], dtype: str) -> object:
+    if a.ndim == 0:
+        v = float(a)
+        return None if math.isnan(v) else float(fmt_number(v, dtype))
+    return [_nested(x, dtype) for x in a]
+
+
+def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
+    """One JSON object: command, reduction, dtype, shapes, elements, row values and loss."""
+    o = outcome.options
+    loss = None if math.isnan(outcome.loss) else float(fmt_number(outcome.loss, o.dtype))
+    head = {
+        "command": o.command, "reduction": o.reduction, "dtype": o.dtype,
+        "input_shape": list(outcome.input_shape), "element_shape": list(outcome.element_shape),
+        "count": outcome.count, "sum": outcome.total, "denominator": outcome.denominator,
+    }
+    out.write(json.dumps(head)[:-1] + ", ")
+    element_rank = len(outcome.element_shape)
+    for key in ("elements", "loss") if o.reduction == "none" else ("elements",):
+        out.write(f'"{key}": ')
+        _write_elements(sink, out, element_rank)
+        out.write(", ")
+    out.write('"row_means": [')
+    sink.copy(sink.rows, out)
+    out.write("]")
+    if o.reduction != "none":
+        out.write(f', "loss": {json.dumps(loss)}')
+    if outcome.warnings:
+        out.write(f', "warnings": {json.dumps(outcome.warnings)}')
+    out.write("}\n")
+
+
+def _write_elements(sink: JsonSink, out: Held, rank: int) -> None:
+    """Rows were spooled as ``[..], [..]``; wrap them to the elements' own nesting."""
+    if rank == 0:
+        sink.elements.seek(0)
+        text = sink.elements.read()
+        out.write(text.strip()[1:-1])
+        return
+    if rank == 1:
+        sink.elements.seek(0)
+        text = sink.elements.read(1 << 16)
+        pieces = []
+        out.write("[")
+        while text:
+            pieces.append(text.replace("[", "").replace("]", ""))
+            out.write(pieces[-1])
+            pieces.clear()
+            text = sink.elements.read(1 << 16)
+        out.write("]")
+        return
+    out.write("[")
+    sink.copy(sink.elements, out)
+    out.write("]")

@@ -1,0 +1,129 @@
+"""One command run, from parsed options to output and exit status.
+
+This is the one place where :class:`~bcecli.errors.BceError` is caught: its message goes to
+stderr, stdout stays empty, and the exit status is 2.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import IO, Literal, cast
+
+import numpy as np
+import typer
+
+from bcecli.engine import Command, DType, Options, Outcome, run
+from bcecli.errors import BceError, ExitCode
+from bcecli.losses import Reduction
+from bcecli.output import CsvSink, Held, JsonSink, fmt_number, write_json
+from bcecli.sources import open_matrix
+
+Format = Literal["table", "plain", "json", "csv"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A command line, parsed."""
+
+    command: Command
+    input: str
+    target: str
+    weight: str | None
+    pos_weight: str | None
+    reduction: str
+    format: str
+    dtype: str
+    precision: int
+    expect: float | None
+    rtol: float
+    atol: float
+    explain: bool
+    max_rows: int
+    sigmoid: bool = False
+    ignore_index: int = -100
+    label_smoothing: float = 0.0
+
+    def options(self) -> Options:
+        return Options(command=self.command, reduction=cast(Reduction, self.reduction),
+                       dtype=cast(DType, self.dtype), sigmoid=self.sigmoid,
+                       ignore_index=self.ignore_index, label_smoothing=self.label_smoothing)
+
+
+def _stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def execute(req: Request, stdout: IO[str] | None = None) -> None:
+    """Run a request; exits through typer.Exit with the right status."""
+    out = Held(stdout or sys.stdout)
+    try:
+        outcome = _compute(req, out)
+    except BceError as exc:
+        _stderr(f"bcecli: error: {exc.message}")
+        raise typer.Exit(ExitCode.TROUBLE) from None
+    except MemoryError:
+        _stderr("bcecli: error: out of memory; use .npy or CSV input, which bcecli streams")
+        raise typer.Exit(ExitCode.TROUBLE) from None
+    out.commit()
+    for warning in outcome.warnings:
+        _stderr(f"bcecli: warning: {warning}")
+    if req.expect is not None:
+        loss = outcome.loss
+        if not bool(np.isclose(loss, req.expect, rtol=req.rtol, atol=req.atol,
+                               equal_nan=True)):
+            _stderr(f"bcecli: expected {req.expect!r} but the loss is "
+                    f"{fmt_number(loss, req.dtype)} (rtol {req.rtol:g}, atol {req.atol:g})")
+            raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+def _compute(req: Request, out: Held) -> Outcome:
+    if req.expect is not None and req.reduction == "none":
+        raise BceError("--expect compares one number; it needs --reduction mean or sum")
+    if req.input.strip() == "-" and req.target.strip() == "-":
+        raise BceError("--input and --target cannot both be read from stdin ('-'); "
+                       "give one of them as a file")
+    if req.command == "ce" and not 0.0 <= req.label_smoothing <= 1.0 or \
+            math.isnan(req.label_smoothing):
+        raise BceError(f"--label-smoothing must be between 0 and 1; got "
+                       f"{req.label_smoothing!r}")
+    stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+    input_m = open_matrix(req.input, "--input", stdin)
+    target_m = open_matrix(req.target, "--target", stdin)
+    weight_m = open_matrix(req.weight, "--weight", stdin) if req.weight else None
+    pos_m = open_matrix(req.pos_weight, "--pos-weight", stdin) if req.pos_weight else None
+    options = req.options()
+    json_sink = JsonSink(req.dtype) if req.format == "json" else None
+    csv_sink = CsvSink(out, req.dtype) if req.format == "csv" or (
+        req.format == "plain" and req.reduction == "none") else None
+    outcome = run(options, input_m, target_m, weight_m, pos_m, sink=json_sink or csv_sink,
+                  keep_rows=max(1, req.max_rows // 2))
+    if json_sink is not None:
+        write_json(outcome, json_sink, out)
+    elif req.format == "plain" and req.reduction != "none":
+        out.write(fmt_number(outcome.loss, req.dtype) + "\n")
+    elif req.format == "table":
+        _human(req, outcome, out)
+    return outcome
+
+
+def _human(req: Request, outcome: Outcome, out: Held) -> None:
+    import io
+
+    from rich.console import Console
+
+    from bcecli.explain import explain
+    from bcecli.render import render_table
+
+    buf = io.StringIO()
+    stream = out.stream
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    console = Console(file=buf, force_terminal=is_tty, no_color=not is_tty,
+                      width=None if is_tty else 100, highlight=False)
+    if req.explain:
+        for line in explain(outcome, req.precision):
+            console.print(line, markup=False)
+        console.print()
+    render_table(outcome, console, req.precision)
+    out.write(buf.getvalue())
