@@ -410,8 +410,7 @@ class _State:
                       else "the targets' class weights sum to 0 (or every target is ignored)")
             self.warn.add("nan", f"the mean is NaN because {reason}, as in PyTorch")
         if o.dtype == "float32":
-            loss = float(np.float32(np.float32(self.total) / np.float32(self.denominator))
-                         if o.reduction == "mean" and self.denominator else np.float32(loss))
+            loss = float(np.float32(loss))
         if o.command == "ce":
             element_shape: Shape = (x_shape[0], *x_shape[2:]) if len(x_shape) > 1 else ()
         else:

@@ -167,12 +167,12 @@ def _ce_table(outcome: Outcome, p: int, title: str) -> Table:
     table.add_column("row", justify="right", style="dim")
     table.add_column("target", justify="right")
     if not outcome.probabilities:
-        table.add_column("x[target]", justify="right")
+        table.add_column(Text("x[target]"), justify="right")
     table.add_column("log Σ exp x", justify="right")
     if weighted and not outcome.probabilities:
         table.add_column("weight", justify="right")
     table.add_column("ℓ", justify="right")
-    table.add_column("p(target)", justify="right")
+    table.add_column(Text("p(target)"), justify="right")
     ignore = outcome.options.ignore_index
     for label, row, k in _ce_positions(outcome):
         if row is None:

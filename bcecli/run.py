@@ -123,7 +123,7 @@ def _human(req: Request, outcome: Outcome, out: Held) -> None:
                       width=None if is_tty else 100, highlight=False)
     if req.explain:
         for line in explain(outcome, req.precision):
-            console.print(line, markup=False)
+            console.print(line, markup=False, soft_wrap=True)
         console.print()
     render_table(outcome, console, req.precision)
     out.write(buf.getvalue())

@@ -548,6 +548,23 @@ def gen_ce() -> None:
         case = add("ce", ce_args(reduction, dtype, w, -100, ls), x, tgt)
         assert "error" in case["expect"], case
 
+    # zero class weights with label smoothing: a target whose class weight is 0 still has
+    # a smoothing term but adds nothing to the denominator of the mean; when all targets'
+    # weights are 0 the mean is nan (torch: (1 - ε)·(0 / 0) + ...), whatever ε is
+    for i in range(8):
+        dtype = DTYPES[i % 2]
+        reduction = REDUCTIONS[i % 3]
+        x = as_list(ce_logits((4, 4), dtype, False))
+        ls = [0.2, 0.3, 1.0, 0.5][i % 4]
+        if i < 5:
+            w, tgt = [0.0, 1.0, 0.5, 2.0], [0, 2, 0, 3]
+        else:
+            w, tgt = [0.0, 0.0, 1.0, 1.0], [0, 1, 1, 0]
+        add("ce", ce_args(reduction, dtype, as_list(as_dtype(w, dtype)), -100, ls), x, tgt)
+    for reduction in REDUCTIONS:
+        add("ce", ce_args(reduction, "float64", [0.0, 0.0, 1.0, 1.0], -100, 0.3),
+            as_list(ce_logits((2, 4), "float64", False)), [0, 1])
+
 
 def dump(cases: list[dict[str, Any]]) -> str:
     """One case a line, so the file diffs well."""

@@ -1,0 +1,194 @@
+"""The command line: exit codes, streams, formats, help, and real subprocess runs."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bcecli.cli import app
+
+ROOT = Path(__file__).parent.parent
+X = "[[-0.4089,-1.2471,0.5907],[-0.4897,-0.8267,-0.7349],[0.5241,-0.1246,-0.4751]]"
+Y = "[[0,1,1],[0,0,1],[1,0,1]]"
+LOSS = 0.7193247832556007
+runner = CliRunner()
+
+
+def invoke(*args: str, input: str | None = None):  # noqa: ANN201
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_plain_prints_the_shortest_round_trip_repr() -> None:
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "0.7193247832556007\n", "")
+
+
+def test_float32_plain() -> None:
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--dtype", "float32")
+    # torch sums the float32 terms in float32 (0.7193248); bcecli accumulates in float64 and
+    # rounds once, so the two may differ by an ulp of float32
+    assert abs(float(r.stdout) - 0.7193248271942139) <= 2 * 6e-8
+    assert len(r.stdout.strip()) <= 10
+
+
+def test_sum_and_none() -> None:
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "-r", "sum")
+    assert float(r.stdout) == pytest.approx(LOSS * 9, rel=1e-14)
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "-r", "none")
+    rows = [list(map(float, line.split(","))) for line in r.stdout.splitlines()]
+    assert len(rows) == 3 and all(len(row) == 3 for row in rows)
+    assert np.mean(rows) == pytest.approx(LOSS, rel=1e-14)
+
+
+def test_csv_format_gives_elements_for_any_reduction() -> None:
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "csv")
+    assert r.stdout.splitlines()[0].startswith("0.5094530825023091,1.4996756400438156,")
+
+
+def test_json_object() -> None:
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "json")
+    doc = json.loads(r.stdout)
+    assert doc["command"] == "bce-logits" and doc["reduction"] == "mean"
+    assert doc["dtype"] == "float64" and doc["loss"] == LOSS
+    assert np.shape(doc["elements"]) == (3, 3) and len(doc["row_means"]) == 3
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "json", "-r", "none")
+    doc = json.loads(r.stdout)
+    assert doc["loss"] == doc["elements"] and np.shape(doc["loss"]) == (3, 3)
+
+
+def test_json_ce_elements_shaped_like_the_target() -> None:
+    x = json.dumps(np.arange(24.0).reshape(2, 3, 4).tolist())
+    r = invoke("ce", "-i", x, "-t", "[[0,1,2,0],[1,1,1,1]]", "-f", "json", "-r", "none")
+    assert np.shape(json.loads(r.stdout)["elements"]) == (2, 4)
+    r = invoke("ce", "-i", "[1.0, 2.0, 3.0]", "-t", "2", "-f", "json", "-r", "none")
+    doc = json.loads(r.stdout)
+    assert doc["loss"] == pytest.approx(-3 + math.log(math.exp(1) + math.exp(2) + math.exp(3)))
+
+
+def test_nan_is_null_in_json_and_warned() -> None:
+    r = invoke("ce", "-i", "[[1.0, 2.0]]", "-t", "[-100]", "-f", "json")
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["loss"] is None
+    assert "warning" in r.stderr and "ignore" in r.stderr
+
+
+def test_expect_exit_codes() -> None:
+    ok = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--expect", "0.7193",
+                "--rtol", "1e-4")
+    assert ok.exit_code == 0 and ok.stderr == ""
+    bad = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--expect", "0.7")
+    assert bad.exit_code == 1
+    assert bad.stderr.count("\n") == 1 and "0.7193247832556007" in bad.stderr
+    none = invoke("bce-logits", "-i", X, "-t", Y, "-r", "none", "--expect", "1")
+    assert none.exit_code == 2 and none.stdout == ""
+
+
+def test_stdin_for_one_input(tmp_path: Path) -> None:
+    t = tmp_path / "t.csv"
+    t.write_text("0,1,1\n0,0,1\n1,0,1\n")
+    csv = "-0.4089,-1.2471,0.5907\n-0.4897,-0.8267,-0.7349\n0.5241,-0.1246,-0.4751\n"
+    r = invoke("bce-logits", "-i", "-", "-t", str(t), "-f", "plain", input=csv)
+    assert float(r.stdout) == pytest.approx(LOSS, rel=1e-15)
+    r = invoke("bce-logits", "-i", "-", "-t", str(t), "-f", "plain", input=X)
+    assert float(r.stdout) == pytest.approx(LOSS, rel=1e-15)
+
+
+def test_both_from_stdin_is_a_usage_error() -> None:
+    r = invoke("bce-logits", "-i", "-", "-t", "-", input="1\n")
+    assert r.exit_code == 2 and r.stdout == "" and "stdin" in r.stderr
+
+
+def test_scalar_weights() -> None:
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--pos-weight", "2",
+               "--weight", "0.5")
+    x, y = np.array(json.loads(X)), np.array(json.loads(Y), dtype=float)
+    ls = np.minimum(x, 0) - np.log1p(np.exp(-abs(x)))
+    want = np.mean(0.5 * ((1 - y) * x - (1 + y) * ls))
+    assert float(r.stdout) == pytest.approx(want, rel=1e-14)
+
+
+def test_header_names_label_the_table(tmp_path: Path) -> None:
+    xf, yf = tmp_path / "x.csv", tmp_path / "y.csv"
+    xf.write_text("cat,dog,bird\n0.9,0.1,0.3\n0.4,0.8,0.2\n")
+    yf.write_text("cat,dog,bird\n1,0,0\n0,1,0\n")
+    r = invoke("bce", "-i", str(xf), "-t", str(yf))
+    assert r.exit_code == 0
+    assert "ℓ cat" in r.stdout and "ℓ bird" in r.stdout and "0.2541" in r.stdout
+
+
+def test_big_table_shows_head_and_tail_only(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 4))
+    y = (rng.random((500, 4)) < 0.5).astype(float)
+    np.savetxt(tmp_path / "x.csv", x, delimiter=",")
+    np.savetxt(tmp_path / "y.csv", y, delimiter=",", fmt="%d")
+    r = invoke("bce-logits", "-i", str(tmp_path / "x.csv"), "-t", str(tmp_path / "y.csv"),
+               "--max-rows", "6")
+    assert r.exit_code == 0
+    assert "494 rows hidden" in r.stdout
+    lines = r.stdout.splitlines()
+    assert any(line.strip().startswith("│ 499 ") or "│ 499 │" in line for line in lines)
+    assert not any("│ 250 │" in line for line in lines)
+
+
+def test_ce_table_and_explain() -> None:
+    r = invoke("ce", "-i", "[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]", "-t", "[0, 2]", "-w",
+               "[1, 2, 3]", "--explain")
+    assert r.exit_code == 0
+    assert "−x[y] + ln Σ_j exp(x_j)" in r.stdout
+    assert "class 0: −(2) + ln(e^2.0000 + e^0.5000 + e^(−1.0000)) = −2 + 2.2413 = 0.2413" \
+        in r.stdout
+    assert "Σ w·ℓ / Σ w" in r.stdout
+    assert "x[target]" in r.stdout and "p(target)" in r.stdout
+
+
+@pytest.mark.parametrize("command", ["bce", "bce-logits", "ce"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    r = invoke(command, "--help")
+    assert r.exit_code == 0
+    assert "Example" in r.stdout and "--input" in r.stdout and "--reduction" in r.stdout
+
+
+def test_version_and_root_help() -> None:
+    assert invoke("--version").stdout.startswith("bcecli 1.")
+    r = invoke("--help")
+    assert "bce-logits" in r.stdout and "Exit status" in r.stdout
+
+
+def test_unknown_option_and_choice_exit_2() -> None:
+    assert invoke("bce", "-i", X, "-t", Y, "--nope").exit_code == 2
+    assert invoke("bce", "-i", X, "-t", Y, "-r", "median").exit_code == 2
+
+
+def _installed(name: str) -> str:
+    local = Path(sys.executable).parent / name
+    found = str(local) if local.exists() else shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+def test_subprocess_installed_command() -> None:
+    exe = _installed("bcecli")
+    sample = ROOT / "samples" / "tutorial-3x3-sigmoid-bce"
+    p = subprocess.run([exe, "bce", "--sigmoid", "-i", str(sample / "input.csv"), "-t",
+                        str(sample / "target.csv")], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "mean of 9 terms = 0.7193" in p.stdout and p.stderr == ""
+
+
+def test_subprocess_python_m() -> None:
+    p = subprocess.run([sys.executable, "-m", "bcecli", "bce-logits", "-i", X, "-t", Y, "-f",
+                        "plain"], capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stdout) == (0, "0.7193247832556007\n")
+    p = subprocess.run([sys.executable, "-m", "bcecli", "bce-logits", "-i", "/nonexistent.csv",
+                        "-t", Y], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stdout == "" and "Traceback" not in p.stderr
+    assert "no such file" in p.stderr
