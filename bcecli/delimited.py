@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -32,7 +33,8 @@ from bcecli.errors import BceError
 BLOCK_BYTES = 1 << 20
 BOM = b"\xef\xbb\xbf"
 NUMBER = re.compile(
-    r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?:nan|inf|infinity))\Z", re.IGNORECASE
+    r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?:nan|inf|infinity))\Z",
+    re.IGNORECASE | re.ASCII,
 )
 _LOADTXT_BYTES = np.zeros(256, dtype=bool)
 _LOADTXT_BYTES[[*b"0123456789.+-eE \t\r\nnaNAiIfFtTyY"]] = True
@@ -104,61 +106,89 @@ class Location:
 def _fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     """Plain decimals separated by ``sep``, ``ncols`` per line; None where it declines.
 
-    Digits are gathered right-aligned per field (dots removed) and summed as exact integers
-    (< 10^15 < 2^53) by a matrix product; dividing by 10^k then rounds correctly.
+    Each field's digits are gathered right-aligned into a row of a small matrix and summed
+    as exact integers (< 2^53) by a matrix product with powers of ten; dividing by 10^k,
+    k the digits after the dot, then rounds correctly, as ``float()`` does.
     """
     b = np.frombuffer(buf, dtype=np.uint8)
-    db = b - np.uint8(48)
+    db = b - np.uint8(48)  # digits 0-9; '-' 253, '.' 254, '\n' 218
     nondigit = db > 9
-    is_end = (b == sep) | (b == 10)
-    is_dot = b == 46
-    is_minus = b == 45
-    if (nondigit & ~(is_end | is_dot | is_minus)).any():
+    if (nondigit & (db < 253) & (db != ((sep - 48) & 0xFF)) & (db != 218)).any():
         return None
-    ends = np.flatnonzero(is_end)
+    ends = np.flatnonzero((b == sep) | (b == 10))
     n = ends.size
     if n == 0 or n % ncols or int(np.count_nonzero(b == 10)) * ncols != n:
         return None
     if ncols > 1 and not (b[ends[ncols - 1 :: ncols]] == 10).all():
         return None
-    lens = np.diff(ends, prepend=-1) - 1
-    any_minus, any_dot = bool(is_minus.any()), bool(is_dot.any())
-    fid = np.cumsum(is_end, dtype=np.int32) if any_minus or any_dot else None
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lens = ends - starts
+    if lens.min() == 0:
+        return None
+    dots = _dots(b, starts, ends)
+    if dots is None:
+        return None
+    has_dot, k = dots
     neg = None
-    if any_minus and fid is not None:
-        mpos = np.flatnonzero(is_minus)
-        neg = fid[mpos]
-        if (ends[neg] - lens[neg] != mpos).any():
+    minus = int(np.count_nonzero(db == 253))
+    if minus:
+        neg = b[starts] == 45
+        if int(np.count_nonzero(neg)) != minus:
             return None
-    db = np.where(nondigit, np.uint8(0), db)
-    k = None
-    if any_dot and fid is not None:
-        dpos = np.flatnonzero(is_dot)
-        dfield = fid[dpos]
-        if dpos.size > 1 and not (np.diff(dfield) > 0).all():
-            return None
-        db = db[~is_dot]
-        dots = np.zeros(n, dtype=np.intp)
-        dots[dfield] = 1
-        k = np.zeros(n, dtype=np.intp)
-        k[dfield] = ends[dfield] - dpos - 1
-        ends = ends - np.cumsum(dots)
-        lens = lens - dots
-    digits = lens if neg is None else lens - np.bincount(neg, minlength=n)
-    if digits.min() < 1 or lens.max() > 15:
+    digits = lens - has_dot - (0 if neg is None else neg)
+    if digits.min() < 1 or digits.max() > 15:
         return None
     width = int(lens.max())
-    padded = np.zeros(db.size + width, dtype=np.uint8)
-    padded[width:] = db
-    windows = sliding_window_view(padded, width)[ends]
-    full = windows.astype(np.float64) @ _POW10_F[width - 1 :: -1]
+    padded = np.zeros(b.size + width, dtype=np.uint8)
+    padded[width:] = np.where(nondigit, np.uint8(0), db)
+    windows = sliding_window_view(padded, width)[ends].astype(np.float64)
+    uniform = k is None or bool((k == k[0]).all())
+    if uniform:
+        # one dot column for all fields: give it weight 0 and shift the digits left of it
+        exps = np.arange(width - 1, -1, -1)
+        if k is not None:
+            exps = exps - (exps > k[0])
+        weights = _POW10_F[np.maximum(exps, 0)]
+        if k is not None:
+            weights[width - 1 - int(k[0])] = 0
+        full = windows @ weights
+        field_exps = lens - has_dot
+    else:
+        full = windows @ _POW10_F[width - 1 :: -1]
+        field_exps = lens
+    if full.max(initial=0) >= 2.0**53:
+        return None
     short = np.flatnonzero(lens < width)
-    if short.size:
-        full[short] = np.fmod(full[short], _POW10_F[lens[short]])
-    values = full if k is None else full / _POW10_F[k]
+    if short.size:  # drop the neighbouring field's digits that share the window
+        full[short] = np.fmod(full[short], _POW10_F[field_exps[short]])
+    if not uniform and k is not None:  # the dot counted as a digit 0: undo the shift
+        low = np.fmod(full, _POW10_F[k])
+        full = np.where(has_dot == 1, (full - low) / 10 + low, full)
+    values = full if k is None else full / (_POW10_F[k[0]] if uniform else _POW10_F[k])
     if neg is not None:
-        values[neg] *= -1
+        np.negative(values, out=values, where=neg)
     return values.reshape(-1, ncols)
+
+
+def _dots(b: NDArray[np.uint8], starts: NDArray[np.intp], ends: NDArray[np.intp]
+          ) -> tuple[NDArray[np.intp], NDArray[np.intp] | None] | None:
+    """Per field: 1 where it has a dot, and digits after the dot (None: no dots at all)."""
+    n = ends.size
+    dpos = np.flatnonzero(b == 46)
+    if dpos.size == 0:
+        return np.zeros(n, dtype=np.intp), None
+    if dpos.size == n and ((starts <= dpos) & (dpos < ends)).all():
+        return np.ones(n, dtype=np.intp), ends - dpos - 1
+    field = np.searchsorted(ends, dpos)
+    if (dpos.size > 1 and not (np.diff(field) > 0).all()) or (starts[field] > dpos).any():
+        return None
+    has_dot = np.zeros(n, dtype=np.intp)
+    has_dot[field] = 1
+    k = np.zeros(n, dtype=np.intp)
+    k[field] = ends[field] - dpos - 1
+    return has_dot, k
 
 
 def _loadtxt_parse(buf: bytes, dialect: Dialect, ncols: int, nlines: int) -> F64 | None:
@@ -168,13 +198,15 @@ def _loadtxt_parse(buf: bytes, dialect: Dialect, ncols: int, nlines: int) -> F64
     if not allowed.all():
         return None
     try:
-        values = np.loadtxt(
-            io.StringIO(buf.decode("ascii")),
-            delimiter=None if dialect.sep is None else dialect.sep.decode(),
-            comments=None,
-            dtype=np.float64,
-            ndmin=2,
-        )
+        with warnings.catch_warnings():  # "input contained no data" for blank-only blocks
+            warnings.simplefilter("ignore")
+            values = np.loadtxt(
+                io.StringIO(buf.decode("ascii")),
+                delimiter=None if dialect.sep is None else dialect.sep.decode(),
+                comments=None,
+                dtype=np.float64,
+                ndmin=2,
+            )
     except ValueError:
         return None
     if values.shape != (nlines, ncols):
@@ -192,6 +224,11 @@ def _decode(buf: bytes, name: str, first_line: int) -> str:
             f"{name}, line {line}: not valid UTF-8 text (byte 0x{buf[exc.start]:02x}); "
             f"bcecli reads numbers as CSV, TSV, JSON or .npy"
         ) from None
+
+
+def _comment_error(name: str, line: int) -> BceError:
+    return BceError(f"{name}, line {line}: a comment line ('#'); comment lines are not "
+                    f"supported, remove them")
 
 
 def _field_error(name: str, line: int, col: int, text: str, dialect: Dialect) -> BceError:
@@ -220,6 +257,8 @@ def _precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
         if not line.strip():
             continue
         number = first_line + offset
+        if line.lstrip().startswith("#"):
+            raise _comment_error(name, number)
         fields = dialect.split(line)
         if ncols is None:
             ncols = len(fields)
@@ -264,6 +303,11 @@ def parse_lines(buf: bytes, name: str, first_line: int, dialect: Dialect,
     return Block(data, Location(name, lines))
 
 
+def _is_name(field: str) -> bool:
+    """A header field: not a number, and with a letter in it (so ``1;2`` is no name)."""
+    return not is_number(field) and any(c.isalpha() or c == "_" for c in field)
+
+
 @dataclass
 class TextHead:
     """What the first lines of a delimited file said: dialect, header and where data starts."""
@@ -292,8 +336,10 @@ def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHea
         pos, line_no = nl + 1, line_no + 1
     dialect = dialect or sniff_dialect(line)
     text = _decode(line, name, line_no).rstrip("\r")
+    if text.lstrip().startswith("#"):
+        raise _comment_error(name, line_no)
     fields = [f.strip() for f in dialect.split(text)]
-    if fields and all(f and not is_number(f) for f in fields):
+    if fields and all(_is_name(f) for f in fields):
         names = [f.strip("\"'") for f in fields]
         after = len(first) if nl < 0 else nl + 1
         return TextHead(dialect, names, len(names), line_no + 1), after
@@ -305,46 +351,51 @@ def iter_blocks(stream: BinaryIO, name: str, dialect: Dialect | None,
                 ) -> tuple[TextHead, Iterator[Block]]:
     """Read a delimited text stream: its head now, its rows as a lazy stream of blocks."""
     buf = stream.read(block_bytes)
-    if buf.startswith(BOM):
-        buf = buf[len(BOM):]
-    while b"\n" not in buf.lstrip() or not buf.strip():
+    while True:  # until the first non-blank line is complete (or the stream ends)
+        body = buf.removeprefix(BOM).lstrip()
+        if b"\n" in body and len(buf) >= len(BOM):
+            break
         more = stream.read(block_bytes)
         if not more:
             break
         buf += more
     consumed[0] += len(buf)
+    buf = buf.removeprefix(BOM)
     head, offset = read_head(buf, name, dialect)
 
-    def blocks() -> Iterator[Block]:
-        nonlocal buf
-        rest, line = buf[offset:], head.data_line
-        seen_data = False
-        while True:
-            at_end = False
-            if len(rest) < block_bytes or b"\n" not in rest:
-                more = stream.read(block_bytes)
-                consumed[0] += len(more)
-                rest += more
-                at_end = not more
-            if at_end:
-                piece, rest = rest, b""
-            else:
-                cut = rest.rfind(b"\n") + 1
-                if cut == 0:
-                    continue
-                piece, rest = rest[:cut], rest[cut:]
-            if piece:
-                if not piece.endswith(b"\n"):
-                    piece += b"\n"
-                block = parse_lines(piece, name, line, head.dialect, head.ncols)
-                line += piece.count(b"\n")
-                if block.rows:
-                    seen_data = True
-                    yield block
-            if at_end:
-                break
-        if not seen_data:
-            what = "a header row but no data" if head.column_names else "no data"
-            raise BceError(f"{name} has {what}")
+    return head, stream_rows(stream, name, head, buf[offset:], head.data_line, consumed,
+                             block_bytes)
 
-    return head, blocks()
+
+def stream_rows(stream: BinaryIO, name: str, head: TextHead, rest: bytes, line: int,
+                consumed: list[int], block_bytes: int = BLOCK_BYTES,
+                require_data: bool = True) -> Iterator[Block]:
+    """The rows of a delimited stream, after its head: ``rest`` is what was read already."""
+    seen_data = False
+    while True:
+        at_end = False
+        if len(rest) < block_bytes or b"\n" not in rest:
+            more = stream.read(block_bytes)
+            consumed[0] += len(more)
+            rest += more
+            at_end = not more
+        if at_end:
+            piece, rest = rest, b""
+        else:
+            cut = rest.rfind(b"\n") + 1
+            if cut == 0:
+                continue
+            piece, rest = rest[:cut], rest[cut:]
+        if piece:
+            if not piece.endswith(b"\n"):
+                piece += b"\n"
+            block = parse_lines(piece, name, line, head.dialect, head.ncols)
+            line += piece.count(b"\n")
+            if block.rows:
+                seen_data = True
+                yield block
+        if at_end:
+            break
+    if not seen_data and require_data:
+        what = "a header row but no data" if head.column_names else "no data"
+        raise BceError(f"{name} has {what}")

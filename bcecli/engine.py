@@ -9,6 +9,7 @@ last rows for the table.  Elementwise terms go to a sink as they are computed, s
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,33 @@ class Row:
 
 
 @dataclass
+class _Warn:
+    """Warnings, each said once with where it first happened and how often."""
+
+    seen: dict[str, list[object]] = field(default_factory=dict)
+
+    def merge(self, other: _Warn) -> None:
+        """Add another part's warnings after this part's."""
+        for key, (message, count) in other.seen.items():
+            self.add(key, str(message), int(count))  # type: ignore[call-overload]
+
+    def add(self, key: str, message: str | None, count: int = 1) -> None:
+        if message is None:
+            return
+        if key in self.seen:
+            self.seen[key][1] = int(self.seen[key][1]) + count  # type: ignore[call-overload]
+        else:
+            self.seen[key] = [message, count]
+
+    def lines(self) -> list[str]:
+        out = []
+        for message, count in self.seen.values():
+            more = int(count) - 1  # type: ignore[call-overload]
+            out.append(f"{message}" + (f" (and {more} more)" if more > 0 else ""))
+        return out
+
+
+@dataclass
 class Outcome:
     """The result of a run: the loss and everything the renderers show."""
 
@@ -72,6 +100,7 @@ class Outcome:
     column_names: list[str] | None = None
     probabilities: bool = False
     class_weight: NDArray[np.floating] | None = None
+    notes: _Warn = field(default_factory=lambda: _Warn())
 
     @property
     def hidden(self) -> int:
@@ -84,28 +113,6 @@ class Sink(Protocol):
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
         """Terms shaped (rows, ...) and one value per row."""
-
-
-@dataclass
-class _Warn:
-    """Warnings, each said once with where it first happened and how often."""
-
-    seen: dict[str, list[object]] = field(default_factory=dict)
-
-    def add(self, key: str, message: str | None, count: int = 1) -> None:
-        if message is None:
-            return
-        if key in self.seen:
-            self.seen[key][1] = int(self.seen[key][1]) + count  # type: ignore[call-overload]
-        else:
-            self.seen[key] = [message, count]
-
-    def lines(self) -> list[str]:
-        out = []
-        for message, count in self.seen.values():
-            more = int(count) - 1  # type: ignore[call-overload]
-            out.append(f"{message}" + (f" (and {more} more)" if more > 0 else ""))
-        return out
 
 
 def _np_dtype(dtype: DType) -> type[np.floating]:
@@ -174,7 +181,8 @@ def _ce_target(first: Block, matrix: Matrix, input_rest: Shape, nrows_hint: int
 
 def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | None = None,
         pos_weight_m: Matrix | None = None, sink: Sink | None = None, keep_rows: int = 10,
-        progress: Callable[[], None] | None = None) -> Outcome:
+        progress: Callable[[], None] | None = None, row_offset: int = 0,
+        check_rows: bool = True) -> Outcome:
     """Compute the loss of ``options.command`` over the matrices, block by block."""
     dtype = options.dtype
     first_x = next(input_m.blocks, None)
@@ -218,7 +226,7 @@ def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | 
         state.block(0, first_x, t_block, weight, pos_weight)
         return state.finish(x_shape, input_m.column_names)
     feed_t = RowFeed(ts)
-    start = pending = 0
+    start, pending = row_offset, 0
     try:
         for xb in xs:
             pending = xb.rows
@@ -233,10 +241,12 @@ def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | 
         if feed_t.take(1) is not None:
             raise _ShapeTrouble()
     except _ShapeTrouble:
-        _raise_shapes(options, start + pending, xs, feed_t, first_x, first_t, weight, pos_weight)
+        _raise_shapes(options, start + pending, row_offset, xs, feed_t, first_x, first_t,
+                      weight, pos_weight)
     x_shape = (start, *first_x.data.shape[1:])
-    weight.check(x_shape)
-    pos_weight.check(x_shape)
+    if check_rows:
+        weight.check(x_shape)
+        pos_weight.check(x_shape)
     return state.finish(x_shape, input_m.column_names)
 
 
@@ -245,12 +255,13 @@ def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:
     yield from rest
 
 
-def _raise_shapes(options: Options, done: int, xs: Iterator[Block], feed_t: RowFeed,
+def _raise_shapes(options: Options, done: int, offset: int, xs: Iterator[Block],
+                  feed_t: RowFeed,
                   first_x: Block, first_t: Block, weight: _Weights, pos_weight: _Weights
                   ) -> None:
     """Work out the full shapes (reading to the end) and raise the right message."""
     x_rows = done + sum(b.rows for b in xs)
-    t_rows = feed_t.served + feed_t.count_rest()
+    t_rows = offset + feed_t.served + feed_t.count_rest()
     x_shape = (x_rows, *first_x.data.shape[1:])
     t_shape = (t_rows, *first_t.data.shape[1:])
     if options.command == "ce":
@@ -374,7 +385,9 @@ class _State:
         else:
             self.element_rest = x.shape[1:]
         if self.sink is not None:
-            self.sink.write(values, row_values)
+            nested = len(self.element_rest) > 1
+            self.sink.write(terms.values.reshape(nrows, *self.element_rest) if nested
+                            else values, row_values)
         x_rows = x.reshape(nrows, *x.shape[1:]) if x.ndim >= 2 else x.reshape(1, *x.shape)
         t_rows = t.reshape(nrows, *t.shape[1:]) if t.ndim >= 2 or (
             self.options.command == "ce" and t.ndim == 1 and x.ndim == 2) else t.reshape(
@@ -404,21 +417,29 @@ class _State:
 
     def finish(self, x_shape: Shape, column_names: list[str] | None) -> Outcome:
         o = self.options
-        loss = losses.reduce_total(self.total, self.denominator, o.reduction)
-        if o.command == "ce" and o.reduction == "mean" and self.denominator == 0:
-            reason = ("every target equals the ignore index" if self.class_weight is None
-                      else "the targets' class weights sum to 0 (or every target is ignored)")
-            self.warn.add("nan", f"the mean is NaN because {reason}, as in PyTorch")
-        if o.dtype == "float32":
-            loss = float(np.float32(loss))
         if o.command == "ce":
             element_shape: Shape = (x_shape[0], *x_shape[2:]) if len(x_shape) > 1 else ()
         else:
             element_shape = x_shape
-        return Outcome(
-            options=o, loss=loss, total=self.total, denominator=self.denominator,
+        outcome = Outcome(
+            options=o, loss=math.nan, total=self.total, denominator=self.denominator,
             count=self.count, input_shape=x_shape, element_shape=element_shape,
             nrows=self.rows_done, head=self.head, tail=list(self.tail),
-            warnings=self.warn.lines(), column_names=column_names,
-            probabilities=self.probabilities, class_weight=self.class_weight,
+            warnings=[], column_names=column_names, probabilities=self.probabilities,
+            class_weight=self.class_weight, notes=self.warn,
         )
+        return finalize(outcome)
+
+
+def finalize(outcome: Outcome) -> Outcome:
+    """Reduce the accumulated sums to the loss and write out the warnings."""
+    o = outcome.options
+    loss = losses.reduce_total(outcome.total, outcome.denominator, o.reduction)
+    notes = outcome.notes
+    if o.command == "ce" and o.reduction == "mean" and outcome.denominator == 0:
+        reason = ("every target equals the ignore index" if outcome.class_weight is None
+                  else "the targets' class weights sum to 0 (or every target is ignored)")
+        notes.add("nan", f"the mean is NaN because {reason}, as in PyTorch")
+    outcome.loss = float(np.float32(loss)) if o.dtype == "float32" else loss
+    outcome.warnings = notes.lines()
+    return outcome

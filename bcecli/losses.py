@@ -13,6 +13,7 @@ them and return a :class:`Loss` result.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -173,15 +174,17 @@ def ce_prob_terms(
 def reduce_total(total: float, denominator: float, reduction: Reduction) -> float:
     """The reduced loss from the sum of the terms and the denominator of the mean.
 
-    A mean over nothing (every target ignored, or zero total weight) is NaN, as in PyTorch.
+    A mean over nothing (every target ignored, or zero total weight) is NaN, as in PyTorch
+    (which divides 0 by 0 in the class-index part even when label smoothing adds terms).
 
-    >>> reduce_total(3.0, 4.0, "mean"), reduce_total(3.0, 4.0, "sum")
-    (0.75, 3.0)
+    >>> reduce_total(3.0, 4.0, "mean"), reduce_total(3.0, 4.0, "sum"), reduce_total(1.0, 0, "mean")
+    (0.75, 3.0, nan)
     """
     if reduction == "sum":
         return total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.float64(total) / np.float64(denominator))
+    if denominator == 0:
+        return math.nan
+    return total / denominator
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ def _texts(values: NDArray[np.floating], dtype: str, nan: str) -> list[str]:
         out = [str(v) for v in flat]
     else:
         out = [repr(v) for v in flat.tolist()]
-    if nan != "nan" and np.isnan(flat).any():
-        out = [nan if t == "nan" else t for t in out]
+    if nan != "nan" and not np.isfinite(flat).all():
+        out = [nan if t in ("nan", "inf", "-inf") else t for t in out]
     return out
 
 
@@ -115,18 +115,19 @@ def _row_json(row: NDArray[np.floating], dtype: str) -> str:
 def _nested(a: NDArray[np.floating], dtype: str) -> object:
     if a.ndim == 0:
         v = float(a)
-        return None if math.isnan(v) else float(fmt_number(v, dtype))
+        return float(fmt_number(v, dtype)) if math.isfinite(v) else None
     return [_nested(x, dtype) for x in a]
 
 
 def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
     """One JSON object: command, reduction, dtype, shapes, elements, row values and loss."""
     o = outcome.options
-    loss = None if math.isnan(outcome.loss) else float(fmt_number(outcome.loss, o.dtype))
+    loss = float(fmt_number(outcome.loss, o.dtype)) if math.isfinite(outcome.loss) else None
     head = {
         "command": o.command, "reduction": o.reduction, "dtype": o.dtype,
         "input_shape": list(outcome.input_shape), "element_shape": list(outcome.element_shape),
-        "count": outcome.count, "sum": outcome.total, "denominator": outcome.denominator,
+        "count": outcome.count, "sum": outcome.total if math.isfinite(outcome.total) else None,
+        "denominator": outcome.denominator,
     }
     out.write(json.dumps(head)[:-1] + ", ")
     element_rank = len(outcome.element_shape)

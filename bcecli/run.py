@@ -9,16 +9,24 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from typing import IO, Literal, cast
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Literal, cast
 
 import numpy as np
 import typer
 
+from bcecli.blocks import Matrix
 from bcecli.engine import Command, DType, Options, Outcome, run
 from bcecli.errors import BceError, ExitCode
 from bcecli.losses import Reduction
 from bcecli.output import CsvSink, Held, JsonSink, fmt_number, write_json
-from bcecli.sources import open_matrix
+from bcecli.sources import is_number_text, open_matrix
+
+if TYPE_CHECKING:
+    from bcecli.parallel import _Part
+
+PROGRESS_BYTES = 64 << 20
 
 Format = Literal["table", "plain", "json", "csv"]
 
@@ -88,24 +96,76 @@ def _compute(req: Request, out: Held) -> Outcome:
             math.isnan(req.label_smoothing):
         raise BceError(f"--label-smoothing must be between 0 and 1; got "
                        f"{req.label_smoothing!r}")
+    options = req.options()
+    keep = max(1, req.max_rows // 2)
+    split = _split_plan(req)
+    if split is not None:
+        from bcecli.parallel import run_split
+
+        def weights() -> tuple[Matrix | None, Matrix | None]:
+            return (open_matrix(req.weight, "--weight", None) if req.weight else None,
+                    open_matrix(req.pos_weight, "--pos-weight", None) if req.pos_weight
+                    else None)
+
+        rows_before = split[0].split_line - split[0].head.data_line
+        outcome = run_split(options, split, rows_before, weights, keep)
+        _write_result(req, outcome, out)
+        return outcome
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
     input_m = open_matrix(req.input, "--input", stdin)
     target_m = open_matrix(req.target, "--target", stdin)
     weight_m = open_matrix(req.weight, "--weight", stdin) if req.weight else None
     pos_m = open_matrix(req.pos_weight, "--pos-weight", stdin) if req.pos_weight else None
-    options = req.options()
     json_sink = JsonSink(req.dtype) if req.format == "json" else None
     csv_sink = CsvSink(out, req.dtype) if req.format == "csv" or (
         req.format == "plain" and req.reduction == "none") else None
-    outcome = run(options, input_m, target_m, weight_m, pos_m, sink=json_sink or csv_sink,
-                  keep_rows=max(1, req.max_rows // 2))
+    with _progress(input_m) as tick:
+        outcome = run(options, input_m, target_m, weight_m, pos_m,
+                      sink=json_sink or csv_sink, keep_rows=keep, progress=tick)
     if json_sink is not None:
         write_json(outcome, json_sink, out)
-    elif req.format == "plain" and req.reduction != "none":
+    else:
+        _write_result(req, outcome, out)
+    return outcome
+
+
+def _split_plan(req: Request) -> tuple[_Part, _Part] | None:
+    """Two-process parsing plan when both inputs are big text files and no stream is needed."""
+    if req.format not in ("plain", "table") or req.reduction == "none":
+        return None
+    args = [req.input, req.target, req.weight or "", req.pos_weight or ""]
+    if any(a.strip() == "-" for a in args) or any(a.lstrip().startswith("[")
+                                                  for a in args[:2]):
+        return None
+    if is_number_text(req.input) or is_number_text(req.target):
+        return None
+    from bcecli.parallel import plan
+
+    return plan(req.input, req.target)
+
+
+@contextmanager
+def _progress(matrix: Matrix) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on stderr for big inputs, only when stderr is a terminal."""
+    size = matrix.size_bytes or 0
+    if size < PROGRESS_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from rich.console import Console
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"reading {matrix.name}", total=size)
+        yield lambda: bar.update(task, completed=matrix.consumed[0])
+
+
+def _write_result(req: Request, outcome: Outcome, out: Held) -> None:
+    if req.format == "plain" and req.reduction != "none":
         out.write(fmt_number(outcome.loss, req.dtype) + "\n")
     elif req.format == "table":
         _human(req, outcome, out)
-    return outcome
 
 
 def _human(req: Request, outcome: Outcome, out: Held) -> None:

@@ -208,7 +208,8 @@ def targets_01(shape: tuple[int, ...], dtype: str, kind: str) -> np.ndarray:
     elif kind == "soft":
         t = rng.uniform(0.0, 1.0, size=shape)
     else:  # mixed
-        t = np.where(rng.random(shape) < 0.5, rng.integers(0, 2, size=shape), rng.uniform(0, 1, shape))
+        pick_hard = rng.random(shape) < 0.5
+        t = np.where(pick_hard, rng.integers(0, 2, size=shape), rng.uniform(0, 1, shape))
     return as_dtype(t, dtype)
 
 
@@ -221,16 +222,23 @@ def logits(shape: tuple[int, ...], dtype: str, extremes: list[float], frac: floa
 
 def gen_bce() -> None:
     weight_kinds_2d = ["none", "full", "last", "scalar", "row", "col"]
-    weight_kinds_1d = ["none", "full", "scalar", "one", "full", "scalar"]
+    weight_kinds_1d = ["none", "full", "scalar", "one"]
     target_kinds = ["hard", "soft", "mixed"]
     n = 0
+    combo = 0
     for dtype in DTYPES:
         for reduction in REDUCTIONS:
             for sigmoid in (False, True):
+                # per combination five 2-D cases (the weight kinds rotate, so each kind
+                # meets every combination of the others) and one 1-D case
+                combo += 1
                 for k in range(6):
-                    shape = shape_2d() if k % 3 != 2 else (int(rng.integers(1, 9)),)
-                    kinds = weight_kinds_2d if len(shape) == 2 else weight_kinds_1d
-                    wkind = kinds[k]
+                    if k < 5:
+                        shape: tuple[int, ...] = shape_2d()
+                        wkind = weight_kinds_2d[(k + combo) % 6]
+                    else:
+                        shape = (int(rng.integers(1, 9)),)
+                        wkind = weight_kinds_1d[combo % 4]
                     if sigmoid:
                         inp = logits(shape, dtype, [0.0, 20.0, -20.0, 40.0, -40.0, 1e4, -1e4], 0.15)
                     else:
@@ -246,7 +254,8 @@ def gen_bce() -> None:
                     add("bce", args, as_list(inp), as_list(tgt))
 
     # weights that do not broadcast to the input's shape (torch raises)
-    for i, wkind in enumerate(["bad-last", "bad-first", "bad-extra", "bad-last", "bad-first", "row"]):
+    bad = ["bad-last", "bad-first", "bad-extra", "bad-last", "bad-first", "row"]
+    for i, wkind in enumerate(bad):
         dtype = DTYPES[i % 2]
         shape = shape_2d() if wkind != "row" else (int(rng.integers(2, 7)),)
         sigmoid = i % 3 == 0
@@ -508,7 +517,10 @@ def gen_ce() -> None:
         x = as_dtype(rng.choice([1e4, -1e4, 0.0], size=shape), dtype)
         w = as_list(positive_weights((c,), dtype)) if i % 3 == 1 else None
         ls = [0.0, 0.1, 0.5, 1.0][i % 4]
-        tgt = class_targets(shape, -100, 0.0) if i < 4 else as_list(prob_targets(shape, dtype, "soft"))
+        if i < 4:
+            tgt = class_targets(shape, -100, 0.0)
+        else:
+            tgt = as_list(prob_targets(shape, dtype, "soft"))
         add("ce", ce_args(REDUCTIONS[i % 3], dtype, w, -100, ls), as_list(x), tgt)
 
     # negative label smoothing is accepted by torch and acts as no smoothing
