@@ -347,9 +347,10 @@ def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHea
 
 
 def iter_blocks(stream: BinaryIO, name: str, dialect: Dialect | None,
-                consumed: list[int], block_bytes: int = BLOCK_BYTES,
+                consumed: list[int], block_bytes: int | None = None,
                 ) -> tuple[TextHead, Iterator[Block]]:
     """Read a delimited text stream: its head now, its rows as a lazy stream of blocks."""
+    block_bytes = block_bytes or BLOCK_BYTES
     buf = stream.read(block_bytes)
     while True:  # until the first non-blank line is complete (or the stream ends)
         body = buf.removeprefix(BOM).lstrip()
@@ -368,9 +369,10 @@ def iter_blocks(stream: BinaryIO, name: str, dialect: Dialect | None,
 
 
 def stream_rows(stream: BinaryIO, name: str, head: TextHead, rest: bytes, line: int,
-                consumed: list[int], block_bytes: int = BLOCK_BYTES,
+                consumed: list[int], block_bytes: int | None = None,
                 require_data: bool = True) -> Iterator[Block]:
     """The rows of a delimited stream, after its head: ``rest`` is what was read already."""
+    block_bytes = block_bytes or BLOCK_BYTES
     seen_data = False
     while True:
         at_end = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -14,6 +15,9 @@ from bcecli.errors import BceError
 
 MAGIC = b"\x93NUMPY"
 BLOCK_BYTES = 1 << 22
+READ_BYTES = 1 << 26
+"""The most read at once, so that a header promising more than the file holds fails as
+truncated instead of asking for all that memory up front."""
 
 
 def npy_locator(name: str) -> object:
@@ -22,10 +26,13 @@ def npy_locator(name: str) -> object:
 
 
 def read_npy(stream: BinaryIO, name: str, consumed: list[int],
-             block_bytes: int = BLOCK_BYTES) -> tuple[tuple[int, ...], Iterator[Block]]:
+             block_bytes: int | None = None) -> tuple[tuple[int, ...], Iterator[Block]]:
     """Read the header now; return the shape and a lazy stream of float64 row blocks."""
+    block_bytes = block_bytes or BLOCK_BYTES
     try:
         version = npformat.read_magic(stream)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise ValueError(f"unknown format version {version[0]}.{version[1]}")
         if version == (1, 0):
             shape, fortran, dtype = npformat.read_array_header_1_0(stream)
         else:
@@ -39,23 +46,33 @@ def read_npy(stream: BinaryIO, name: str, consumed: list[int],
         raise BceError(f"{name}: the .npy array has dtype {dtype}; bcecli reads numeric arrays")
     if dtype.kind == "b":
         dtype = np.dtype(np.uint8)
+    if any(d < 0 for d in shape):
+        raise BceError(f"{name}: not a valid .npy file (negative dimension in the shape "
+                       f"{fmt_shape(tuple(shape))})")
     locate = npy_locator(name)
-    total = int(np.prod(shape, dtype=np.int64))
-    row_items = int(np.prod(shape[1:], dtype=np.int64)) if shape else 1
+    total = math.prod(shape)
+    row_items = math.prod(shape[1:]) if shape else 1
     nrows = shape[0] if shape else 1
+    if total * dtype.itemsize >= 2**62:
+        raise BceError(f"{name}: the .npy header promises shape {fmt_shape(tuple(shape))}, "
+                       f"far more than any file holds; the file is corrupt")
 
     def blocks() -> Iterator[Block]:
         if fortran and len(shape) > 1:
             data = _read_exact(stream, total * dtype.itemsize, name, shape)
             consumed[0] += len(data)
             arr = np.frombuffer(data, dtype=dtype).reshape(shape[::-1]).T
+            _check_end(stream, name, shape)
             yield Block(arr.astype(np.float64), locate)
             return
         if not shape:
             data = _read_exact(stream, dtype.itemsize, name, shape)
+            consumed[0] += len(data)
+            _check_end(stream, name, shape)
             yield Block(np.frombuffer(data, dtype=dtype).astype(np.float64).reshape(()), locate)
             return
-        per_block = max(1, block_bytes // max(1, row_items * dtype.itemsize))
+        per_block = max(1, nrows if row_items == 0 else
+                        block_bytes // (row_items * dtype.itemsize))
         start = 0
         while start < nrows or (start == 0 and nrows == 0):
             n = min(per_block, nrows - start)
@@ -66,9 +83,7 @@ def read_npy(stream: BinaryIO, name: str, consumed: list[int],
             start += n
             if nrows == 0:
                 break
-        if stream.read(1):
-            raise BceError(f"{name}: extra bytes after the array data of shape "
-                           f"{fmt_shape(tuple(shape))}; the file is corrupt")
+        _check_end(stream, name, shape)
 
     return tuple(shape), blocks()
 
@@ -77,12 +92,19 @@ def _offset(locate: object, start: int) -> object:
     return lambda idx: locate((idx[0] + start, *idx[1:]))  # type: ignore[operator]
 
 
+def _check_end(stream: BinaryIO, name: str, shape: tuple[int, ...]) -> None:
+    if stream.read(1):
+        raise BceError(f"{name}: extra bytes after the array data of shape "
+                       f"{fmt_shape(tuple(shape))}; the file is corrupt")
+
+
 def _read_exact(stream: BinaryIO, n: int, name: str, shape: tuple[int, ...]) -> bytes:
-    data = stream.read(n)
-    while len(data) < n:
-        more = stream.read(n - len(data))
+    parts, got = [], 0
+    while got < n:
+        more = stream.read(min(n - got, READ_BYTES))
         if not more:
             raise BceError(f"{name}: truncated .npy file; the header promises shape "
                            f"{fmt_shape(tuple(shape))} but the data ends early")
-        data += more
-    return data
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)

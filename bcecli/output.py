@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from typing import IO
 
 import numpy as np
@@ -89,7 +88,9 @@ class CsvSink:
 class JsonSink:
     """Elementwise losses and per-row values spooled to disk, for one JSON object at the end."""
 
-    def __init__(self, dtype: str, element_rank: int | None = None) -> None:
+    def __init__(self, dtype: str) -> None:
+        import tempfile
+
         self.dtype = dtype
         self.elements = tempfile.SpooledTemporaryFile(max_size=HOLD_BYTES, mode="w+")
         self.rows = tempfile.SpooledTemporaryFile(max_size=HOLD_BYTES, mode="w+")
