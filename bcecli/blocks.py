@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,6 +16,14 @@ from numpy.typing import NDArray
 from bcecli.checks import Locator
 
 F64 = NDArray[np.float64]
+
+
+class ByteStream(Protocol):
+    """What the readers need of a file or pipe: ``read(n)``."""
+
+    def read(self, n: int = -1, /) -> bytes:
+        """Up to n bytes (all that is left for n < 0); b"" at the end."""
+        ...
 
 
 @dataclass(frozen=True)

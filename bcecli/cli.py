@@ -7,8 +7,9 @@ exit status 2.
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -19,20 +20,20 @@ from bcecli.errors import BceError, ExitCode
 EPILOG_EXIT = "Exit status: 0 ok, 1 --expect not met, 2 usage or input error."
 
 
-class ReductionChoice(str, Enum):
+class ReductionChoice(StrEnum):
     mean = "mean"
     sum = "sum"
     none = "none"
 
 
-class FormatChoice(str, Enum):
+class FormatChoice(StrEnum):
     table = "table"
     plain = "plain"
     json = "json"
     csv = "csv"
 
 
-class DTypeChoice(str, Enum):
+class DTypeChoice(StrEnum):
     float64 = "float64"
     float32 = "float32"
 
@@ -191,6 +192,8 @@ def ce(
 
 def main() -> None:
     """Entry point: run the app, turning BceError and Ctrl-C into exit statuses."""
+    if hasattr(signal, "SIGPIPE"):  # `bcecli ... | head`: end quietly (status 141), as cat does
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app(standalone_mode=True)
     except BceError as exc:

@@ -21,13 +21,12 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-from bcecli.blocks import F64, Block
+from bcecli.blocks import F64, Block, ByteStream
 from bcecli.errors import BceError
 
 BLOCK_BYTES = 1 << 20
@@ -346,7 +345,7 @@ def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHea
     return TextHead(dialect, None, len(fields), line_no), pos
 
 
-def iter_blocks(stream: BinaryIO, name: str, dialect: Dialect | None,
+def iter_blocks(stream: ByteStream, name: str, dialect: Dialect | None,
                 consumed: list[int], block_bytes: int | None = None,
                 ) -> tuple[TextHead, Iterator[Block]]:
     """Read a delimited text stream: its head now, its rows as a lazy stream of blocks."""
@@ -368,7 +367,7 @@ def iter_blocks(stream: BinaryIO, name: str, dialect: Dialect | None,
                              block_bytes)
 
 
-def stream_rows(stream: BinaryIO, name: str, head: TextHead, rest: bytes, line: int,
+def stream_rows(stream: ByteStream, name: str, head: TextHead, rest: bytes, line: int,
                 consumed: list[int], block_bytes: int | None = None,
                 require_data: bool = True) -> Iterator[Block]:
     """The rows of a delimited stream, after its head: ``rest`` is what was read already."""

@@ -59,27 +59,22 @@ class Row:
 class _Warn:
     """Warnings, each said once with where it first happened and how often."""
 
-    seen: dict[str, list[object]] = field(default_factory=dict)
+    seen: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def merge(self, other: _Warn) -> None:
         """Add another part's warnings after this part's."""
         for key, (message, count) in other.seen.items():
-            self.add(key, str(message), int(count))  # type: ignore[call-overload]
+            self.add(key, message, count)
 
     def add(self, key: str, message: str | None, count: int = 1) -> None:
         if message is None:
             return
-        if key in self.seen:
-            self.seen[key][1] = int(self.seen[key][1]) + count  # type: ignore[call-overload]
-        else:
-            self.seen[key] = [message, count]
+        first, seen = self.seen.get(key, (message, 0))
+        self.seen[key] = (first, seen + count)
 
     def lines(self) -> list[str]:
-        out = []
-        for message, count in self.seen.values():
-            more = int(count) - 1  # type: ignore[call-overload]
-            out.append(f"{message}" + (f" (and {more} more)" if more > 0 else ""))
-        return out
+        return [message + (f" (and {count - 1} more)" if count > 1 else "")
+                for message, count in self.seen.values()]
 
 
 @dataclass

@@ -139,7 +139,7 @@ def _explain_ce(outcome: Outcome, p: int) -> Iterator[str]:
         if row is None:
             yield f"  {label}" if label != "⋮" else "  ⋮"
             continue
-        logits, target = ce_pieces(row, k, outcome)
+        logits, _, cls = ce_pieces(row, k, outcome)
         lg = np.asarray(logits, dtype=np.float64)
         ls = losses.log_softmax(lg[None, :])
         lse = float(ls.log_sum_exp[0])
@@ -149,7 +149,6 @@ def _explain_ce(outcome: Outcome, p: int) -> Iterator[str]:
             yield (f"  row {label}: −Σ t × log softmax, ln({' + '.join(exps)}) = {_f(lse, p)}"
                    f" → ℓ = {_f(term, p)}")
             continue
-        cls = int(target)  # type: ignore[call-overload]
         if cls == o.ignore_index:
             yield f"  row {label}: target {cls} is the ignore index → ℓ = 0, not counted"
             continue

@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import numpy as np
 
 from bcecli.blocks import F64
+from bcecli.checks import Locator
 from bcecli.errors import BceError
 
 MAX_DEPTH = 32
 _NUMERIC_JSON = re.compile(rb"[\s\[\],0-9eE+\-.]*\Z")
+_LONG_INTEGER = re.compile(rb"(?<![\d.])-?\d{%d,}(?![\d.eE])"
+                           % ((sys.get_int_max_str_digits() or 4300) + 1))
 
 
 def _path(idx: tuple[int, ...]) -> str:
     return "".join(f"[{i}]" for i in idx)
 
 
-def json_locator(name: str) -> object:
+def _at(name: str, idx: tuple[int, ...]) -> str:
+    return f"{name} {_path(idx)}" if idx else name
+
+
+def json_locator(name: str) -> Locator:
     """A locator naming elements by their JSON path, e.g. ``x.json [1][2]``."""
-    return lambda idx: f"{name} {_path(tuple(idx))}" if idx else name
+    return lambda idx: _at(name, tuple(idx))
 
 
 def _depth(data: bytes) -> int:
@@ -55,12 +63,12 @@ def _walk(obj: object, name: str) -> tuple[int, ...]:
         node, idx = stack.pop()
         if isinstance(node, list):
             if leaf_depth is not None and len(idx) >= leaf_depth:
-                raise BceError(f"{name} {_path(idx)}: expected a number, found an array "
+                raise BceError(f"{_at(name, idx)}: expected a number, found an array "
                                f"(the nesting is ragged)")
             if shape is None or len(shape) <= len(idx):
                 shape = (shape or []) + [len(node)]
             elif shape[len(idx)] != len(node):
-                raise BceError(f"{name} {_path(idx)}: ragged nesting, {len(node)} items where "
+                raise BceError(f"{_at(name, idx)}: ragged nesting, {len(node)} items where "
                                f"earlier arrays at this depth have {shape[len(idx)]}")
             if not node:
                 if leaf_depth is None:
@@ -71,13 +79,24 @@ def _walk(obj: object, name: str) -> tuple[int, ...]:
             if leaf_depth is None:
                 leaf_depth = len(idx)
             elif leaf_depth != len(idx):
-                raise BceError(f"{name} {_path(idx)}: expected an array, found a number "
+                raise BceError(f"{_at(name, idx)}: expected an array, found a number "
                                f"(the nesting is ragged)")
             if isinstance(node, int) and abs(node) > 1e308:
-                raise BceError(f"{name} {_path(idx)}: {str(node)[:20]}... is too large")
+                raise BceError(f"{_at(name, idx)}: {str(node)[:20]}... is too large")
         else:
-            raise BceError(f"{name} {_path(idx)}: {_describe(node)} is not a number")
+            raise BceError(f"{_at(name, idx)}: {_describe(node)} is not a number")
     return tuple(shape or ()) if isinstance(obj, list) else ()
+
+
+def _long_integer(data: bytes, name: str) -> BceError:
+    found = _LONG_INTEGER.search(data)
+    if found is None:
+        return BceError(f"{name}: invalid JSON: a number too long to read")
+    start = found.start()
+    line = data.count(b"\n", 0, start) + 1
+    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    return BceError(f"{name}, line {line}, column {column}: an integer of "
+                    f"{found.end() - start} digits is too large")
 
 
 def parse_json(data: bytes, name: str) -> F64:
@@ -108,10 +127,12 @@ def parse_json(data: bytes, name: str) -> F64:
                        f"{exc.msg}") from None
     except RecursionError:
         raise BceError(f"{name}: arrays nested too deeply") from None
+    except ValueError:  # an integer longer than Python converts (sys.int_max_str_digits)
+        raise _long_integer(data, name) from None
     if _NUMERIC_JSON.match(data):
         try:
             return np.array(obj, dtype=np.float64)
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
     shape = _walk(obj, name)
     return np.array(obj, dtype=np.float64).reshape(shape)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import BinaryIO
 
 import numpy as np
 from numpy.lib import format as npformat
 
-from bcecli.blocks import Block
-from bcecli.checks import fmt_shape
+from bcecli.blocks import Block, ByteStream, shifted
+from bcecli.checks import Locator, fmt_shape
 from bcecli.errors import BceError
 
 MAGIC = b"\x93NUMPY"
@@ -20,12 +19,12 @@ READ_BYTES = 1 << 26
 truncated instead of asking for all that memory up front."""
 
 
-def npy_locator(name: str) -> object:
+def npy_locator(name: str) -> Locator:
     """Names an element of an .npy array by its index, e.g. ``x.npy [3, 1]``."""
     return lambda idx: f"{name} [{', '.join(map(str, idx))}]" if idx else name
 
 
-def read_npy(stream: BinaryIO, name: str, consumed: list[int],
+def read_npy(stream: ByteStream, name: str, consumed: list[int],
              block_bytes: int | None = None) -> tuple[tuple[int, ...], Iterator[Block]]:
     """Read the header now; return the shape and a lazy stream of float64 row blocks."""
     block_bytes = block_bytes or BLOCK_BYTES
@@ -79,7 +78,7 @@ def read_npy(stream: BinaryIO, name: str, consumed: list[int],
             data = _read_exact(stream, n * row_items * dtype.itemsize, name, shape)
             consumed[0] += len(data)
             arr = np.frombuffer(data, dtype=dtype).reshape((n, *shape[1:])).astype(np.float64)
-            yield Block(arr, _offset(locate, start))
+            yield Block(arr, shifted(locate, start))
             start += n
             if nrows == 0:
                 break
@@ -88,17 +87,14 @@ def read_npy(stream: BinaryIO, name: str, consumed: list[int],
     return tuple(shape), blocks()
 
 
-def _offset(locate: object, start: int) -> object:
-    return lambda idx: locate((idx[0] + start, *idx[1:]))  # type: ignore[operator]
 
-
-def _check_end(stream: BinaryIO, name: str, shape: tuple[int, ...]) -> None:
+def _check_end(stream: ByteStream, name: str, shape: tuple[int, ...]) -> None:
     if stream.read(1):
         raise BceError(f"{name}: extra bytes after the array data of shape "
                        f"{fmt_shape(tuple(shape))}; the file is corrupt")
 
 
-def _read_exact(stream: BinaryIO, n: int, name: str, shape: tuple[int, ...]) -> bytes:
+def _read_exact(stream: ByteStream, n: int, name: str, shape: tuple[int, ...]) -> bytes:
     parts, got = [], 0
     while got < n:
         more = stream.read(min(n - got, READ_BYTES))

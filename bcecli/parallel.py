@@ -41,7 +41,7 @@ class _Bounded:
     """A file read from ``start`` up to ``stop`` (None: the end)."""
 
     def __init__(self, path: str, start: int, stop: int | None) -> None:
-        self.fh: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.fh: BinaryIO = open(path, "rb")
         self.fh.seek(start)
         self.left = None if stop is None else stop - start
 
@@ -99,12 +99,12 @@ def plan(input_path: str, target_path: str) -> tuple[_Part, _Part] | None:
         size = os.path.getsize(input_path)
         if size < MIN_BYTES or not os.path.isfile(target_path):
             return None
-        heads = _head(input_path), _head(target_path)
+        x_found, t_found = _head(input_path), _head(target_path)
     except OSError:
         return None
-    if heads[0] is None or heads[1] is None:
+    if x_found is None or t_found is None:
         return None
-    (x_head, x_start), (t_head, t_start) = heads
+    (x_head, x_start), (t_head, t_start) = x_found, t_found
     with open(input_path, "rb") as fh:
         fh.seek(x_start + (size - x_start) // 2)
         tail = fh.read(1 << 20)
@@ -128,8 +128,8 @@ def _matrix(part: _Part, second: bool) -> tuple[Matrix, _Bounded]:
     stream = _Bounded(part.path, start, None if second else part.split)
     consumed = [0]
     line = part.split_line if second else part.head.data_line
-    blocks = delimited.stream_rows(stream, part.path, part.head, b"", line,  # type: ignore[arg-type]
-                                   consumed, require_data=not second)
+    blocks = delimited.stream_rows(stream, part.path, part.head, b"", line, consumed,
+                                   require_data=not second)
     return Matrix(part.path, blocks, column_names=part.head.column_names,
                   consumed=consumed), stream
 
@@ -151,7 +151,7 @@ def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
                                                     keep_rows=keep_rows, row_offset=rows_before))
         except BceError as exc:
             result = ("error", exc.message)
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        except BaseException as exc:  # reported to the parent, which re-raises
             result = ("crash", repr(exc))
         with os.fdopen(write_fd, "wb") as out:
             out.write(pickle.dumps(result))

@@ -149,16 +149,17 @@ def _ce_positions(outcome: Outcome) -> Iterator[tuple[str, Row | None, int]]:
             yield f"{row.index}, {k}", row, k
 
 
-def ce_pieces(row: Row, k: int, outcome: Outcome) -> tuple[NDArray[np.floating], object]:
-    """The logits (C,) at position k of a row, and the target there."""
+def ce_pieces(row: Row, k: int, outcome: Outcome
+              ) -> tuple[NDArray[np.floating], NDArray[np.floating], int]:
+    """At position k of a row: the logits (C,), the target probabilities (C,) or an empty
+    array, and the target class (the most probable one for probability targets)."""
     x = row.input
     logits = x if x.ndim == 1 else np.moveaxis(x, 0, -1).reshape(-1, x.shape[0])[k]
     if outcome.probabilities:
         t = row.target
-        target = t if t.ndim == 1 else np.moveaxis(t, 0, -1).reshape(-1, t.shape[0])[k]
-    else:
-        target = _flat(row.target)[k]
-    return logits, target
+        probs = t if t.ndim == 1 else np.moveaxis(t, 0, -1).reshape(-1, t.shape[0])[k]
+        return logits, probs, int(np.argmax(probs))
+    return logits, np.empty(0), int(_flat(row.target)[k])
 
 
 def _ce_table(outcome: Outcome, p: int, title: str) -> Table:
@@ -179,19 +180,16 @@ def _ce_table(outcome: Outcome, p: int, title: str) -> Table:
             n = 6 - outcome.probabilities + (weighted and not outcome.probabilities)
             table.add_row(label, *["⋮"] * (n - 1))
             continue
-        logits, target = ce_pieces(row, k, outcome)
+        logits, probs, cls = ce_pieces(row, k, outcome)
         ls = losses.log_softmax(np.asarray(logits)[None, :])
         lse = float(ls.log_sum_exp[0])
         term = float(_flat(row.terms)[k])
         term_cell = Text(_f(term, p), style=style_for(term))
         if outcome.probabilities:
-            t = np.asarray(target)
-            cls = int(np.argmax(t))
             prob = math.exp(float(ls.log_probs[0, cls]))
-            table.add_row(label, f"{cls} ({_f(float(t[cls]), 2)})", _f(lse, p), term_cell,
+            table.add_row(label, f"{cls} ({_f(float(probs[cls]), 2)})", _f(lse, p), term_cell,
                           _f(prob, p))
             continue
-        cls = int(target)  # type: ignore[call-overload]
         if cls == ignore:
             cells = [label, f"{cls} (ignored)", "", _f(lse, p)]
             cells += [""] if weighted else []

@@ -6,22 +6,24 @@ sniffed: ``\\x93NUMPY`` is .npy, a first ``[`` is JSON, anything else delimited 
 
 from __future__ import annotations
 
-import io
 import os
 import stat
+import weakref
 from collections.abc import Iterator
 from typing import BinaryIO
 
 import numpy as np
 
 from bcecli import delimited, jsontext, npyfile
-from bcecli.blocks import Block, Matrix
+from bcecli.blocks import Block, ByteStream, Matrix
 from bcecli.checks import Locator
 from bcecli.errors import BceError
 
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": None, ".json": "json",
               ".npy": "npy"}
 JSON_MEMORY_FACTOR = 6
+_STDIN_TAKEN: weakref.WeakSet[object] = weakref.WeakSet()
+"""Standard input streams already given to one argument: a second ``-`` is an error."""
 """Bytes of memory per byte of JSON text while it is parsed (lists of floats), about."""
 
 
@@ -47,7 +49,7 @@ def _whole(name: str, array: np.ndarray, locate: Locator, size: int | None = Non
 
 def _from_json_bytes(data: bytes, name: str) -> Matrix:
     array = jsontext.parse_json(data, name)
-    return _whole(name, array, jsontext.json_locator(name), len(data))  # type: ignore[arg-type]
+    return _whole(name, array, jsontext.json_locator(name), len(data))
 
 
 def _guard_memory(name: str, size: int, what: str) -> None:
@@ -62,7 +64,7 @@ def _guard_memory(name: str, size: int, what: str) -> None:
         )
 
 
-def _open_stream(stream: BinaryIO, name: str, kind: str | None, size: int | None) -> Matrix:
+def _open_stream(stream: ByteStream, name: str, kind: str | None, size: int | None) -> Matrix:
     consumed = [0]
     if kind is None:
         first = stream.read(1 << 16)
@@ -85,17 +87,14 @@ def _open_stream(stream: BinaryIO, name: str, kind: str | None, size: int | None
                   consumed=consumed)
 
 
-class _Prefixed(io.RawIOBase):
+class _Prefixed:
     """A read-only stream that first gives back bytes already read for sniffing."""
 
-    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+    def __init__(self, prefix: bytes, stream: ByteStream) -> None:
         self._prefix = prefix
         self._stream = stream
 
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, n: int = -1, /) -> bytes:
         if n is None or n < 0:
             data, self._prefix = self._prefix + self._stream.read(), b""
             return data
@@ -119,8 +118,13 @@ def open_matrix(arg: str, option: str, stdin: BinaryIO | None) -> Matrix:
     if is_number_text(text):
         return _whole(f"{option} value", np.array(float(text)), lambda idx: f"{option} value")
     if text == "-":
-        if stdin is None:
-            raise BceError("only one of the inputs can be read from stdin ('-')")
+        if stdin is None or stdin in _STDIN_TAKEN:
+            raise BceError(f"{option}: stdin ('-') is already read for another option; "
+                           f"only one input can come from stdin")
+        try:
+            _STDIN_TAKEN.add(stdin)
+        except TypeError:  # a stream that cannot be weakly referenced; run.py passes one
+            pass
         return _open_stream(stdin, "stdin", None, None)
     if not text:
         raise BceError(f"{option} is empty; give a path, '-', inline JSON or a number")
@@ -139,7 +143,7 @@ def _open_path(path: str, option: str) -> Matrix:
     ext = os.path.splitext(path)[1].lower()
     kind = EXTENSIONS.get(ext)
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed when the stream is exhausted
+        fh = open(path, "rb")
     except OSError as exc:
         raise BceError(f"{option}: cannot read {path}: {exc.strerror}") from None
     size = st.st_size if stat.S_ISREG(st.st_mode) else None

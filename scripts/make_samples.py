@@ -32,8 +32,9 @@ def _write(path: Path, data: object) -> str:
 def main() -> None:
     reference = Path(sys.argv[1]) if len(sys.argv) > 1 else REFERENCE
     examples = json.loads(reference.read_text())["examples"]
-    lines = ["# Samples", "", "The examples of the tutorials bcecli was conceived from, with the loss",
-             "PyTorch 2.13 gives (float64; float32 in brackets). Run from the repository root.", "",
+    lines = ["# Samples", "",
+             "The examples of the tutorials bcecli was conceived from, with the loss bcecli",
+             "prints, which is PyTorch 2.13's. Run from the repository root.", "",
              "| example | command | loss (float64) | loss (float32) |", "|---|---|---|---|"]
     for ex in examples:
         folder = ROOT / "samples" / ex["name"]

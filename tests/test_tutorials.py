@@ -13,7 +13,7 @@ from bcecli.cli import app
 
 DATA = json.loads((Path(__file__).parent / "data" / "tutorial-examples.json").read_text())
 EXAMPLES = DATA["examples"]
-TOL = {"float64": dict(rtol=1e-12, atol=1e-15), "float32": dict(rtol=2e-6, atol=1e-7)}
+TOL = {"float64": {"rtol": 1e-12, "atol": 1e-15}, "float32": {"rtol": 2e-6, "atol": 1e-7}}
 
 
 def _run(example: dict, dtype: str, *extra: str) -> dict:
