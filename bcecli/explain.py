@@ -9,7 +9,16 @@ import numpy as np
 
 from bcecli import losses
 from bcecli.engine import Outcome, Row
-from bcecli.render import NAMES, _f, _flat, _probabilities, _rows, _summary, ce_pieces
+from bcecli.render import (
+    NAMES,
+    _ce_positions,
+    _f,
+    _flat,
+    _probabilities,
+    _rows,
+    _summary,
+    ce_pieces,
+)
 
 MAX_TERMS = 6
 
@@ -82,7 +91,7 @@ def _explain_bce(outcome: Outcome, p: int) -> Iterator[str]:
                      for j in _elements(x.size)]
             yield f"  row {row.index}: " + ", ".join(parts)
     yield ""
-    yield f"Step {step}: each element, y × ln p + (1 − y) × ln(1 − p)"
+    yield f"Step {step}: each element (written signed, as by hand; ℓ is its negative)"
     step += 1
     for row in _rows(outcome):
         if row is None:
@@ -133,21 +142,27 @@ def _explain_ce(outcome: Outcome, p: int) -> Iterator[str]:
         yield "ℓ = " + ("w[y] × (" + base + ")" if weighted else base) + (
             f"; smoothed: (1 − {eps:g}) × that + {eps:g}/C × Σ_c " +
             ("w_c × " if weighted else "") + "(−log p_c)" if eps else "")
+    yield "  (log p_c = x_c − ln Σ_j exp x_j)" if outcome.probabilities else ""
     yield ""
-    from bcecli.render import _ce_positions
     for label, row, k in _ce_positions(outcome):
         if row is None:
             yield f"  {label}" if label != "⋮" else "  ⋮"
             continue
-        logits, _, cls = ce_pieces(row, k, outcome)
+        logits, probs, cls = ce_pieces(row, k, outcome)
         lg = np.asarray(logits, dtype=np.float64)
         ls = losses.log_softmax(lg[None, :])
         lse = float(ls.log_sum_exp[0])
         exps = [("…" if j is None else f"e^{_n(float(lg[j]), p)}") for j in _elements(lg.size)]
         term = float(_flat(row.terms)[k])
         if outcome.probabilities:
-            yield (f"  row {label}: −Σ t × log softmax, ln({' + '.join(exps)}) = {_f(lse, p)}"
-                   f" → ℓ = {_f(term, p)}")
+            t = (1 - eps) * probs + eps / lg.size
+            w = outcome.class_weight
+            parts = [("…" if j is None else
+                      (f"{_m(float(w[j]), p)} × " if w is not None else "")
+                      + f"{_m(float(t[j]), p)} × {_n(float(ls.log_probs[0, j]), p)}")
+                     for j in _elements(lg.size)]
+            yield (f"  row {label}: ln Σ exp = ln({' + '.join(exps)}) = {_f(lse, p)}; "
+                   f"−[{' + '.join(parts)}] = {_f(term, p)}")
             continue
         if cls == o.ignore_index:
             yield f"  row {label}: target {cls} is the ignore index → ℓ = 0, not counted"

@@ -207,10 +207,10 @@ class Loss:
 def binary_cross_entropy(
     input: Array, target: Array, weight: Array | None = None, reduction: Reduction = "mean"
 ) -> Loss:
-    """BCELoss on probabilities; see :func:`bce_terms`. Input and target must lie in [0, 1].
+    """BCELoss on probabilities (torch 2.13 gives the same 0.1891319918); see :func:`bce_terms`.
 
     >>> round(binary_cross_entropy(np.array([0.9, 0.1, 0.3]), np.array([1.0, 0, 0])).value, 10)
-    0.1541506798
+    0.1891319918
     """
     from bcecli.checks import check_bce_values, check_same_shape, check_weight
 
@@ -232,7 +232,7 @@ def binary_cross_entropy_with_logits(
     """BCEWithLogitsLoss; see :func:`bce_logits_terms`.
 
     >>> round(binary_cross_entropy_with_logits(np.array([1.0, 2.0]), np.array([1.0, 0])).value, 10)
-    1.2318933937
+    1.2200948493
     """
     from bcecli.checks import check_same_shape, check_weight
 
@@ -258,7 +258,7 @@ def cross_entropy(
     probabilities (the input's shape).
 
     >>> round(cross_entropy(np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([0, 0])).value, 10)
-    1.1269280110
+    1.126928011
     """
     from bcecli.checks import ce_layout
 

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bcecli import losses
+from bcecli.checks import fmt_shape
 from bcecli.engine import Outcome, Row
 
 MAX_COLUMNS = 10
@@ -89,13 +90,16 @@ def _summary(outcome: Outcome, p: int) -> str:
 def render_table(outcome: Outcome, console: Console, precision: int) -> None:
     """The breakdown as rich tables (probabilities first where a sigmoid is involved)."""
     o = outcome.options
-    title = f"{NAMES[o.command]} · reduction {o.reduction} · {o.dtype}"
+    console.print(Text(f"{NAMES[o.command]} · reduction {o.reduction} · {o.dtype} · input "
+                       f"{fmt_shape(outcome.input_shape)}", style="bold"))
     if o.command == "ce":
-        console.print(_ce_table(outcome, precision, title))
+        console.print(_ce_table(outcome, precision, "terms ℓ, one per sample"))
     else:
         if _probabilities(outcome):
-            console.print(_matrix_table(outcome, precision, "p = σ(x)", probabilities=True))
-        console.print(_matrix_table(outcome, precision, title, probabilities=False))
+            console.print(_matrix_table(outcome, precision, "probabilities p = σ(x)",
+                                        probabilities=True))
+        console.print(_matrix_table(outcome, precision, "terms ℓ and row means",
+                                    probabilities=False))
     console.print(Text(_summary(outcome, precision), style="bold"))
     if outcome.hidden > 0:
         console.print(Text(f"{outcome.hidden} rows hidden (--max-rows shows more)",
