@@ -156,22 +156,28 @@ class _ShapeTrouble(Exception):
     """Rows do not line up; the full shapes are needed for the message."""
 
 
-def _ce_target(first: Block, matrix: Matrix, input_rest: Shape, nrows_hint: int
-               ) -> tuple[Block, Iterator[Block], bool]:
-    """Reshape a delimited-text ce target: one column, or one row, of class indices."""
+def _ce_target(first: Block, rest: Iterator[Block], input_shape: Shape
+               ) -> tuple[Block, Iterator[Block]]:
+    """A 2-D ce target read from a file: one column, or one row, of class indices.
+
+    Probability targets (the input's shape) and everything else pass through unchanged.
+    """
     data = first.data
-    if matrix.whole or data.ndim != 2 or data.shape[1:] == input_rest:
-        return first, matrix.blocks, False
+    if data.ndim != 2 or data.shape[1:] == input_shape[1:]:
+        return first, rest
+    if len(input_shape) == 1 and data.shape == (1, 1):
+        loc = first.locate
+        return Block(data.reshape(()), lambda idx: loc((0, 0))), rest
     if data.shape[1] == 1:
         def column(b: Block) -> Block:
             loc = b.locate
             return Block(b.data[:, 0], lambda idx: loc((idx[0], 0)))
-        return column(first), (column(b) for b in matrix.blocks), False
-    rest = list(matrix.blocks)
-    if data.shape[0] == 1 and not rest:
+        return column(first), (column(b) for b in rest)
+    more = list(rest)
+    if data.shape[0] == 1 and not more:
         loc = first.locate
-        return Block(data[0], lambda idx: loc((0, idx[0]))), iter(()), True
-    return first, iter(rest), False
+        return Block(data[0], lambda idx: loc((0, idx[0]))), iter(())
+    return first, iter(more)
 
 
 def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | None = None,
@@ -186,23 +192,14 @@ def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | 
         raise BceError("no data")  # readers raise a clearer message first
     xs: Iterator[Block] = _chain(first_x, input_m.blocks)
     ts: Iterator[Block] = _chain(first_t, target_m.blocks)
-    whole = input_m.whole or target_m.whole or first_x.data.ndim < 2
     is_ce = options.command == "ce"
-    if is_ce and not whole:
-        first_t, rest_t, whole_t = _ce_target(first_t, target_m, first_x.data.shape[1:], 0)
+    if is_ce and not target_m.whole:
+        first_t, rest_t = _ce_target(first_t, target_m.blocks, first_x.data.shape)
         ts = _chain(first_t, rest_t)
-        whole = whole or whole_t
+    whole = input_m.whole or target_m.whole or first_x.data.ndim < 2
     if whole:
-        x_all = joined(list(xs))
-        t_all = joined(list(ts))
-        if is_ce and t_all.data.ndim == 2 and not target_m.whole and \
-                t_all.data.shape != x_all.data.shape and 1 in t_all.data.shape:
-            loc = t_all.locate
-            col = t_all.data.shape[1] == 1
-            t_all = Block(t_all.data.reshape(-1),
-                          (lambda idx: loc((idx[0], 0))) if col else (lambda idx: loc((0, idx[0]))))
-        xs, ts = iter([x_all]), iter([t_all])
-        first_x = x_all
+        first_x = joined(list(xs))
+        xs, ts = iter([first_x]), iter([joined(list(ts))])
     x_ndim = first_x.data.ndim
     weight = _Weights(materialize(weight_m) if weight_m else None, "weight", x_ndim, dtype)
     pos_weight = _Weights(materialize(pos_weight_m) if pos_weight_m else None, "pos_weight",
