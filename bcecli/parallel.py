@@ -136,8 +136,11 @@ def _matrix(part: _Part, second: bool) -> tuple[Matrix, _Bounded]:
 
 def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
               open_weights: Callable[[], tuple[Matrix | None, Matrix | None]],
-              keep_rows: int) -> Outcome:
-    """Run the second half in a forked child and the first here; add up the two."""
+              keep_rows: int, progress: Callable[[int], None] | None = None) -> Outcome:
+    """Run the second half in a forked child and the first here; add up the two.
+
+    ``progress`` hears the bytes read so far, estimated as twice this process's share.
+    """
     x_part, t_part = parts
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -161,7 +164,9 @@ def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
         xm, xs = _matrix(x_part, False)
         tm, ts = _matrix(t_part, False)
         w, pw = open_weights()
-        first = run(options, xm, tm, w, pw, keep_rows=keep_rows, check_rows=False)
+        tick = None if progress is None else (lambda: progress(2 * xm.consumed[0]))
+        first = run(options, xm, tm, w, pw, keep_rows=keep_rows, check_rows=False,
+                    progress=tick)
     finally:
         with os.fdopen(read_fd, "rb") as inp:
             data = inp.read()

@@ -7,6 +7,7 @@ stderr, stdout stays empty, and the exit status is 2.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -108,7 +109,9 @@ def _compute(req: Request, out: Held) -> Outcome:
                     else None)
 
         rows_before = split[0].split_line - split[0].head.data_line
-        outcome = run_split(options, split, rows_before, weights, keep)
+        size = os.path.getsize(req.input)
+        with _progress(req.input, size) as bar:
+            outcome = run_split(options, split, rows_before, weights, keep, bar)
         _write_result(req, outcome, out)
         return outcome
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
@@ -119,7 +122,8 @@ def _compute(req: Request, out: Held) -> Outcome:
     json_sink = JsonSink(req.dtype) if req.format == "json" else None
     csv_sink = CsvSink(out, req.dtype) if req.format == "csv" or (
         req.format == "plain" and req.reduction == "none") else None
-    with _progress(input_m) as tick:
+    with _progress(input_m.name, input_m.size_bytes) as bar:
+        tick = None if bar is None else (lambda: bar(input_m.consumed[0]))
         outcome = run(options, input_m, target_m, weight_m, pos_m,
                       sink=json_sink or csv_sink, keep_rows=keep, progress=tick)
     if json_sink is not None:
@@ -145,9 +149,12 @@ def _split_plan(req: Request) -> tuple[_Part, _Part] | None:
 
 
 @contextmanager
-def _progress(matrix: Matrix) -> Iterator[Callable[[], None] | None]:
-    """A progress bar on stderr for big inputs, only when stderr is a terminal."""
-    size = matrix.size_bytes or 0
+def _progress(name: str, size: int | None) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for big inputs, only when stderr is a terminal.
+
+    Yields a function taking the bytes of the input read so far, or None for no bar.
+    """
+    size = size or 0
     if size < PROGRESS_BYTES or not sys.stderr.isatty():
         yield None
         return
@@ -156,8 +163,8 @@ def _progress(matrix: Matrix) -> Iterator[Callable[[], None] | None]:
 
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"reading {matrix.name}", total=size)
-        yield lambda: bar.update(task, completed=matrix.consumed[0])
+        task = bar.add_task(f"reading {name}", total=size)
+        yield lambda done: bar.update(task, completed=done)
 
 
 def _write_result(req: Request, outcome: Outcome, out: Held) -> None:
