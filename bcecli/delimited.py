@@ -143,7 +143,8 @@ def _fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     padded = np.zeros(b.size + width, dtype=np.uint8)
     padded[width:] = np.where(nondigit, np.uint8(0), db)
     windows = sliding_window_view(padded, width)[ends].astype(np.float64)
-    uniform = k is None or bool((k == k[0]).all())
+    # (every field with its dot at the same place: a field without a dot has k = 0 too)
+    uniform = k is None or bool((k == k[0]).all() and has_dot.all())
     if uniform:
         # one dot column for all fields: give it weight 0 and shift the digits left of it
         exps = np.arange(width - 1, -1, -1)
@@ -353,7 +354,7 @@ def iter_blocks(stream: ByteStream, name: str, dialect: Dialect | None,
     buf = stream.read(block_bytes)
     while True:  # until the first non-blank line is complete (or the stream ends)
         body = buf.removeprefix(BOM).lstrip()
-        if b"\n" in body and len(buf) >= len(BOM):
+        if (b"\n" in body and len(buf) >= len(BOM)) or b"\0" in buf:  # NUL: binary, say so
             break
         more = stream.read(block_bytes)
         if not more:
@@ -385,7 +386,9 @@ def stream_rows(stream: ByteStream, name: str, head: TextHead, rest: bytes, line
         else:
             cut = rest.rfind(b"\n") + 1
             if cut == 0:
-                continue
+                if b"\0" not in rest:
+                    continue
+                cut = len(rest)  # binary data (/dev/zero has no newline): name the NUL now
             piece, rest = rest[:cut], rest[cut:]
         if piece:
             if not piece.endswith(b"\n"):

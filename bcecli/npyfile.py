@@ -37,7 +37,8 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
         else:
             shape, fortran, dtype = npformat.read_array_header_2_0(stream)
     except (ValueError, OSError, SyntaxError, EOFError) as exc:
-        raise BceError(f"{name}: not a valid .npy file ({exc})") from None
+        reason = " ".join(str(exc).split())  # one line, whatever numpy says
+        raise BceError(f"{name}: not a valid .npy file ({reason})") from None
     if dtype.hasobject:
         raise BceError(f"{name}: the .npy array holds Python objects; bcecli never unpickles, "
                        f"save it with a numeric dtype")

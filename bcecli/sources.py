@@ -132,26 +132,27 @@ def open_matrix(arg: str, option: str, stdin: BinaryIO | None) -> Matrix:
 
 
 def _open_path(path: str, option: str) -> Matrix:
+    name = path if path.isprintable() else repr(path)  # one line, whatever the path holds
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        raise BceError(f"{option}: no such file: {path}") from None
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL in the path
+        raise BceError(f"{option}: no such file: {name}") from None
     except OSError as exc:
-        raise BceError(f"{option}: cannot read {path}: {exc.strerror}") from None
+        raise BceError(f"{option}: cannot read {name}: {exc.strerror}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise BceError(f"{option}: {path} is a directory, not a file")
+        raise BceError(f"{option}: {name} is a directory, not a file")
     ext = os.path.splitext(path)[1].lower()
     kind = EXTENSIONS.get(ext)
     try:
         fh = open(path, "rb")
     except OSError as exc:
-        raise BceError(f"{option}: cannot read {path}: {exc.strerror}") from None
+        raise BceError(f"{option}: cannot read {name}: {exc.strerror}") from None
     size = st.st_size if stat.S_ISREG(st.st_mode) else None
     if size == 0:
         fh.close()
-        raise BceError(f"{path} is empty")
+        raise BceError(f"{name} is empty")
     try:
-        matrix = _open_stream(fh, path, kind, size)
+        matrix = _open_stream(fh, name, kind, size)
     except BaseException:
         fh.close()
         raise
