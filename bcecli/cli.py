@@ -83,8 +83,8 @@ AtolOpt = Annotated[float, typer.Option("--atol", min=0.0, help="Absolute tolera
                                         "--expect.")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Write the calculation out step "
                                           "by step.")]
-MaxRowsOpt = Annotated[int, typer.Option("--max-rows", min=2, help="Rows shown in tables and "
-                                         "--explain (first and last half).")]
+MaxRowsOpt = Annotated[int, typer.Option("--max-rows", min=0, help="Rows shown in tables and "
+                                         "--explain: the first and last half; 0 shows all.")]
 WeightOpt = Annotated[str | None, typer.Option("--weight", "-w", help="Weight, in the same "
                                                "forms as --input.")]
 

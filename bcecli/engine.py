@@ -10,6 +10,7 @@ last rows for the table.  Elementwise terms go to a sink as they are computed, s
 from __future__ import annotations
 
 import math
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from bcecli.losses import Reduction
 Command = Literal["bce", "bce-logits", "ce"]
 DType = Literal["float64", "float32"]
 ROWS_PER_BLOCK = 1 << 15
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,25 @@ class Options:
     sigmoid: bool = False
     ignore_index: int = -100
     label_smoothing: float = 0.0
+
+
+@dataclass(frozen=True)
+class Keep:
+    """How many of the first and of the last rows the breakdown keeps."""
+
+    head: int
+    tail: int
+
+    @classmethod
+    def rows(cls, max_rows: int) -> Keep:
+        """``--max-rows``: the first half (rounded up) and the last; 0 keeps every row.
+
+        >>> Keep.rows(5), Keep.rows(0).tail
+        (Keep(head=3, tail=2), 0)
+        """
+        if max_rows <= 0:
+            return cls(sys.maxsize, 0)
+        return cls((max_rows + 1) // 2, max_rows // 2)
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,8 @@ class Outcome:
     column_names: list[str] | None = None
     probabilities: bool = False
     class_weight: NDArray[np.floating] | None = None
+    weight_shape: Shape | None = None
+    pos_weight_shape: Shape | None = None
     notes: _Warn = field(default_factory=lambda: _Warn())
 
     @property
@@ -181,7 +204,8 @@ def _ce_target(first: Block, rest: Iterator[Block], input_shape: Shape
 
 
 def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | None = None,
-        pos_weight_m: Matrix | None = None, sink: Sink | None = None, keep_rows: int = 10,
+        pos_weight_m: Matrix | None = None, sink: Sink | None = None,
+        keep: Keep = Keep(10, 10),
         progress: Callable[[], None] | None = None, row_offset: int = 0,
         check_rows: bool = True) -> Outcome:
     """Compute the loss of ``options.command`` over the matrices, block by block."""
@@ -204,7 +228,9 @@ def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | 
     weight = _Weights(materialize(weight_m) if weight_m else None, "weight", x_ndim, dtype)
     pos_weight = _Weights(materialize(pos_weight_m) if pos_weight_m else None, "pos_weight",
                           x_ndim, dtype)
-    state = _State(options, keep_rows, sink)
+    state = _State(options, keep, sink)
+    state.weight_shapes = (None if weight.array is None else weight.array.shape,
+                           None if pos_weight.array is None else pos_weight.array.shape)
     if is_ce:
         state.prepare_ce(first_x.data.shape, weight)
     if whole:
@@ -269,22 +295,23 @@ def _raise_shapes(options: Options, done: int, offset: int, xs: Iterator[Block],
 class _State:
     """Running sums, per-row values and retained rows."""
 
-    def __init__(self, options: Options, keep_rows: int, sink: Sink | None) -> None:
+    def __init__(self, options: Options, keep: Keep, sink: Sink | None) -> None:
         self.options = options
-        self.keep = keep_rows
+        self.keep = keep
         self.sink = sink
         self.total = 0.0
         self.denominator = 0.0
         self.count = 0
         self.rows_done = 0
         self.head: list[Row] = []
-        self.tail: deque[Row] = deque(maxlen=keep_rows)
+        self.tail: deque[Row] = deque(maxlen=keep.tail)
         self.warn = _Warn()
         self.layout: checks.CeLayout | None = None
         self.class_weight: NDArray[np.floating] | None = None
         self.element_rest: Shape = ()
         self.probabilities = False
         self.ndim = 0
+        self.weight_shapes: tuple[Shape | None, Shape | None] = (None, None)
 
     def prepare_ce(self, first_shape: Shape, weight: _Weights) -> None:
         if weight.array is not None:
@@ -397,12 +424,12 @@ class _State:
         self.rows_done = start + nrows
 
     def _kept(self, start: int, n: int) -> list[int]:
-        head = range(start, min(start + n, self.keep))
-        tail = range(max(start, start + n - self.keep, self.keep), start + n)
+        head = range(start, min(start + n, self.keep.head))
+        tail = range(max(start, start + n - self.keep.tail, self.keep.head), start + n)
         return [*head, *tail]
 
     def _keep(self, row: Row) -> None:
-        if row.index < self.keep:
+        if row.index < self.keep.head:
             self.head.append(row)
         else:
             self.tail.append(row)
@@ -418,7 +445,8 @@ class _State:
             count=self.count, input_shape=x_shape, element_shape=element_shape,
             nrows=self.rows_done, head=self.head, tail=list(self.tail),
             warnings=[], column_names=column_names, probabilities=self.probabilities,
-            class_weight=self.class_weight, notes=self.warn,
+            class_weight=self.class_weight, weight_shape=self.weight_shapes[0],
+            pos_weight_shape=self.weight_shapes[1], notes=self.warn,
         )
         return finalize(outcome)
 
@@ -426,8 +454,13 @@ class _State:
 def finalize(outcome: Outcome) -> Outcome:
     """Reduce the accumulated sums to the loss and write out the warnings."""
     o = outcome.options
-    loss = losses.reduce_total(outcome.total, outcome.denominator, o.reduction)
     notes = outcome.notes
+    if o.dtype == "float32" and abs(outcome.total) > FLOAT32_MAX:
+        outcome.total = math.copysign(math.inf, outcome.total)  # torch sums in float32
+    if math.isinf(outcome.total):
+        notes.add("inf", f"the sum of the terms overflows {o.dtype} to "
+                  f"{'-' if outcome.total < 0 else ''}inf, as it does in PyTorch")
+    loss = losses.reduce_total(outcome.total, outcome.denominator, o.reduction)
     if o.command == "ce" and o.reduction == "mean" and outcome.denominator == 0:
         reason = ("every target equals the ignore index" if outcome.class_weight is None
                   else "the targets' class weights sum to 0 (or every target is ignored)")

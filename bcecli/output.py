@@ -36,7 +36,7 @@ def fmt_number(value: float, dtype: str) -> str:
 def _texts(values: NDArray[np.floating], dtype: str, nan: str) -> list[str]:
     flat = values.reshape(-1)
     if dtype == "float32":
-        out = [str(v) for v in flat]
+        out = [str(v) for v in flat.astype(np.float32)]
     else:
         out = [repr(v) for v in flat.tolist()]
     if nan != "nan" and not np.isfinite(flat).all():
@@ -79,7 +79,7 @@ class CsvSink:
         self.dtype = dtype
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
-        width = terms.shape[1] if terms.ndim > 1 else 1
+        width = math.prod(terms.shape[1:])  # one line per input row, its terms flattened
         texts = _texts(terms, self.dtype, "nan")
         lines = [",".join(texts[i:i + width]) for i in range(0, len(texts), width)]
         self.out.write("\n".join(lines) + "\n")
@@ -127,7 +127,8 @@ def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
     head = {
         "command": o.command, "reduction": o.reduction, "dtype": o.dtype,
         "input_shape": list(outcome.input_shape), "element_shape": list(outcome.element_shape),
-        "count": outcome.count, "sum": outcome.total if math.isfinite(outcome.total) else None,
+        "count": outcome.count,
+        "sum": float(fmt_number(outcome.total, o.dtype)) if math.isfinite(outcome.total) else None,
         "denominator": outcome.denominator,
     }
     out.write(json.dumps(head)[:-1] + ", ")

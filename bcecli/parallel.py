@@ -20,7 +20,7 @@ import numpy as np
 
 from bcecli import delimited
 from bcecli.blocks import Matrix
-from bcecli.engine import Options, Outcome, finalize, run
+from bcecli.engine import Keep, Options, Outcome, finalize, run
 from bcecli.errors import BceError
 
 MIN_BYTES = 16 << 20
@@ -136,7 +136,7 @@ def _matrix(part: _Part, second: bool) -> tuple[Matrix, _Bounded]:
 
 def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
               open_weights: Callable[[], tuple[Matrix | None, Matrix | None]],
-              keep_rows: int, progress: Callable[[int], None] | None = None) -> Outcome:
+              keep: Keep, progress: Callable[[int], None] | None = None) -> Outcome:
     """Run the second half in a forked child and the first here; add up the two.
 
     ``progress`` hears the bytes read so far, estimated as twice this process's share.
@@ -151,7 +151,7 @@ def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
             tm, ts = _matrix(t_part, True)
             w, pw = open_weights()
             result: tuple[str, object] = ("ok", run(options, xm, tm, w, pw,
-                                                    keep_rows=keep_rows, row_offset=rows_before))
+                                                    keep=keep, row_offset=rows_before))
         except BceError as exc:
             result = ("error", exc.message)
         except BaseException as exc:  # reported to the parent, which re-raises
@@ -165,7 +165,7 @@ def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
         tm, ts = _matrix(t_part, False)
         w, pw = open_weights()
         tick = None if progress is None else (lambda: progress(2 * xm.consumed[0]))
-        first = run(options, xm, tm, w, pw, keep_rows=keep_rows, check_rows=False,
+        first = run(options, xm, tm, w, pw, keep=keep, check_rows=False,
                     progress=tick)
     finally:
         with os.fdopen(read_fd, "rb") as inp:
@@ -176,10 +176,10 @@ def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
         raise BceError(str(second))
     if status != "ok" or not isinstance(second, Outcome):
         raise RuntimeError(f"parallel worker failed: {second}")
-    return merge(first, second, keep_rows)
+    return merge(first, second, keep)
 
 
-def merge(first: Outcome, second: Outcome, keep_rows: int) -> Outcome:
+def merge(first: Outcome, second: Outcome, keep: Keep) -> Outcome:
     """The outcome of the whole from those of its first and second halves."""
     rows = {r.index: r for r in [*first.head, *first.tail, *second.head, *second.tail]}
     ordered = [rows[i] for i in sorted(rows)]
@@ -190,6 +190,7 @@ def merge(first: Outcome, second: Outcome, keep_rows: int) -> Outcome:
     first.nrows = second.nrows
     first.input_shape = second.input_shape
     first.element_shape = second.element_shape
-    first.head = [r for r in ordered if r.index < keep_rows]
-    first.tail = [r for r in ordered if r.index >= keep_rows][-keep_rows:]
+    first.head = [r for r in ordered if r.index < keep.head]
+    rest = [r for r in ordered if r.index >= keep.head]
+    first.tail = rest[len(rest) - keep.tail:] if keep.tail else []
     return finalize(first)

@@ -1,27 +1,39 @@
-"""The human breakdown: rich tables that show the work, and ``--explain``'s hand calculation.
+"""The breakdown as rich tables: probabilities, terms and row means, or ce's per-sample table.
 
-Only the rows the engine kept (the first and last ``--max-rows``) are shown; the numbers
+Only the rows the engine kept (the first and last of ``--max-rows``) are shown; the numbers
 for display (σ(x), log Σ exp, softmax) are recomputed from those rows with
-:mod:`bcecli.losses`, so what is shown is what was summed.
+:mod:`bcecli.losses`, so what is shown is what was summed.  Columns that do not fit the
+width are hidden from the middle, never cut: a number is shown whole or not at all.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
-from numpy.typing import NDArray
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from bcecli import losses
-from bcecli.checks import fmt_shape
-from bcecli.engine import Outcome, Row
+from bcecli.display import (
+    ce_pieces,
+    ce_positions,
+    column_label,
+    flat,
+    header,
+    num,
+    plural,
+    row_value,
+    row_word,
+    rows,
+    sigmoid_shown,
+    summary,
+)
+from bcecli.engine import Outcome
 
-MAX_COLUMNS = 10
-NAMES = {"bce": "BCELoss", "bce-logits": "BCEWithLogitsLoss", "ce": "CrossEntropyLoss"}
+MAX_POSITIONS = 10
+"""Positions of a K-dimensional ce sample shown before the middle ones are hidden."""
 
 
 def style_for(term: float) -> str:
@@ -39,168 +51,148 @@ def style_for(term: float) -> str:
     return "red" if term <= 3 else "bold red"
 
 
-def _f(v: float, p: int) -> str:
-    return "nan" if math.isnan(v) else f"{v:.{p}f}"
+def fit_columns(n: int, cell: int, fixed: int, width: int | None) -> list[int | None]:
+    """The columns to show of n, each ``cell`` wide, beside ``fixed`` characters of others.
 
+    None marks the hidden middle (a ``…`` column).  Everything fits when width is None.
 
-def _rows(outcome: Outcome) -> Iterator[Row | None]:
-    """Head rows, None where rows are hidden, tail rows."""
-    yield from outcome.head
-    if outcome.hidden > 0:
-        yield None
-    yield from outcome.tail
-
-
-def _columns(n: int) -> list[int | None]:
-    if n <= MAX_COLUMNS:
+    >>> fit_columns(3, 6, 20, 80), fit_columns(40, 6, 20, 80)
+    ([0, 1, 2], [0, 1, 2, 3, None, 38, 39])
+    """
+    per = cell + 3  # a cell, its padding and a border
+    room = n if width is None else max(2, (width - fixed) // per)
+    if n <= room:
         return list(range(n))
-    return [*range(MAX_COLUMNS - 3), None, *range(n - 2, n)]
+    room = max(2, (width - fixed - 4) // per) if width is not None else n
+    last = min(2, room - 1)
+    return [*range(room - last), None, *range(n - last, n)]
 
 
-def _col_name(outcome: Outcome, j: int) -> str:
-    names = outcome.column_names
-    return names[j] if names and j < len(names) else str(j)
-
-
-def _probabilities(outcome: Outcome) -> bool:
-    o = outcome.options
-    return o.command == "bce-logits" or (o.command == "bce" and o.sigmoid)
-
-
-def _flat(a: NDArray[np.floating]) -> NDArray[np.floating]:
-    return np.asarray(a).reshape(-1)
-
-
-def _summary(outcome: Outcome, p: int) -> str:
-    o = outcome.options
-    n = outcome.count
-    if o.reduction == "sum":
-        return f"sum of {n} terms = {_f(outcome.loss, p)}"
-    if o.reduction == "none":
-        return (f"reduction none: {n} elementwise terms (their sum {_f(outcome.total, p)}, "
-                f"mean {_f(outcome.total / n if n else math.nan, p)})")
-    if o.command == "ce" and not outcome.probabilities and (
-            outcome.class_weight is not None or outcome.denominator != n):
-        label = "Σ w·ℓ / Σ w" if outcome.class_weight is not None else "Σ ℓ / (targets kept)"
-        return (f"mean = {label} = {_f(outcome.total, p)} / {_f(outcome.denominator, p)} = "
-                f"{_f(outcome.loss, p)}")
-    return f"mean of {n} terms = {_f(outcome.loss, p)}"
-
-
-def render_table(outcome: Outcome, console: Console, precision: int) -> None:
-    """The breakdown as rich tables (probabilities first where a sigmoid is involved)."""
-    o = outcome.options
-    console.print(Text(f"{NAMES[o.command]} · reduction {o.reduction} · {o.dtype} · input "
-                       f"{fmt_shape(outcome.input_shape)}", style="bold"))
-    if o.command == "ce":
-        console.print(_ce_table(outcome, precision, "terms ℓ, one per sample"))
+def render_table(outcome: Outcome, console: Console, precision: int,
+                 width: int | None) -> None:
+    """The breakdown as rich tables, then the reduction; ``width`` None: as wide as needed."""
+    console.print(Text(header(outcome), style="bold"))
+    if outcome.options.command == "ce":
+        console.print(_ce_table(outcome, precision))
     else:
-        if _probabilities(outcome):
-            console.print(_matrix_table(outcome, precision, "probabilities p = σ(x)",
-                                        probabilities=True))
-        console.print(_matrix_table(outcome, precision, "terms ℓ and row means",
-                                    probabilities=False))
-    console.print(Text(_summary(outcome, precision), style="bold"))
+        hidden = 0
+        if sigmoid_shown(outcome):
+            table, hidden = _matrix_table(outcome, precision, width, probabilities=True)
+            console.print(table)
+        table, hidden = _matrix_table(outcome, precision, width, probabilities=False)
+        console.print(table)
+        if hidden:
+            console.print(Text(f"{plural(hidden, 'column')} hidden in the middle (a wider "
+                               f"terminal, COLUMNS=…, or -f csv shows them)", style="dim"))
+    console.print(Text(summary(outcome, precision), style="bold"))
     if outcome.hidden > 0:
-        console.print(Text(f"{outcome.hidden} rows hidden (--max-rows shows more)",
+        console.print(Text(f"{plural(outcome.hidden, 'row')} hidden (--max-rows 0 shows all)",
                            style="dim"))
 
 
-def _matrix_table(outcome: Outcome, p: int, title: str, probabilities: bool) -> Table:
-    width = outcome.head[0].terms.size if outcome.head else 0
-    cols = _columns(width)
-    table = Table(title=title, show_footer=False)
-    table.add_column("row", justify="right", style="dim")
+def _matrix_table(outcome: Outcome, p: int, width: int | None, probabilities: bool
+                  ) -> tuple[Table, int]:
+    """Probabilities σ(x), or terms ℓ with each row's mean (sum); and the columns hidden."""
+    shown = [r for r in rows(outcome) if r is not None]
+    n = shown[0].terms.size if shown else 0
+    cells = {}
+    for kept in shown:
+        values = flat(losses.sigmoid(kept.input)) if probabilities else flat(kept.terms)
+        cells[kept.index] = [num(float(v), p) for v in values]
+    longest = max((len(c) for cs in cells.values() for c in cs), default=1)
+    labels = [("" if probabilities else "ℓ ") + column_label(outcome, j) for j in range(n)]
+    cell = max(longest, *(len(s) for s in labels[:3] + labels[-2:]), 1) if n else longest
+    index_width = len(str(outcome.nrows)) + 4
+    fixed = index_width + (0 if probabilities else max(longest, 8) + 3) + 1
+    cols = fit_columns(n, cell, fixed, width)
+    word = row_word(outcome)
+    title = ("probabilities p = σ(x)" if probabilities
+             else f"terms ℓ and each row's {word}")
+    table = Table(title=Text(title))
+    table.add_column("row", justify="right", style="dim", no_wrap=True)
     for j in cols:
-        name = "…" if j is None else (f"ℓ {_col_name(outcome, j)}" if not probabilities
-                                      else _col_name(outcome, j))
-        table.add_column(name, justify="right")
+        table.add_column(Text("…" if j is None else labels[j]), justify="right", no_wrap=True)
     if not probabilities:
-        table.add_column("row mean", justify="right", style="bold")
-    for row in _rows(outcome):
+        table.add_column(f"row {word}", justify="right", style="bold", no_wrap=True)
+    for row in rows(outcome):
         if row is None:
-            table.add_row("⋮", *["⋮" for _ in cols], *([] if probabilities else ["⋮"]))
+            table.add_row("⋮", *["⋮"] * (len(cols) + (0 if probabilities else 1)))
             continue
-        values = _flat(losses.sigmoid(row.input)) if probabilities else _flat(row.terms)
-        cells: list[str | Text] = []
+        texts = cells[row.index]
+        values = flat(row.terms)
+        out: list[str | Text] = []
         for j in cols:
             if j is None:
-                cells.append("…")
+                out.append("…")
             elif probabilities:
-                cells.append(_f(float(values[j]), p))
+                out.append(texts[j])
             else:
-                cells.append(Text(_f(float(values[j]), p), style=style_for(float(values[j]))))
+                out.append(Text(texts[j], style=style_for(float(values[j]))))
         if not probabilities:
-            cells.append(_f(row.value, p))
-        table.add_row(str(row.index), *cells)
-    return table
+            out.append(num(row_value(outcome, row), p))
+        table.add_row(str(row.index), *out)
+    return table, n - sum(j is not None for j in cols)
 
 
-def _ce_positions(outcome: Outcome) -> Iterator[tuple[str, Row | None, int]]:
-    for row in _rows(outcome):
+def _ce_table(outcome: Outcome, p: int) -> Table:
+    """One line per sample (per position, for K-dimensional inputs)."""
+    o = outcome.options
+    eps = o.label_smoothing
+    w = outcome.class_weight
+    table = Table(title=Text(_ce_title(outcome)))
+    for name in _ce_columns(outcome):  # Text: no markup, "[target]" is no style
+        table.add_column(Text(name), justify="right", no_wrap=True,
+                         style="dim" if name == "row" else "")
+    ncols = len(table.columns)
+    for label, row, k in ce_positions(outcome, MAX_POSITIONS):
         if row is None:
-            yield "⋮", None, 0
+            table.add_row(label, *["⋮"] * (ncols - 1))
             continue
-        n = row.terms.size
-        if n == 1:
-            yield str(row.index), row, 0
-            continue
-        for k in range(n):
-            if n > MAX_COLUMNS and MAX_COLUMNS - 3 <= k < n - 2:
-                if k == MAX_COLUMNS - 3:
-                    yield f"{row.index}, …", None, 0
-                continue
-            yield f"{row.index}, {k}", row, k
-
-
-def ce_pieces(row: Row, k: int, outcome: Outcome
-              ) -> tuple[NDArray[np.floating], NDArray[np.floating], int]:
-    """At position k of a row: the logits (C,), the target probabilities (C,) or an empty
-    array, and the target class (the most probable one for probability targets)."""
-    x = row.input
-    logits = x if x.ndim == 1 else np.moveaxis(x, 0, -1).reshape(-1, x.shape[0])[k]
-    if outcome.probabilities:
-        t = row.target
-        probs = t if t.ndim == 1 else np.moveaxis(t, 0, -1).reshape(-1, t.shape[0])[k]
-        return logits, probs, int(np.argmax(probs))
-    return logits, np.empty(0), int(_flat(row.target)[k])
-
-
-def _ce_table(outcome: Outcome, p: int, title: str) -> Table:
-    table = Table(title=title)
-    weighted = outcome.class_weight is not None
-    table.add_column("row", justify="right", style="dim")
-    table.add_column("target", justify="right")
-    if not outcome.probabilities:
-        table.add_column(Text("x[target]"), justify="right")
-    table.add_column("log Σ exp x", justify="right")
-    if weighted and not outcome.probabilities:
-        table.add_column("weight", justify="right")
-    table.add_column("ℓ", justify="right")
-    table.add_column(Text("p(target)"), justify="right")
-    ignore = outcome.options.ignore_index
-    for label, row, k in _ce_positions(outcome):
-        if row is None:
-            n = 6 - outcome.probabilities + (weighted and not outcome.probabilities)
-            table.add_row(label, *["⋮"] * (n - 1))
-            continue
-        logits, probs, cls = ce_pieces(row, k, outcome)
-        ls = losses.log_softmax(np.asarray(logits)[None, :])
+        logits, probs, cls = ce_pieces(row, k, outcome.probabilities)
+        ls = losses.log_softmax(np.asarray(logits, dtype=np.float64)[None, :])
         lse = float(ls.log_sum_exp[0])
-        term = float(_flat(row.terms)[k])
-        term_cell = Text(_f(term, p), style=style_for(term))
+        log_p = ls.log_probs[0]
+        term = float(flat(row.terms)[k])
+        term_cell = Text(num(term, p), style=style_for(term))
         if outcome.probabilities:
-            prob = math.exp(float(ls.log_probs[0, cls]))
-            table.add_row(label, f"{cls} ({_f(float(probs[cls]), 2)})", _f(lse, p), term_cell,
-                          _f(prob, p))
+            table.add_row(label, f"{cls} ({num(float(probs[cls]), 2)})", num(lse, p), term_cell,
+                          num(math.exp(float(log_p[cls])), p))
             continue
-        if cls == ignore:
-            cells = [label, f"{cls} (ignored)", "", _f(lse, p)]
-            cells += [""] if weighted else []
-            table.add_row(*cells, term_cell, "")
+        if cls == o.ignore_index:
+            blanks = ncols - 4
+            table.add_row(label, f"{cls} (ignored)", *[""] * blanks, term_cell, "")
             continue
-        cells = [label, str(cls), _f(float(logits[cls]), p), _f(lse, p)]
-        if weighted and outcome.class_weight is not None:
-            cells.append(_f(float(outcome.class_weight[cls]), p))
-        table.add_row(*cells, term_cell, _f(math.exp(float(ls.log_probs[0, cls])), p))
+        cells: list[str | Text] = [label, str(cls), num(float(logits[cls]), p), num(lse, p),
+                                   num(-float(log_p[cls]), p)]
+        if w is not None:
+            cells.append(num(float(w[cls]), p))
+        if eps:
+            weighted = -log_p if w is None else -log_p * w
+            cells.append(num(float(np.sum(weighted)), p))
+        table.add_row(*cells, term_cell, num(math.exp(float(log_p[cls])), p))
     return table
+
+
+def _ce_columns(outcome: Outcome) -> list[str]:
+    if outcome.probabilities:
+        return ["row", "target (p)", "ln Σ exp x", "ℓ", "p(target)"]
+    names = ["row", "target", "x[target]", "ln Σ exp x", "−ln p(target)"]
+    if outcome.class_weight is not None:
+        names.append("weight")
+    if outcome.options.label_smoothing:
+        names.append("Σ w·(−ln p)" if outcome.class_weight is not None else "Σ −ln p")
+    return [*names, "ℓ", "p(target)"]
+
+
+def _ce_title(outcome: Outcome) -> str:
+    eps = outcome.options.label_smoothing
+    c = outcome.input_shape[0 if len(outcome.input_shape) == 1 else 1]
+    weighted = outcome.class_weight is not None
+    if outcome.probabilities:
+        base = "ℓ = −Σ_c " + ("w_c·" if weighted else "") + "t_c·ln p_c"
+        return base + (f", t smoothed to (1 − {eps:g})·t + {eps:g}/{c}" if eps else "")
+    nll = "w[y]·(−ln p(target))" if weighted else "−ln p(target)"
+    if not eps:
+        return f"ℓ = {nll}, −ln p(target) = ln Σ exp x − x[target]"
+    smooth = "Σ w·(−ln p)" if weighted else "Σ −ln p"
+    return f"ℓ = (1 − {eps:g})·{nll} + {eps:g}/{c}·{smooth} over all {c} classes"

@@ -18,7 +18,7 @@ import numpy as np
 import typer
 
 from bcecli.blocks import Matrix
-from bcecli.engine import Command, DType, Options, Outcome, run
+from bcecli.engine import Command, DType, Keep, Options, Outcome, run
 from bcecli.errors import BceError, ExitCode
 from bcecli.losses import Reduction
 from bcecli.output import CsvSink, Held, JsonSink, fmt_number, write_json
@@ -68,7 +68,8 @@ def execute(req: Request, stdout: IO[str] | None = None) -> None:
     """Run a request; exits through typer.Exit with the right status."""
     out = Held(stdout or sys.stdout)
     try:
-        outcome = _compute(req, out)
+        with np.errstate(all="ignore"):  # inf and NaN are computed as in PyTorch, and said
+            outcome = _compute(req, out)
     except BceError as exc:
         _stderr(f"bcecli: error: {exc.message}")
         raise typer.Exit(ExitCode.TROUBLE) from None
@@ -90,6 +91,9 @@ def execute(req: Request, stdout: IO[str] | None = None) -> None:
 def _compute(req: Request, out: Held) -> Outcome:
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
+    if req.explain and req.format != "table":
+        raise BceError(f"--explain writes the calculation out for people, above the table; "
+                       f"it does not go with --format {req.format}")
     if req.input.strip() == "-" and req.target.strip() == "-":
         raise BceError("--input and --target cannot both be read from stdin ('-'); "
                        "give one of them as a file")
@@ -98,7 +102,7 @@ def _compute(req: Request, out: Held) -> Outcome:
         raise BceError(f"--label-smoothing must be between 0 and 1; got "
                        f"{req.label_smoothing!r}")
     options = req.options()
-    keep = max(1, req.max_rows // 2)
+    keep = Keep.rows(req.max_rows)
     split = _split_plan(req)
     if split is not None:
         from bcecli.parallel import run_split
@@ -125,7 +129,7 @@ def _compute(req: Request, out: Held) -> Outcome:
     with _progress(input_m.name, input_m.size_bytes) as bar:
         tick = None if bar is None else (lambda: bar(input_m.consumed[0]))
         outcome = run(options, input_m, target_m, weight_m, pos_m,
-                      sink=json_sink or csv_sink, keep_rows=keep, progress=tick)
+                      sink=json_sink or csv_sink, keep=keep, progress=tick)
     if json_sink is not None:
         write_json(outcome, json_sink, out)
     else:
@@ -175,7 +179,10 @@ def _write_result(req: Request, outcome: Outcome, out: Held) -> None:
 
 
 def _human(req: Request, outcome: Outcome, out: Held) -> None:
+    """The table (after --explain's lines): colour on a terminal unless NO_COLOR is set (or
+    FORCE_COLOR asks for it); the terminal's width, or COLUMNS, or as wide as needed."""
     import io
+    import shutil
 
     from rich.console import Console
 
@@ -185,11 +192,18 @@ def _human(req: Request, outcome: Outcome, out: Held) -> None:
     buf = io.StringIO()
     stream = out.stream
     is_tty = hasattr(stream, "isatty") and stream.isatty()
-    console = Console(file=buf, force_terminal=is_tty, no_color=not is_tty,
-                      width=None if is_tty else 100, highlight=False)
+    env = os.environ
+    color = (is_tty or bool(env.get("FORCE_COLOR"))) and not env.get("NO_COLOR")
+    width: int | None = None
+    if is_tty:
+        width = shutil.get_terminal_size((100, 24)).columns
+    elif env.get("COLUMNS", "").strip().isdigit():
+        width = int(env["COLUMNS"])
+    console = Console(file=buf, force_terminal=color, no_color=not color, highlight=False,
+                      width=max(width or 10_000, 40), legacy_windows=False)
     if req.explain:
         for line in explain(outcome, req.precision):
-            console.print(line, markup=False, soft_wrap=True)
+            console.print(line, markup=False, soft_wrap=True, highlight=False)
         console.print()
-    render_table(outcome, console, req.precision)
+    render_table(outcome, console, req.precision, width)
     out.write(buf.getvalue())
