@@ -42,7 +42,11 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Binary and multi-class cross-entropy, exactly as PyTorch computes them, with the "
-    "work shown.\n\n" + EPILOG_EXIT,
+    "work shown.\n\n\b\nExamples:\n"
+    "  bcecli bce --sigmoid -i x.csv -t y.csv --explain   the hand calculation, then the table\n"
+    "  bcecli bce-logits -i logits.npy -t labels.csv -f plain   the loss alone\n"
+    "  bcecli ce -i '[[2.0, 0.5, -1.0]]' -t '[0]' -f json   one JSON object\n\n"
+    "Run 'bcecli COMMAND --help' for a command's options.\n\n" + EPILOG_EXIT,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -93,7 +97,7 @@ def _common(**kw: object) -> dict[str, object]:
     return kw
 
 
-@app.command("bce")
+@app.command("bce", short_help="Binary cross-entropy on probabilities (BCELoss).")
 def bce(
     input: InputOpt,
     target: TargetOpt,
@@ -112,10 +116,20 @@ def bce(
 ) -> None:
     """Binary cross-entropy on probabilities, like torch.nn.BCELoss.
 
-    ℓ = −w·[y·ln p + (1 − y)·ln(1 − p)], each ln clamped at −100; input and target in [0, 1].
+    ℓ = −w·[y·ln p + (1 − y)·ln(1 − p)], each ln clamped at −100; p and y in [0, 1].
+    --sigmoid takes logits x and uses p = σ(x), as BCELoss()(Sigmoid()(x), y) does.
 
-    Example:  bcecli bce -i '[[0.9, 0.1, 0.3], [0.4, 0.8, 0.2]]' -t '[[1, 0, 0], [0, 1, 0]]'
-    prints the table and "mean of 6 terms = 0.2541".
+    \b
+    Examples:
+      bcecli bce -i '[[0.9, 0.1, 0.3], [0.4, 0.8, 0.2]]' -t '[[1, 0, 0], [0, 1, 0]]'
+          the terms and row means, then "mean of 6 terms = 0.2541"
+      bcecli bce --sigmoid --explain -i samples/tutorial-3x3-sigmoid-bce/input.csv
+                 -t samples/tutorial-3x3-sigmoid-bce/target.csv
+          σ(x), every term written out, then "mean of 9 terms = 0.7193"
+      bcecli bce --sigmoid -i x.csv -t y.csv -w '[1, 2, 3]' -f plain
+          one weight per column; the loss alone, e.g. 1.5579392012099138
+
+    Exit status: 0 ok, 1 --expect not met, 2 usage or input error.
     """
     from bcecli.run import Request, execute
 
@@ -124,7 +138,7 @@ def bce(
                     sigmoid=sigmoid))
 
 
-@app.command("bce-logits")
+@app.command("bce-logits", short_help="Binary cross-entropy on logits (BCEWithLogitsLoss).")
 def bce_logits(
     input: InputOpt,
     target: TargetOpt,
@@ -144,10 +158,19 @@ def bce_logits(
 ) -> None:
     """Binary cross-entropy on logits, like torch.nn.BCEWithLogitsLoss (numerically stable).
 
-    ℓ = w·[(1 − y)·x − (1 + (pw − 1)·y)·log σ(x)].
+    ℓ = w·[(1 − y)·x − (1 + (pw − 1)·y)·ln σ(x)], exact for logits of ±1e4 and beyond.
 
-    Example:  bcecli bce-logits -i samples/tutorial-3x3/input.csv -t samples/tutorial-3x3/target.csv
-    prints σ(x), the terms, row means and "mean of 9 terms = 0.7193".
+    \b
+    Examples:
+      bcecli bce-logits -i samples/tutorial-3x3-logits/input.csv
+                        -t samples/tutorial-3x3-logits/target.csv
+          σ(x), the terms, row means and "mean of 9 terms = 0.7193"
+      bcecli bce-logits -i logits.csv -t labels.csv --pos-weight '[1, 2, 3]' -f plain
+          positives of column 2 count twice, of column 3 three times
+      bcecli bce-logits -i logits.npy -t labels.npy -r none -f csv | head
+          the elementwise losses, streamed
+
+    Exit status: 0 ok, 1 --expect not met, 2 usage or input error.
     """
     from bcecli.run import Request, execute
 
@@ -156,7 +179,7 @@ def bce_logits(
                     max_rows))
 
 
-@app.command("ce")
+@app.command("ce", short_help="Cross-entropy over classes (CrossEntropyLoss).")
 def ce(
     input: InputOpt,
     target: TargetOpt,
@@ -176,12 +199,24 @@ def ce(
     explain: ExplainOpt = False,
     max_rows: MaxRowsOpt = 20,
 ) -> None:
-    """Cross-entropy on logits, like torch.nn.CrossEntropyLoss.
+    """Cross-entropy over classes on logits, like torch.nn.CrossEntropyLoss.
 
-    Input (N, C), (C,) or (N, C, d1, ...); target class indices (the input's shape without C)
-    or class probabilities (the input's shape). ℓ = w[y]·(−x[y] + ln Σ_j exp x_j).
+    Input (N, C), (C,) or (N, C, d1, ...); target class indices (the input's shape without C;
+    in CSV one column or one row) or class probabilities (the input's shape).
+    ℓ = w[y]·(−x[y] + ln Σ_j exp x_j); the mean is Σ ℓ / Σ w[y] over the counted targets.
 
-    Example:  bcecli ce -i '[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]' -t '[0, 2]'
+    \b
+    Examples:
+      bcecli ce -i '[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]' -t '[0, 2]'
+          one row per sample: logit, ln Σ exp, ℓ, p(target); "mean of 2 terms = 0.1755"
+      bcecli ce -i '[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]' -t '[[0.7, 0.2, 0.1], [0, 0, 1]]'
+          class probabilities as targets: mean 0.4755
+      bcecli ce -i logits.csv -t labels.csv --label-smoothing 0.1 -w '[1, 2, 3]' --explain
+          smoothing and class weights, written out for each sample
+      bcecli ce -i logits.csv -t labels.csv --ignore-index 0 -f plain
+          samples of class 0 are skipped
+
+    Exit status: 0 ok, 1 --expect not met, 2 usage or input error.
     """
     from bcecli.run import Request, execute
 

@@ -120,6 +120,24 @@ def _nested(a: NDArray[np.floating], dtype: str) -> object:
     return [_nested(x, dtype) for x in a]
 
 
+def options_record(outcome: Outcome) -> dict[str, object]:
+    """The options that shaped the number, for JSON: enough to run it again."""
+    o = outcome.options
+    record: dict[str, object] = {}
+    if o.command == "bce":
+        record["sigmoid"] = o.sigmoid
+    shape = outcome.weight_shape
+    record["weight_shape"] = None if shape is None else list(shape)
+    if o.command == "bce-logits":
+        shape = outcome.pos_weight_shape
+        record["pos_weight_shape"] = None if shape is None else list(shape)
+    if o.command == "ce":
+        record["target"] = "class probabilities" if outcome.probabilities else "class indices"
+        record["ignore_index"] = o.ignore_index
+        record["label_smoothing"] = o.label_smoothing
+    return record
+
+
 def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
     """One JSON object: command, reduction, dtype, shapes, elements, row values and loss."""
     o = outcome.options
@@ -129,7 +147,7 @@ def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
         "input_shape": list(outcome.input_shape), "element_shape": list(outcome.element_shape),
         "count": outcome.count,
         "sum": float(fmt_number(outcome.total, o.dtype)) if math.isfinite(outcome.total) else None,
-        "denominator": outcome.denominator,
+        "denominator": outcome.denominator, "options": options_record(outcome),
     }
     out.write(json.dumps(head)[:-1] + ", ")
     element_rank = len(outcome.element_shape)

@@ -115,6 +115,9 @@ def open_matrix(arg: str, option: str, stdin: BinaryIO | None) -> Matrix:
     text = arg.strip()
     if text.startswith("["):
         return _from_json_bytes(text.encode(), f"{option} (inline JSON)")
+    if text.startswith("{"):
+        raise BceError(f"{option}: inline JSON must be a number or (nested) arrays of numbers, "
+                       f"not an object")
     if is_number_text(text):
         return _whole(f"{option} value", np.array(float(text)), lambda idx: f"{option} value")
     if text == "-":

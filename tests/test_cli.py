@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -192,3 +193,14 @@ def test_subprocess_python_m() -> None:
                         "-t", Y], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stdout == "" and "Traceback" not in p.stderr
     assert "no such file" in p.stderr
+
+
+def test_every_sample_path_in_help_and_readmes_exists() -> None:
+    """Worked examples must run: every samples/... path they name is in the repository."""
+    root = Path(__file__).resolve().parent.parent
+    texts = [invoke(c, "--help").stdout for c in ("bce", "bce-logits", "ce")]
+    texts += [invoke("--help").stdout, (root / "README.md").read_text(),
+              (root / "samples" / "README.md").read_text()]
+    paths = {m for text in texts for m in re.findall(r"samples/[\w./-]+\.\w+", text)}
+    assert len(paths) >= 10
+    assert [p for p in paths if not (root / p).is_file()] == []
