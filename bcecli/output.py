@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 from bcecli.engine import Outcome
 
 HOLD_BYTES = 8 << 20
+FORMAT_VALUES = 1 << 16
+"""Values turned into text at a time: their strings cost about 60 bytes each."""
 
 
 def fmt_number(value: float, dtype: str) -> str:
@@ -79,10 +81,12 @@ class CsvSink:
         self.dtype = dtype
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
-        width = math.prod(terms.shape[1:])  # one line per input row, its terms flattened
-        texts = _texts(terms, self.dtype, "nan")
-        lines = [",".join(texts[i:i + width]) for i in range(0, len(texts), width)]
-        self.out.write("\n".join(lines) + "\n")
+        width = max(1, math.prod(terms.shape[1:]))  # one line per input row, terms flattened
+        step = max(1, FORMAT_VALUES // width)  # format a slice at a time: bounded memory
+        for start in range(0, terms.shape[0], step):
+            texts = _texts(terms[start:start + step], self.dtype, "nan")
+            rows = zip(*[iter(texts)] * width, strict=True)
+            self.out.write("\n".join(map(",".join, rows)) + "\n")
 
 
 class JsonSink:
