@@ -51,6 +51,8 @@ class Matrix:
     """True when the stream is a single in-memory block (JSON, inline data, scalars)."""
     consumed: list[int] = field(default_factory=lambda: [0])
     """Bytes read so far (for progress), updated by streaming readers."""
+    text: bool = False
+    """True for CSV/TSV, which holds rows of fields: 2-D, whatever shape the data stands for."""
 
 
 def shifted(locate: Locator, offset: int) -> Locator:
@@ -107,7 +109,7 @@ class RowFeed:
                 parts.append(block)
                 got += block.rows
         self.served += got
-        if not parts:
+        if got == 0:  # the end (blocks of no rows, as an empty .npy has, count as none)
             return None
         return joined(parts)
 

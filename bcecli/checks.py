@@ -8,6 +8,7 @@ such as ``x.csv, line 4, field 2`` (see :mod:`bcecli.sources`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -146,7 +147,8 @@ class CeLayout:
         """The logits as (M, C), positions in row-major order of the element shape."""
         if x.ndim == 1:
             return x.reshape(1, -1)
-        return np.moveaxis(x, 1, -1).reshape(-1, self.n_classes)
+        positions = math.prod((x.shape[0], *x.shape[2:]))  # explicit: C may be 0
+        return np.moveaxis(x, 1, -1).reshape(positions, self.n_classes)
 
     def targets_last(self, t: NDArray[np.floating]) -> NDArray[np.floating]:
         """Probability targets laid out like :meth:`logits_last`."""
@@ -174,6 +176,10 @@ class CeLayout:
         bad = first_index(((idx < 0) | (idx >= c)) & (idx != ignore_index))
         if bad is not None:
             where = np.unravel_index(bad[0], np.shape(t)) if np.ndim(t) else ()
+            if c == 0:
+                raise BceError(f"{loc(tuple(int(i) for i in where))}: the input has no classes "
+                               f"(C = 0), so every target must be the ignore index "
+                               f"{ignore_index}; got {int(idx[bad[0]])}")
             raise BceError(
                 f"{loc(tuple(int(i) for i in where))}: target class {int(idx[bad[0]])} is "
                 f"out of range for {c} classes (valid: 0 to {c - 1}, or the ignore index "
@@ -187,8 +193,13 @@ def ce_layout(
     target_shape: Shape,
     weight: NDArray[np.floating] | None,
     label_smoothing: float,
+    ignore_index: int = -100,
 ) -> CeLayout:
-    """Decide between class-index and class-probability targets, checking every shape."""
+    """Decide between class-index and class-probability targets, checking every shape.
+
+    PyTorch's rules: probabilities when the target has the input's shape (and then no
+    ignore index ≥ 0), class indices when it has the input's shape without C.
+    """
     if len(input_shape) == 0:
         raise BceError("ce input must have a class dimension: (C,), (N, C) or (N, C, d1, ...)"
                        "; got a scalar")
@@ -196,8 +207,12 @@ def ce_layout(
         raise BceError(f"--label-smoothing must be between 0 and 1; got {label_smoothing!r}")
     probabilities = target_shape == input_shape
     layout = CeLayout(input_shape, probabilities)
-    if layout.n_classes == 0:
-        raise BceError(f"ce input {fmt_shape(input_shape)} has no classes (C = 0)")
+    if probabilities and ignore_index >= 0:
+        raise BceError(
+            f"--ignore-index {ignore_index} applies to class-index targets, but the target has "
+            f"the input's shape {fmt_shape(input_shape)}, so it holds class probabilities "
+            f"(PyTorch refuses an ignore index ≥ 0 for them)"
+        )
     if not probabilities and target_shape != layout.element_shape:
         raise BceError(
             f"shape mismatch: ce input is {fmt_shape(input_shape)}, so the target must be "

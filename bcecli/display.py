@@ -181,10 +181,16 @@ def ce_pieces(row: Row, k: int, probabilities: bool
               ) -> tuple[NDArray[np.floating], NDArray[np.floating], int]:
     """At position k of a row: the logits (C,), the target probabilities (C,) or an empty
     array, and the target class (the most probable one for probability targets)."""
-    x = row.input
-    logits = x if x.ndim == 1 else np.moveaxis(x, 0, -1).reshape(-1, x.shape[0])[k]
+    def at_k(a: NDArray[np.floating]) -> NDArray[np.floating]:
+        """The classes of a sample (C, d1, ...) at its position k."""
+        if a.ndim == 1:
+            return a
+        classes: NDArray[np.floating] = np.moveaxis(a, 0, -1).reshape(
+            math.prod(a.shape[1:]), a.shape[0])[k]
+        return classes
+
+    logits = at_k(row.input)
     if probabilities:
-        t = row.target
-        probs = t if t.ndim == 1 else np.moveaxis(t, 0, -1).reshape(-1, t.shape[0])[k]
-        return logits, probs, int(np.argmax(probs))
+        probs = at_k(row.target)
+        return logits, probs, int(np.argmax(probs)) if probs.size else -1
     return logits, np.empty(0), int(flat(row.target)[k])

@@ -118,6 +118,8 @@ class Outcome:
     class_weight: NDArray[np.floating] | None = None
     weight_shape: Shape | None = None
     pos_weight_shape: Shape | None = None
+    infinite: int = 0
+    """How many elementwise terms are infinite."""
     notes: _Warn = field(default_factory=lambda: _Warn())
 
     @property
@@ -179,28 +181,41 @@ class _ShapeTrouble(Exception):
     """Rows do not line up; the full shapes are needed for the message."""
 
 
-def _ce_target(first: Block, rest: Iterator[Block], input_shape: Shape
-               ) -> tuple[Block, Iterator[Block]]:
-    """A 2-D ce target read from a file: one column, or one row, of class indices.
+def _ce_text_target(first_t: Block, rest_t: Iterator[Block], first_x: Block,
+                    rest_x: Iterator[Block]
+                    ) -> tuple[Block, Iterator[Block], Iterator[Block]]:
+    """A ce target read from CSV/TSV (always rows of fields) as the shape it stands for.
 
-    Probability targets (the input's shape) and everything else pass through unchanged.
+    Class indices for an (N, C) input are a vector (N,): in a file, one column, or one row
+    unless the input is a single sample of as many classes (then the row holds its class
+    probabilities).  For a (C,) input, one value is the class index and one row of C values
+    the probabilities.  Anything else (probabilities (N, C), indices (N, d1) of a 3-D
+    input) stands for itself.  Returns the target's blocks, and all the input's blocks.
     """
-    data = first.data
-    if data.ndim != 2 or data.shape[1:] == input_shape[1:]:
-        return first, rest
-    if len(input_shape) == 1 and data.shape == (1, 1):
-        loc = first.locate
-        return Block(data.reshape(()), lambda idx: loc((0, 0))), rest
-    if data.shape[1] == 1:
+    x_shape, data, loc = first_x.data.shape, first_t.data, first_t.locate
+    xs = _chain(first_x, rest_x)
+    if len(x_shape) > 2 or data.ndim != 2:
+        return first_t, rest_t, xs
+    if data.shape[1] == 1 and len(x_shape) == 2:
         def column(b: Block) -> Block:
-            loc = b.locate
-            return Block(b.data[:, 0], lambda idx: loc((idx[0], 0)))
-        return column(first), (column(b) for b in rest)
-    more = list(rest)
-    if data.shape[0] == 1 and not more:
-        loc = first.locate
-        return Block(data[0], lambda idx: loc((0, idx[0]))), iter(())
-    return first, iter(more)
+            at = b.locate
+            return Block(b.data[:, 0], lambda idx: at((idx[0], 0)))
+        return column(first_t), (column(b) for b in rest_t), xs
+    if data.shape[0] != 1:
+        return first_t, rest_t, xs
+    more = list(rest_t)  # a first block of one row: the file is one row, or blocks are tiny
+    if more:
+        return first_t, iter(more), xs
+    row = Block(data[0], lambda idx: loc((0, *idx)))
+    if len(x_shape) == 1:
+        if data.shape[1] == 1:
+            return Block(data.reshape(()), lambda idx: loc((0, 0))), iter(()), xs
+        return row, iter(()), xs
+    second = next(rest_x, None)  # is the input one sample (N = 1)?
+    xs = _chain(first_x, iter(()) if second is None else _chain(second, rest_x))
+    if first_x.rows == 1 and second is None and data.shape[1] == x_shape[1]:
+        return first_t, iter(()), xs
+    return row, iter(()), xs
 
 
 def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | None = None,
@@ -217,8 +232,9 @@ def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | 
     xs: Iterator[Block] = _chain(first_x, input_m.blocks)
     ts: Iterator[Block] = _chain(first_t, target_m.blocks)
     is_ce = options.command == "ce"
-    if is_ce and not target_m.whole:
-        first_t, rest_t = _ce_target(first_t, target_m.blocks, first_x.data.shape)
+    if is_ce and target_m.text:
+        first_t, rest_t, xs = _ce_text_target(first_t, target_m.blocks, first_x,
+                                              input_m.blocks)
         ts = _chain(first_t, rest_t)
     whole = input_m.whole or target_m.whole or first_x.data.ndim < 2
     if whole:
@@ -247,6 +263,8 @@ def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | 
     start, pending = row_offset, 0
     try:
         for xb in xs:
+            if xb.rows == 0:  # an empty .npy's one block
+                continue
             pending = xb.rows
             tb = feed_t.take(xb.rows)
             if tb is None or tb.rows != xb.rows or (
@@ -262,7 +280,7 @@ def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | 
         _raise_shapes(options, start + pending, row_offset, xs, feed_t, first_x, first_t,
                       weight, pos_weight)
     x_shape = (start, *first_x.data.shape[1:])
-    if check_rows:
+    if check_rows and not is_ce:  # ce's class weights were checked against C already
         weight.check(x_shape)
         pos_weight.check(x_shape)
     return state.finish(x_shape, input_m.column_names)
@@ -308,7 +326,7 @@ class _State:
         self.warn = _Warn()
         self.layout: checks.CeLayout | None = None
         self.class_weight: NDArray[np.floating] | None = None
-        self.element_rest: Shape = ()
+        self.infinite = 0
         self.probabilities = False
         self.ndim = 0
         self.weight_shapes: tuple[Shape | None, Shape | None] = (None, None)
@@ -355,7 +373,7 @@ class _State:
             full_x = (x.shape[0], *x.shape[1:]) if x.ndim else ()
             t_shape = tb.data.shape
             self.layout = checks.ce_layout(full_x, t_shape, self.class_weight,
-                                           o.label_smoothing)
+                                           o.label_smoothing, o.ignore_index)
             self.probabilities = self.layout.probabilities
         layout = checks.CeLayout(x.shape, self.probabilities)
         if tb.data.shape != (x.shape if self.probabilities else layout.element_shape):
@@ -365,7 +383,7 @@ class _State:
             t = _cast(tb, "target", o.dtype)
             sums = np.sum(t, axis=0 if x.ndim == 1 else 1)
             off = np.abs(sums - 1) > 1e-3
-            if off.any():
+            if off.any() and layout.n_classes:  # (no classes: nothing to sum, said apart)
                 bad = checks.first_index(off) or ()
                 where = tb.locate((bad[0],) + ((0,) if x.ndim > 1 else ()) + bad[1:]) \
                     if bad else tb.locate(())
@@ -387,26 +405,26 @@ class _State:
                     terms: losses.Terms, w: NDArray[np.floating] | None,
                     pw: NDArray[np.floating] | None) -> None:
         nrows = x.shape[0] if x.ndim >= 2 else 1
-        values = terms.values.reshape(nrows, -1)
+        is_ce = self.options.command == "ce"
+        if x.ndim >= 2:  # the shape of one row's terms
+            rest: Shape = x.shape[2:] if is_ce else x.shape[1:]
+        else:
+            rest = () if is_ce else x.shape
+        values = terms.values.reshape(nrows, math.prod(rest))
         dens = (np.ones_like(values) if terms.denominators is None
-                else terms.denominators.reshape(nrows, -1))
+                else terms.denominators.reshape(values.shape))
         row_sums = values.sum(axis=1, dtype=np.float64)
         row_dens = dens.sum(axis=1, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             row_values = row_sums / row_dens
         self.total += float(np.sum(values, dtype=np.float64))
+        self.infinite += int(np.count_nonzero(np.isinf(values)))
         self.denominator += float(row_dens.sum())
         self.count += values.size
         self.ndim = x.ndim
-        if self.options.command == "ce":
-            self.element_rest = terms.values.reshape(
-                (x.shape[0], *x.shape[2:]) if x.ndim >= 2 else ()).shape[1:]
-        else:
-            self.element_rest = x.shape[1:]
         if self.sink is not None:
-            nested = len(self.element_rest) > 1
-            self.sink.write(terms.values.reshape(nrows, *self.element_rest) if nested
-                            else values, row_values)
+            self.sink.write(terms.values.reshape(nrows, *rest) if len(rest) > 1 else values,
+                            row_values)
         x_rows = x.reshape(nrows, *x.shape[1:]) if x.ndim >= 2 else x.reshape(1, *x.shape)
         t_rows = t.reshape(nrows, *t.shape[1:]) if t.ndim >= 2 or (
             self.options.command == "ce" and t.ndim == 1 and x.ndim == 2) else t.reshape(
@@ -446,9 +464,20 @@ class _State:
             nrows=self.rows_done, head=self.head, tail=list(self.tail),
             warnings=[], column_names=column_names, probabilities=self.probabilities,
             class_weight=self.class_weight, weight_shape=self.weight_shapes[0],
-            pos_weight_shape=self.weight_shapes[1], notes=self.warn,
+            pos_weight_shape=self.weight_shapes[1], infinite=self.infinite, notes=self.warn,
         )
         return finalize(outcome)
+
+
+def _nan_reason(outcome: Outcome) -> str:
+    """Why a mean divides by 0."""
+    if outcome.count == 0:
+        return "there are no terms (the input is empty)"
+    if outcome.probabilities:
+        return "the input has no classes (C = 0)"
+    if outcome.class_weight is None:
+        return "every target equals the ignore index"
+    return "the counted targets' class weights sum to 0 (or every target is ignored)"
 
 
 def finalize(outcome: Outcome) -> Outcome:
@@ -457,14 +486,16 @@ def finalize(outcome: Outcome) -> Outcome:
     notes = outcome.notes
     if o.dtype == "float32" and abs(outcome.total) > FLOAT32_MAX:
         outcome.total = math.copysign(math.inf, outcome.total)  # torch sums in float32
-    if math.isinf(outcome.total):
+    if outcome.infinite:
+        n = outcome.infinite
+        notes.add("inf", f"{n} elementwise term{'s' * (n != 1)} overflow{'s' * (n == 1)} "
+                  f"{o.dtype} to infinity, as in PyTorch")
+    elif math.isinf(outcome.total) and o.reduction != "none":
         notes.add("inf", f"the sum of the terms overflows {o.dtype} to "
                   f"{'-' if outcome.total < 0 else ''}inf, as it does in PyTorch")
     loss = losses.reduce_total(outcome.total, outcome.denominator, o.reduction)
-    if o.command == "ce" and o.reduction == "mean" and outcome.denominator == 0:
-        reason = ("every target equals the ignore index" if outcome.class_weight is None
-                  else "the targets' class weights sum to 0 (or every target is ignored)")
-        notes.add("nan", f"the mean is NaN because {reason}, as in PyTorch")
+    if o.reduction == "mean" and outcome.denominator == 0:
+        notes.add("nan", f"the mean is NaN because {_nan_reason(outcome)}, as in PyTorch")
     outcome.loss = float(np.float32(loss)) if o.dtype == "float32" else loss
     outcome.warnings = notes.lines()
     return outcome

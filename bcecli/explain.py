@@ -228,6 +228,9 @@ def _ce_lines(outcome: Outcome, label: str, row: Row, k: int, p: int) -> Iterato
     eps = o.label_smoothing
     w = outcome.class_weight
     logits, probs, cls = ce_pieces(row, k, outcome.probabilities)
+    if logits.size == 0:
+        yield f"  row {label}: no classes (C = 0): an empty sum, ℓ = 0"
+        return
     lg = np.asarray(logits, dtype=np.float64)
     ls = losses.log_softmax(lg[None, :])
     lse = float(ls.log_sum_exp[0])

@@ -43,18 +43,20 @@ class Terms:
 
 
 def sigmoid(x: Array) -> Array:
-    """The logistic function 1 / (1 + e^-x), overflow-free.
+    """σ(x) = 1 / (1 + e^−x) in x's dtype, as PyTorch's ``sigmoid`` computes it.
+
+    Where e^−x overflows, σ(x) is 0, not a subnormal number: BCELoss then clamps ln σ(x) at
+    −100, as it does on PyTorch's σ(x).  e^−x is taken in float64 and rounded to x's dtype,
+    which matches PyTorch's float32 ``exp`` more often than numpy's float32 one does.
 
     >>> sigmoid(np.array([0.0, 1000.0, -1000.0])).tolist()
     [0.5, 1.0, 0.0]
+    >>> sigmoid(np.array([-90.0], dtype=np.float32)).tolist()  # e^90 overflows float32
+    [0.0]
     """
-    out = np.empty_like(x)
-    pos = x >= 0
     with np.errstate(over="ignore"):
-        out[pos] = 1 / (1 + np.exp(-x[pos]))
-        e = np.exp(x[~pos])
-        out[~pos] = e / (1 + e)
-    return out
+        e = np.exp(-x.astype(np.float64)).astype(x.dtype)
+    return (1 / (1 + e)).astype(x.dtype, copy=False)
 
 
 def log_sigmoid(x: Array) -> Array:
@@ -114,7 +116,7 @@ def log_softmax(x: Array) -> LogSoftmax:
     >>> log_softmax(np.array([[0.0, 0.0]])).log_probs.tolist()
     [[-0.6931471805599453, -0.6931471805599453]]
     """
-    m = np.max(x, axis=-1, keepdims=True)
+    m = np.max(x, axis=-1, keepdims=True, initial=-np.inf)  # -inf where C = 0
     shifted = x - m
     log_s = np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
     return LogSoftmax(shifted - log_s, (m + log_s)[..., 0])
@@ -137,6 +139,9 @@ def ce_index_terms(
     ([0.126928, 0.126928], 2.0)
     """
     n_classes = x.shape[-1]
+    if n_classes == 0:  # every target is ignored (checks.py refuses others): nothing counts
+        zeros = np.zeros(target.shape, dtype=x.dtype)
+        return Terms(zeros, zeros)
     log_probs = log_softmax(x).log_probs
     ignored = target == ignore_index
     safe = np.where(ignored, 0, target)
@@ -168,7 +173,10 @@ def ce_prob_terms(
     product = log_probs * target
     if weight is not None:
         product = product * weight
-    return Terms((-np.sum(product, axis=-1)).astype(x.dtype, copy=False))
+    values = (-np.sum(product, axis=-1)).astype(x.dtype, copy=False)
+    if n_classes == 0:  # PyTorch: the mean of an input with no elements is NaN
+        return Terms(values, np.zeros_like(values))
+    return Terms(values)
 
 
 def reduce_total(total: float, denominator: float, reduction: Reduction) -> float:
@@ -264,7 +272,7 @@ def cross_entropy(
 
     x = np.asarray(input, dtype=np.float64)
     t = np.asarray(target)
-    layout = ce_layout(x.shape, t.shape, weight, label_smoothing)
+    layout = ce_layout(x.shape, t.shape, weight, label_smoothing, ignore_index)
     xs = layout.logits_last(x)
     w = None if weight is None else np.asarray(weight, dtype=np.float64).reshape(-1)
     if layout.probabilities:

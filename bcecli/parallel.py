@@ -131,7 +131,7 @@ def _matrix(part: _Part, second: bool) -> tuple[Matrix, _Bounded]:
     blocks = delimited.stream_rows(stream, part.path, part.head, b"", line, consumed,
                                    require_data=not second)
     return Matrix(part.path, blocks, column_names=part.head.column_names,
-                  consumed=consumed), stream
+                  consumed=consumed, text=True), stream
 
 
 def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
@@ -187,6 +187,7 @@ def merge(first: Outcome, second: Outcome, keep: Keep) -> Outcome:
     first.total += second.total
     first.denominator += second.denominator
     first.count += second.count
+    first.infinite += second.infinite
     first.nrows = second.nrows
     first.input_shape = second.input_shape
     first.element_shape = second.element_shape

@@ -149,6 +149,10 @@ def _ce_table(outcome: Outcome, p: int) -> Table:
             table.add_row(label, *["⋮"] * (ncols - 1))
             continue
         logits, probs, cls = ce_pieces(row, k, outcome.probabilities)
+        if logits.size == 0:
+            table.add_row(label, "no classes", *[""] * (ncols - 4),
+                          num(float(flat(row.terms)[k]), p), "")
+            continue
         ls = losses.log_softmax(np.asarray(logits, dtype=np.float64)[None, :])
         lse = float(ls.log_sum_exp[0])
         log_p = ls.log_probs[0]

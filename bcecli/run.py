@@ -6,7 +6,6 @@ stderr, stdout stays empty, and the exit status is 2.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -97,10 +96,13 @@ def _compute(req: Request, out: Held) -> Outcome:
     if req.input.strip() == "-" and req.target.strip() == "-":
         raise BceError("--input and --target cannot both be read from stdin ('-'); "
                        "give one of them as a file")
-    if req.command == "ce" and not 0.0 <= req.label_smoothing <= 1.0 or \
-            math.isnan(req.label_smoothing):
+    if req.command == "ce" and not 0.0 <= req.label_smoothing <= 1.0:  # NaN too
         raise BceError(f"--label-smoothing must be between 0 and 1; got "
-                       f"{req.label_smoothing!r}")
+                       f"{req.label_smoothing!r}" + (" (PyTorch would quietly smooth nothing; "
+                                                     "give 0 for no smoothing)"
+                                                     if not req.label_smoothing > 1 else ""))
+    if not -2**63 <= req.ignore_index < 2**63:
+        raise BceError(f"--ignore-index must fit in 64 bits; got {req.ignore_index}")
     options = req.options()
     keep = Keep.rows(req.max_rows)
     split = _split_plan(req)

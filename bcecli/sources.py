@@ -84,7 +84,7 @@ def _open_stream(stream: ByteStream, name: str, kind: str | None, size: int | No
     dialect = {"csv": delimited.Dialect(b","), "tsv": delimited.Dialect(b"\t")}.get(kind or "")
     head, text_blocks = delimited.iter_blocks(stream, name, dialect, consumed)
     return Matrix(name, text_blocks, column_names=head.column_names, size_bytes=size,
-                  consumed=consumed)
+                  consumed=consumed, text=True)
 
 
 class _Prefixed:
