@@ -6,7 +6,7 @@ knows how to name one of its elements in words for error messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,6 +53,14 @@ class Matrix:
     """Bytes read so far (for progress), updated by streaming readers."""
     text: bool = False
     """True for CSV/TSV, which holds rows of fields: 2-D, whatever shape the data stands for."""
+
+    closer: Callable[[], None] | None = None
+    """Closes the file behind the blocks, if there is one."""
+
+    def close(self) -> None:
+        """Stop reading: the file behind the blocks is closed."""
+        if self.closer is not None:
+            self.closer()
 
 
 def shifted(locate: Locator, offset: int) -> Locator:

@@ -65,7 +65,10 @@ def check_finite(a: NDArray[np.floating], what: str, locate: Locator) -> None:
     """Every value must be a finite number: NaN and infinity make no loss meaningful."""
     bad = first_index(~np.isfinite(a))
     if bad is not None:
-        raise BceError(f"{locate(bad)}: {what} value {fmt_value(a[bad])} is not a finite number")
+        why = ("" if np.isnan(a[bad]) else
+               " (written as inf, or beyond ±1.8e308, the largest float64, as 1e400 is)")
+        raise BceError(f"{locate(bad)}: {what} value {fmt_value(a[bad])} is not a finite "
+                       f"number{why}")
 
 
 def check_same_shape(input_shape: Shape, target_shape: Shape) -> None:
@@ -163,14 +166,20 @@ class CeLayout:
             check_finite(np.asarray(t, dtype=np.float64), "target", loc)
             bad = first_index(np.asarray(t) != np.floor(t))
             if bad is not None:
+                also = (f"or give class probabilities of the input's shape "
+                        f"{fmt_shape(self.input_shape)}" if self.n_classes != 1 else
+                        "class probabilities for a single class are read from JSON or .npy, "
+                        "not CSV")
                 raise BceError(
                     f"{loc(bad)}: target {fmt_value(np.asarray(t)[bad])} is not a whole "
-                    f"number; class-index targets must be integers (or give class "
-                    f"probabilities of the input's shape {fmt_shape(self.input_shape)})"
+                    f"number; class-index targets must be integers ({also})"
                 )
             if flat.size and np.max(np.abs(flat)) >= 2**62:
                 bad = first_index(np.abs(np.asarray(t)) >= 2**62)
-                raise BceError(f"{loc(bad or ())}: target class is far out of range")
+                value = fmt_value(np.asarray(t)[bad]) if bad is not None else "?"
+                raise BceError(f"{loc(bad or ())}: target class {value} is out of range for "
+                               f"{self.n_classes} classes (valid: 0 to {self.n_classes - 1}, or "
+                               f"the ignore index)")
         idx = flat.astype(np.int64)
         c = self.n_classes
         bad = first_index(((idx < 0) | (idx >= c)) & (idx != ignore_index))

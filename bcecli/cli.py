@@ -1,7 +1,7 @@
 """The Typer commands: parse options, open the inputs, dispatch, render. Nothing else.
 
-Every :class:`~bcecli.errors.BceError` is caught in :func:`main`, printed on stderr with
-exit status 2.
+Errors become messages in one place, :func:`bcecli.run.execute`; :func:`main` only turns
+Ctrl-C and a closed pipe into exit statuses.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from bcecli import __version__
-from bcecli.errors import BceError, ExitCode
+from bcecli.errors import ExitCode
 
 EPILOG_EXIT = "Exit status: 0 ok, 1 --expect not met, 2 usage or input error."
 
@@ -226,14 +226,11 @@ def ce(
 
 
 def main() -> None:
-    """Entry point: run the app, turning BceError and Ctrl-C into exit statuses."""
+    """Entry point: run the app; Ctrl-C exits 130, a reader that went away ends quietly."""
     if hasattr(signal, "SIGPIPE"):  # `bcecli ... | head`: end quietly (status 141), as cat does
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app(standalone_mode=True)
-    except BceError as exc:
-        sys.stderr.write(f"bcecli: error: {exc.message}\n")
-        sys.exit(ExitCode.TROUBLE)
     except KeyboardInterrupt:
         sys.stderr.write("bcecli: interrupted\n")
         sys.exit(ExitCode.INTERRUPTED)

@@ -29,11 +29,14 @@ from bcecli.blocks import F64, Block, ByteStream
 from bcecli.errors import BceError
 
 BLOCK_BYTES = 1 << 20
+MAX_LINE_BYTES = 1 << 26
+"""The longest line read: 64 MiB holds a row of several million numbers."""
 BOM = b"\xef\xbb\xbf"
 NUMBER = re.compile(
     r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?:nan|inf|infinity))\Z",
     re.IGNORECASE | re.ASCII,
 )
+_BLANKS = re.compile(r"[ \t]+")
 _LOADTXT_BYTES = np.zeros(256, dtype=bool)
 _LOADTXT_BYTES[[*b"0123456789.+-eE \t\r\nnaNAiIfFtTyY"]] = True
 _U64 = np.uint64
@@ -58,8 +61,8 @@ class Dialect:
 
     def split(self, line: str) -> list[str]:
         """The fields of one line."""
-        if self.sep is None:
-            return line.split()
+        if self.sep is None:  # spaces and tabs only: a stray \r or \v is no separator
+            return _BLANKS.split(line.strip(" \t"))
         return line.split(self.sep.decode())
 
 
@@ -73,7 +76,7 @@ def sniff_dialect(first_line: bytes) -> Dialect:
         return Dialect(b"\t")
     if b"," in first_line:
         return Dialect(b",")
-    if len(first_line.split()) > 1:
+    if len(_BLANKS.split(first_line.decode("latin-1").strip(" \t\r"))) > 1:
         return Dialect(None)
     return Dialect(b",")
 
@@ -244,6 +247,11 @@ def _decode(buf: bytes, name: str, first_line: int) -> str:
         ) from None
 
 
+def _binary_error(name: str, line: int) -> BceError:
+    return BceError(f"{name}, line {line}: binary data (a NUL byte); bcecli reads numbers as "
+                    f"CSV, TSV, JSON or .npy")
+
+
 def _comment_error(name: str, line: int) -> BceError:
     return BceError(f"{name}, line {line}: a comment line ('#'); comment lines are not "
                     f"supported, remove them")
@@ -251,12 +259,15 @@ def _comment_error(name: str, line: int) -> BceError:
 
 def _field_error(name: str, line: int, col: int, text: str, dialect: Dialect) -> BceError:
     where = f"{name}, line {line}, column {col}"
-    if not text.strip():
+    if not text.strip(" \t"):
         return BceError(f"{where}: empty field (a doubled or trailing {dialect.label} "
                         f"separator?); every field must hold a number")
     hint = ""
-    stripped = text.strip()
-    if stripped.startswith("#"):
+    stripped = text.strip(" \t")
+    if "\r" in stripped:
+        hint = ("; a carriage return inside a line (old Mac line endings?): end lines with "
+                "\\n or \\r\\n")
+    elif stripped.startswith("#"):
         hint = "; comment lines are not supported, remove them"
     elif '"' in stripped or "'" in stripped:
         hint = "; quoted values are not supported, write the bare number"
@@ -272,10 +283,10 @@ def _precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
     lines: list[int] = []
     for offset, raw in enumerate(text.split("\n")):
         line = raw[:-1] if raw.endswith("\r") else raw
-        if not line.strip():
+        if not line.strip(" \t"):  # blank: spaces and tabs only (a \v or \x1c is no blank)
             continue
         number = first_line + offset
-        if line.lstrip().startswith("#"):
+        if line.lstrip(" \t").startswith("#"):
             raise _comment_error(name, number)
         fields = dialect.split(line)
         if ncols is None:
@@ -288,7 +299,7 @@ def _precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
             )
         values = []
         for col, field in enumerate(fields, start=1):
-            stripped = field.strip()
+            stripped = field.strip(" \t")
             if not is_number(stripped):
                 raise _field_error(name, number, col, field, dialect)
             values.append(float(stripped))
@@ -305,17 +316,17 @@ def parse_lines(buf: bytes, name: str, first_line: int, dialect: Dialect,
         nlines = buf.count(b"\n")
         clean = buf.replace(b"\r\n", b"\n") if b"\r" in buf else buf
         values = None
-        if dialect.sep is not None and len(dialect.sep) == 1:
-            values = _fast_parse(clean, dialect.sep[0], ncols)
-        if values is None and b"\n\n" not in clean and not clean.startswith(b"\n"):
-            values = _loadtxt_parse(clean, dialect, ncols, nlines)
+        if b"\r" not in clean:  # (a carriage return inside a line: the precise parser says)
+            if dialect.sep is not None and len(dialect.sep) == 1:
+                values = _fast_parse(clean, dialect.sep[0], ncols)
+            if values is None and b"\n\n" not in clean and not clean.startswith(b"\n"):
+                values = _loadtxt_parse(clean, dialect, ncols, nlines)
         if values is not None and values.shape[0] == nlines:
             return Block(values, Location(name, first_line))
     if b"\0" in buf:
         at = buf.index(b"\0")
         line = first_line + buf.count(b"\n", 0, at)
-        raise BceError(f"{name}, line {line}: binary data (a NUL byte); bcecli reads numbers "
-                       f"as CSV, TSV, JSON or .npy")
+        raise _binary_error(name, line)
     data, lines = _precise_parse(_decode(buf, name, first_line), name, first_line, dialect,
                                  ncols)
     return Block(data, Location(name, lines))
@@ -346,17 +357,19 @@ def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHea
         nl = first.find(b"\n", pos)
         end = len(first) if nl < 0 else nl
         line = first[pos:end]
-        if line.strip():
+        if line.strip(b" \t\r"):
             break
         if nl < 0:
             raise BceError(f"{name} holds no data (only whitespace)" if first else
                            f"{name} is empty")
         pos, line_no = nl + 1, line_no + 1
+    if b"\0" in line:
+        raise _binary_error(name, line_no)
     dialect = dialect or sniff_dialect(line)
     text = _decode(line, name, line_no).rstrip("\r")
-    if text.lstrip().startswith("#"):
+    if text.lstrip(" \t").startswith("#"):
         raise _comment_error(name, line_no)
-    fields = [f.strip() for f in dialect.split(text)]
+    fields = [f.strip(" \t") for f in dialect.split(text)]
     if fields and all(_is_name(f) for f in fields):
         names = [f.strip("\"'") for f in fields]
         after = len(first) if nl < 0 else nl + 1
@@ -364,20 +377,31 @@ def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHea
     return TextHead(dialect, None, len(fields), line_no), pos
 
 
+def _too_long(name: str, line: int) -> BceError:
+    return BceError(f"{name}, line {line}: a line longer than {MAX_LINE_BYTES >> 20} MiB; "
+                    f"bcecli holds one line of text at a time: write a long vector as a column, "
+                    f"or as .npy")
+
+
 def iter_blocks(stream: ByteStream, name: str, dialect: Dialect | None,
                 consumed: list[int], block_bytes: int | None = None,
                 ) -> tuple[TextHead, Iterator[Block]]:
     """Read a delimited text stream: its head now, its rows as a lazy stream of blocks."""
     block_bytes = block_bytes or BLOCK_BYTES
-    buf = stream.read(block_bytes)
+    parts: list[bytes] = []
+    size = 0
     while True:  # until the first non-blank line is complete (or the stream ends)
-        body = buf.removeprefix(BOM).lstrip()
-        if (b"\n" in body and len(buf) >= len(BOM)) or b"\0" in buf:  # NUL: binary, say so
-            break
         more = stream.read(block_bytes)
-        if not more:
-            break
-        buf += more
+        parts.append(more)
+        size += len(more)
+        if not more or b"\n" in more or b"\0" in more:  # only then can the line be whole
+            buf = b"".join(parts)
+            body = buf.removeprefix(BOM).lstrip()
+            if not more or b"\0" in buf or (b"\n" in body and len(buf) >= len(BOM)):
+                break  # (NUL: binary data, said by the parser with its line)
+            parts = [buf]
+        if size > MAX_LINE_BYTES:
+            raise _too_long(name, 1)
     consumed[0] += len(buf)
     buf = buf.removeprefix(BOM)
     head, offset = read_head(buf, name, dialect)
@@ -389,25 +413,33 @@ def iter_blocks(stream: ByteStream, name: str, dialect: Dialect | None,
 def stream_rows(stream: ByteStream, name: str, head: TextHead, rest: bytes, line: int,
                 consumed: list[int], block_bytes: int | None = None,
                 require_data: bool = True) -> Iterator[Block]:
-    """The rows of a delimited stream, after its head: ``rest`` is what was read already."""
+    """The rows of a delimited stream, after its head: ``rest`` is what was read already.
+
+    Blocks of about ``block_bytes`` are cut at a line's end; a line is read in pieces, and
+    joined once, however long it is (up to ``MAX_LINE_BYTES``).
+    """
     block_bytes = block_bytes or BLOCK_BYTES
     seen_data = False
-    while True:
-        at_end = False
-        if len(rest) < block_bytes or b"\n" not in rest:
+    parts, held, whole_line = [rest], len(rest), b"\n" in rest
+    at_end = False
+    while not at_end:
+        while held < block_bytes or not whole_line:
             more = stream.read(block_bytes)
             consumed[0] += len(more)
-            rest += more
-            at_end = not more
-        if at_end:
-            piece, rest = rest, b""
-        else:
-            cut = rest.rfind(b"\n") + 1
-            if cut == 0:
-                if b"\0" not in rest:
-                    continue
-                cut = len(rest)  # binary data (/dev/zero has no newline): name the NUL now
-            piece, rest = rest[:cut], rest[cut:]
+            if not more:
+                at_end = True
+                break
+            parts.append(more)
+            held += len(more)
+            whole_line = whole_line or b"\n" in more
+            if b"\0" in more:  # binary data (/dev/zero has no newline): name the NUL now
+                break
+            if not whole_line and held > MAX_LINE_BYTES:
+                raise _too_long(name, line)
+        buf = b"".join(parts)
+        cut = len(buf) if at_end or b"\n" not in buf else buf.rfind(b"\n") + 1
+        piece, rest = buf[:cut], buf[cut:]
+        parts, held, whole_line = [rest], len(rest), False
         if piece:
             if not piece.endswith(b"\n"):
                 piece += b"\n"
@@ -416,8 +448,6 @@ def stream_rows(stream: ByteStream, name: str, head: TextHead, rest: bytes, line
             if block.rows:
                 seen_data = True
                 yield block
-        if at_end:
-            break
     if not seen_data and require_data:
         what = "a header row but no data" if head.column_names else "no data"
         raise BceError(f"{name} has {what}")

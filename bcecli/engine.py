@@ -57,7 +57,7 @@ class Keep:
         >>> Keep.rows(5), Keep.rows(0).tail
         (Keep(head=3, tail=2), 0)
         """
-        if max_rows <= 0:
+        if max_rows <= 0 or max_rows >= sys.maxsize:
             return cls(sys.maxsize, 0)
         return cls((max_rows + 1) // 2, max_rows // 2)
 
@@ -385,8 +385,7 @@ class _State:
             off = np.abs(sums - 1) > 1e-3
             if off.any() and layout.n_classes:  # (no classes: nothing to sum, said apart)
                 bad = checks.first_index(off) or ()
-                where = tb.locate((bad[0],) + ((0,) if x.ndim > 1 else ()) + bad[1:]) \
-                    if bad else tb.locate(())
+                where = tb.locate(bad[:1]) + (f", position {bad[1:]}" if bad[1:] else "")
                 self.warn.add("sum1", f"{where}: class probabilities sum to "
                               f"{float(sums[bad] if bad else sums):.6g}, not 1",
                               int(np.count_nonzero(off)))

@@ -36,10 +36,13 @@ def json_locator(name: str) -> Locator:
     return lambda idx: _at(name, tuple(idx))
 
 
-def _depth(data: bytes) -> int:
-    b = np.frombuffer(data, dtype=np.uint8)
-    steps = (b == ord("[")).astype(np.int32) - (b == ord("]"))
-    return int(np.cumsum(steps).max(initial=0))
+def _depth(obj: object) -> int:
+    """How deep the first items nest (the rank, when the nesting is not ragged)."""
+    depth = 0
+    while isinstance(obj, list):
+        depth += 1
+        obj = obj[0] if obj else None
+    return depth
 
 
 def _describe(value: object) -> str:
@@ -110,10 +113,6 @@ def parse_json(data: bytes, name: str) -> F64:
     if not data.strip():
         raise BceError(f"{name} is empty" if not data else f"{name} holds no data (only "
                        f"whitespace)")
-    depth = _depth(data)
-    if depth > MAX_DEPTH:
-        raise BceError(f"{name}: arrays nested {depth} deep; at most {MAX_DEPTH} levels are "
-                       f"supported")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -126,9 +125,14 @@ def parse_json(data: bytes, name: str) -> F64:
         raise BceError(f"{name}, line {exc.lineno}, column {exc.colno}: invalid JSON: "
                        f"{exc.msg}") from None
     except RecursionError:
-        raise BceError(f"{name}: arrays nested too deeply") from None
+        raise BceError(f"{name}: nested too deeply (at most {MAX_DEPTH} levels of arrays "
+                       f"are supported)") from None
     except ValueError:  # an integer longer than Python converts (sys.int_max_str_digits)
         raise _long_integer(data, name) from None
+    depth = _depth(obj)
+    if depth > MAX_DEPTH:
+        raise BceError(f"{name}: arrays nested {depth} deep; at most {MAX_DEPTH} levels are "
+                       f"supported")
     if _NUMERIC_JSON.match(data):
         try:
             return np.array(obj, dtype=np.float64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -11,8 +12,12 @@ from numpy.lib import format as npformat
 from bcecli.blocks import Block, ByteStream, shifted
 from bcecli.checks import Locator, fmt_shape
 from bcecli.errors import BceError
+from bcecli.memory import guard_memory
 
 MAGIC = b"\x93NUMPY"
+MAX_DIMS = 32
+NPY_MEMORY_FACTOR = 8
+"""Bytes of memory per float64 of a block while its terms are computed."""
 BLOCK_BYTES = 1 << 22
 READ_BYTES = 1 << 26
 """The most read at once, so that a header promising more than the file holds fails as
@@ -25,19 +30,31 @@ def npy_locator(name: str) -> Locator:
 
 
 def read_npy(stream: ByteStream, name: str, consumed: list[int],
-             block_bytes: int | None = None) -> tuple[tuple[int, ...], Iterator[Block]]:
-    """Read the header now; return the shape and a lazy stream of float64 row blocks."""
+             block_bytes: int | None = None, file_size: int | None = None
+             ) -> tuple[tuple[int, ...], Iterator[Block]]:
+    """Read the header now; return the shape and a lazy stream of float64 row blocks.
+
+    ``file_size``, where known, lets a header that promises more data than the file holds
+    be refused before anything is read.
+    """
     block_bytes = block_bytes or BLOCK_BYTES
     try:
-        version = npformat.read_magic(stream)
-        if version not in ((1, 0), (2, 0), (3, 0)):
-            raise ValueError(f"unknown format version {version[0]}.{version[1]}")
-        if version == (1, 0):
-            shape, fortran, dtype = npformat.read_array_header_1_0(stream)
-        else:
-            shape, fortran, dtype = npformat.read_array_header_2_0(stream)
-    except (ValueError, OSError, SyntaxError, EOFError) as exc:
+        with warnings.catch_warnings():  # e.g. "created on Python 2": said as an error or not
+            warnings.simplefilter("ignore")
+            version = npformat.read_magic(stream)
+            if version not in ((1, 0), (2, 0), (3, 0)):
+                raise ValueError(f"unknown format version {version[0]}.{version[1]}")
+            if version == (1, 0):
+                shape, fortran, dtype = npformat.read_array_header_1_0(stream)
+            else:
+                shape, fortran, dtype = npformat.read_array_header_2_0(stream)
+    except MemoryError:
+        raise
+    except Exception as exc:  # whatever a broken header makes numpy's parser raise
         reason = " ".join(str(exc).split())  # one line, whatever numpy says
+        if not isinstance(exc, ValueError | EOFError | OSError) or "<ast." in reason \
+                or not reason:
+            reason = "its header is not a plain Python dict literal"
         raise BceError(f"{name}: not a valid .npy file ({reason})") from None
     if dtype.hasobject:
         raise BceError(f"{name}: the .npy array holds Python objects; bcecli never unpickles, "
@@ -49,13 +66,25 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
     if any(d < 0 for d in shape):
         raise BceError(f"{name}: not a valid .npy file (negative dimension in the shape "
                        f"{fmt_shape(tuple(shape))})")
+    if len(shape) > MAX_DIMS:
+        raise BceError(f"{name}: the .npy array has {len(shape)} dimensions; at most "
+                       f"{MAX_DIMS} are supported")
     locate = npy_locator(name)
     total = math.prod(shape)
     row_items = math.prod(shape[1:]) if shape else 1
     nrows = shape[0] if shape else 1
-    if total * dtype.itemsize >= 2**62:
+    if total * dtype.itemsize >= 2**62 or any(d >= 2**62 for d in shape):
         raise BceError(f"{name}: the .npy header promises shape {fmt_shape(tuple(shape))}, "
                        f"far more than any file holds; the file is corrupt")
+    if file_size is not None and total * dtype.itemsize > file_size:
+        raise BceError(f"{name}: truncated .npy file; the header promises shape "
+                       f"{fmt_shape(tuple(shape))} ({total * dtype.itemsize} bytes) but the "
+                       f"file holds {file_size} bytes")
+    # the most held at once: a whole Fortran-order array, else one block (at least a row)
+    held = total if fortran and len(shape) > 1 else max(row_items, block_bytes // 8)
+    guard_memory(name, held * 8, "a Fortran-order array, read whole" if fortran else
+                 "one block of rows (at least one whole row) as float64",
+                 factor=NPY_MEMORY_FACTOR)
 
     def blocks() -> Iterator[Block]:
         if fortran and len(shape) > 1:

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bcecli.engine import Outcome
+from bcecli.errors import BceError
 
 HOLD_BYTES = 8 << 20
 FORMAT_VALUES = 1 << 16
@@ -47,7 +48,12 @@ def _texts(values: NDArray[np.floating], dtype: str, nan: str) -> list[str]:
 
 
 class Held:
-    """stdout that keeps the first ``HOLD_BYTES`` back until the run succeeds."""
+    """stdout that keeps the first ``HOLD_BYTES`` back until the run succeeds.
+
+    Beyond that the output streams (``-r none`` of a big input): an input error found later
+    then comes after what was written, and the message says so.  A failed write (a full
+    disk) is a :class:`BceError`.
+    """
 
     def __init__(self, stream: IO[str], hold: int = HOLD_BYTES) -> None:
         self.stream = stream
@@ -56,21 +62,35 @@ class Held:
         self.size = 0
         self.flowing = False
 
+    def _put(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise BceError(f"cannot write the output: {exc.strerror or exc}") from None
+
     def write(self, text: str) -> None:
         if self.flowing:
-            self.stream.write(text)
+            self._put(text)
             return
         self.parts.append(text)
         self.size += len(text)
         if self.size > self.hold:
-            self.stream.write("".join(self.parts))
-            self.parts, self.flowing = [], True
+            self.flowing = True
+            self._put("".join(self.parts))
+            self.parts = []
 
     def commit(self) -> None:
         """The run succeeded: write what was held back."""
-        self.stream.write("".join(self.parts))
+        self._put("".join(self.parts))
         self.parts = []
-        self.stream.flush()
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise BceError(f"cannot write the output: {exc.strerror or exc}") from None
 
 
 class CsvSink:
@@ -105,6 +125,13 @@ class JsonSink:
         self.first = False
         self.elements.write(sep + ", ".join(_row_json(r, self.dtype) for r in terms))
         self.rows.write(sep + ", ".join(_texts(row_values, self.dtype, "null")))
+
+    def __enter__(self) -> JsonSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.elements.close()
+        self.rows.close()
 
     def copy(self, which: IO[str], out: Held) -> None:
         which.seek(0)

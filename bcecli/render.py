@@ -34,6 +34,8 @@ from bcecli.engine import Outcome
 
 MAX_POSITIONS = 10
 """Positions of a K-dimensional ce sample shown before the middle ones are hidden."""
+MAX_COLUMNS = 12
+"""Columns of a matrix shown where no width says otherwise (a pipe without COLUMNS)."""
 
 
 def style_for(term: float) -> str:
@@ -54,18 +56,26 @@ def style_for(term: float) -> str:
 def fit_columns(n: int, cell: int, fixed: int, width: int | None) -> list[int | None]:
     """The columns to show of n, each ``cell`` wide, beside ``fixed`` characters of others.
 
-    None marks the hidden middle (a ``…`` column).  Everything fits when width is None.
+    None marks the hidden middle (a ``…`` column).  Without a width (a pipe with no
+    COLUMNS) at most ``MAX_COLUMNS`` are shown.
 
-    >>> fit_columns(3, 6, 20, 80), fit_columns(40, 6, 20, 80)
-    ([0, 1, 2], [0, 1, 2, 3, None, 38, 39])
+    >>> fit_columns(3, 6, 20, 80), fit_columns(40, 6, 20, 80), len(fit_columns(40, 6, 0, None))
+    ([0, 1, 2], [0, 1, 2, 3, None, 38, 39], 13)
     """
     per = cell + 3  # a cell, its padding and a border
-    room = n if width is None else max(2, (width - fixed) // per)
+    room = MAX_COLUMNS if width is None else max(2, (width - fixed) // per)
     if n <= room:
         return list(range(n))
-    room = max(2, (width - fixed - 4) // per) if width is not None else n
+    if width is not None:
+        room = max(2, (width - fixed - 4) // per)  # the "…" column takes a little room too
     last = min(2, room - 1)
     return [*range(room - last), None, *range(n - last, n)]
+
+
+def _candidates(n: int, width: int | None) -> list[int]:
+    """The columns that might be shown: all fit in the widest table, whatever the cells."""
+    most = MAX_COLUMNS if width is None else max(2, width // 4)
+    return list(range(n)) if n <= most else [*range(most), *range(n - 2, n)]
 
 
 def render_table(outcome: Outcome, console: Console, precision: int,
@@ -95,13 +105,16 @@ def _matrix_table(outcome: Outcome, p: int, width: int | None, probabilities: bo
     """Probabilities σ(x), or terms ℓ with each row's mean (sum); and the columns hidden."""
     shown = [r for r in rows(outcome) if r is not None]
     n = shown[0].terms.size if shown else 0
-    cells = {}
+    candidates = _candidates(n, width)  # (a row of a million terms: format a few)
+    cells: dict[int, dict[int, str]] = {}
     for kept in shown:
-        values = flat(losses.sigmoid(kept.input)) if probabilities else flat(kept.terms)
-        cells[kept.index] = [num(float(v), p) for v in values]
-    longest = max((len(c) for cs in cells.values() for c in cs), default=1)
-    labels = [("" if probabilities else "ℓ ") + column_label(outcome, j) for j in range(n)]
-    cell = max(longest, *(len(s) for s in labels[:3] + labels[-2:]), 1) if n else longest
+        values = flat(kept.input if probabilities else kept.terms)[candidates]
+        if probabilities:
+            values = losses.sigmoid(values)
+        cells[kept.index] = {j: num(float(v), p) for j, v in zip(candidates, values, strict=True)}
+    longest = max((len(c) for cs in cells.values() for c in cs.values()), default=1)
+    labels = {j: ("" if probabilities else "ℓ ") + column_label(outcome, j) for j in candidates}
+    cell = max(longest, *(len(s) for s in labels.values()), 1) if n else longest
     index_width = len(str(outcome.nrows)) + 4
     fixed = index_width + (0 if probabilities else max(longest, 8) + 3) + 1
     cols = fit_columns(n, cell, fixed, width)

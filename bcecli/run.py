@@ -6,10 +6,11 @@ stderr, stdout stays empty, and the exit status is 2.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Literal, cast
 
@@ -60,22 +61,38 @@ class Request:
 
 
 def _stderr(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    if sys.stderr is not None:  # (closed: nowhere to say it; the exit status still tells)
+        sys.stderr.write(message + "\n")
 
 
 def execute(req: Request, stdout: IO[str] | None = None) -> None:
-    """Run a request; exits through typer.Exit with the right status."""
-    out = Held(stdout or sys.stdout)
+    """Run a request; exits through typer.Exit with the right status.
+
+    The one place where errors become messages: a :class:`BceError` (and running out of
+    memory, or an input that cannot be read) is one line on stderr and exit status 2.
+    """
+    stream = stdout or sys.stdout
+    out = Held(stream)
     try:
+        if stream is None:
+            raise BceError("standard output is closed; bcecli writes its results there")
         with np.errstate(all="ignore"):  # inf and NaN are computed as in PyTorch, and said
             outcome = _compute(req, out)
+        out.commit()
     except BceError as exc:
-        _stderr(f"bcecli: error: {exc.message}")
+        late = " (the output written before it is incomplete)" if out.flowing else ""
+        _stderr(f"bcecli: error: {exc.message}{late}")
         raise typer.Exit(ExitCode.TROUBLE) from None
     except MemoryError:
-        _stderr("bcecli: error: out of memory; use .npy or CSV input, which bcecli streams")
+        _stderr("bcecli: error: out of memory: the input is too big for this machine in this "
+                "form (CSV, TSV and C-order .npy files are streamed in bounded memory)")
         raise typer.Exit(ExitCode.TROUBLE) from None
-    out.commit()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a read that fails half-way (an I/O error, a vanished file)
+        where = f"{exc.filename}: " if exc.filename else ""
+        _stderr(f"bcecli: error: cannot read the input: {where}{exc.strerror or exc}")
+        raise typer.Exit(ExitCode.TROUBLE) from None
     for warning in outcome.warnings:
         _stderr(f"bcecli: warning: {warning}")
     if req.expect is not None:
@@ -87,7 +104,8 @@ def execute(req: Request, stdout: IO[str] | None = None) -> None:
             raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
-def _compute(req: Request, out: Held) -> Outcome:
+def _check_options(req: Request) -> None:
+    """What Typer's types cannot say about the options, and their combinations."""
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
     if req.explain and req.format != "table":
@@ -96,6 +114,9 @@ def _compute(req: Request, out: Held) -> Outcome:
     if req.input.strip() == "-" and req.target.strip() == "-":
         raise BceError("--input and --target cannot both be read from stdin ('-'); "
                        "give one of them as a file")
+    for name, tol in (("--rtol", req.rtol), ("--atol", req.atol)):
+        if not math.isfinite(tol):
+            raise BceError(f"{name} must be a finite number; got {tol!r}")
     if req.command == "ce" and not 0.0 <= req.label_smoothing <= 1.0:  # NaN too
         raise BceError(f"--label-smoothing must be between 0 and 1; got "
                        f"{req.label_smoothing!r}" + (" (PyTorch would quietly smooth nothing; "
@@ -103,6 +124,10 @@ def _compute(req: Request, out: Held) -> Outcome:
                                                      if not req.label_smoothing > 1 else ""))
     if not -2**63 <= req.ignore_index < 2**63:
         raise BceError(f"--ignore-index must fit in 64 bits; got {req.ignore_index}")
+
+
+def _compute(req: Request, out: Held) -> Outcome:
+    _check_options(req)
     options = req.options()
     keep = Keep.rows(req.max_rows)
     split = _split_plan(req)
@@ -121,21 +146,32 @@ def _compute(req: Request, out: Held) -> Outcome:
         _write_result(req, outcome, out)
         return outcome
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
-    input_m = open_matrix(req.input, "--input", stdin)
-    target_m = open_matrix(req.target, "--target", stdin)
-    weight_m = open_matrix(req.weight, "--weight", stdin) if req.weight else None
-    pos_m = open_matrix(req.pos_weight, "--pos-weight", stdin) if req.pos_weight else None
-    json_sink = JsonSink(req.dtype) if req.format == "json" else None
-    csv_sink = CsvSink(out, req.dtype) if req.format == "csv" or (
-        req.format == "plain" and req.reduction == "none") else None
-    with _progress(input_m.name, input_m.size_bytes) as bar:
-        tick = None if bar is None else (lambda: bar(input_m.consumed[0]))
-        outcome = run(options, input_m, target_m, weight_m, pos_m,
-                      sink=json_sink or csv_sink, keep=keep, progress=tick)
-    if json_sink is not None:
-        write_json(outcome, json_sink, out)
-    else:
-        _write_result(req, outcome, out)
+    with ExitStack() as opened:  # every file closed, whatever happens
+
+        def open_one(arg: str | None, option: str) -> Matrix | None:
+            if not arg:
+                return None
+            matrix = open_matrix(arg, option, stdin)
+            opened.callback(matrix.close)
+            return matrix
+
+        input_m = open_matrix(req.input, "--input", stdin)
+        opened.callback(input_m.close)
+        target_m = open_matrix(req.target, "--target", stdin)
+        opened.callback(target_m.close)
+        weight_m = open_one(req.weight, "--weight")
+        pos_m = open_one(req.pos_weight, "--pos-weight")
+        json_sink = opened.enter_context(JsonSink(req.dtype)) if req.format == "json" else None
+        csv_sink = CsvSink(out, req.dtype) if req.format == "csv" or (
+            req.format == "plain" and req.reduction == "none") else None
+        with _progress(input_m.name, input_m.size_bytes) as bar:
+            tick = None if bar is None else (lambda: bar(input_m.consumed[0]))
+            outcome = run(options, input_m, target_m, weight_m, pos_m,
+                          sink=json_sink or csv_sink, keep=keep, progress=tick)
+        if json_sink is not None:
+            write_json(outcome, json_sink, out)
+        else:
+            _write_result(req, outcome, out)
     return outcome
 
 

@@ -18,29 +18,23 @@ from bcecli import delimited, jsontext, npyfile
 from bcecli.blocks import Block, ByteStream, Matrix
 from bcecli.checks import Locator
 from bcecli.errors import BceError
+from bcecli.memory import guard_memory
 
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": None, ".json": "json",
               ".npy": "npy"}
-JSON_MEMORY_FACTOR = 6
+JSON_MEMORY_FACTOR = 10
+"""Bytes of memory per byte of JSON text while it is parsed (text, lists of floats, array)."""
+READ_BYTES = 1 << 24
+MAX_SNIFF = 1 << 24
+"""Blank bytes read past, at most, before the first one that tells the format."""
+_BLANK = b"\xef\xbb\xbf \t\r\n"
 _STDIN_TAKEN: weakref.WeakSet[object] = weakref.WeakSet()
 """Standard input streams already given to one argument: a second ``-`` is an error."""
-"""Bytes of memory per byte of JSON text while it is parsed (lists of floats), about."""
 
 
 def is_number_text(text: str) -> bool:
     """True when an argument is a plain number, e.g. ``2`` or ``-1.5e-3``."""
     return delimited.is_number(text.strip())
-
-
-def _available_memory() -> int | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 def _whole(name: str, array: np.ndarray, locate: Locator, size: int | None = None) -> Matrix:
@@ -52,34 +46,40 @@ def _from_json_bytes(data: bytes, name: str) -> Matrix:
     return _whole(name, array, jsontext.json_locator(name), len(data))
 
 
-def _guard_memory(name: str, size: int, what: str) -> None:
-    available = _available_memory()
-    need = size * JSON_MEMORY_FACTOR
-    if available is not None and need > available:
-        raise BceError(
-            f"{name} is {size / 2**30:.1f} GiB of {what}, which needs about "
-            f"{need / 2**30:.1f} GiB of memory to read, more than the "
-            f"{available / 2**30:.1f} GiB available; convert it to .npy or CSV, which "
-            f"bcecli streams"
-        )
+def _read_json(stream: ByteStream, name: str) -> bytes:
+    """All of a JSON stream, refusing it as soon as it grows past what memory can parse."""
+    parts, size = [], 0
+    while more := stream.read(READ_BYTES):
+        parts.append(more)
+        size += len(more)
+        guard_memory(name, size, "JSON", JSON_MEMORY_FACTOR)
+    return b"".join(parts)
+
+
+def _sniff(stream: ByteStream) -> tuple[str | None, ByteStream]:
+    """The format from the first bytes past any blank space: .npy, JSON or delimited text."""
+    first = stream.read(1 << 16)
+    while first and not first.lstrip(_BLANK) and len(first) < MAX_SNIFF:
+        more = stream.read(1 << 16)
+        if not more:
+            break
+        first += more
+    start = first.lstrip(_BLANK)[:1]
+    kind = ("npy" if first.startswith(npyfile.MAGIC) else
+            "json" if start and start in b'[{"' else None)
+    return kind, _Prefixed(first, stream)
 
 
 def _open_stream(stream: ByteStream, name: str, kind: str | None, size: int | None) -> Matrix:
     consumed = [0]
     if kind is None:
-        first = stream.read(1 << 16)
-        if first.startswith(npyfile.MAGIC):
-            kind = "npy"
-        elif first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":
-            kind = "json"
-        stream = _Prefixed(first, stream)
+        kind, stream = _sniff(stream)
     if kind == "json":
         if size is not None:
-            _guard_memory(name, size, "JSON")
-        matrix = _from_json_bytes(stream.read(), name)
-        return matrix
+            guard_memory(name, size, "JSON", JSON_MEMORY_FACTOR)
+        return _from_json_bytes(_read_json(stream, name), name)
     if kind == "npy":
-        shape, blocks = npyfile.read_npy(stream, name, consumed)
+        shape, blocks = npyfile.read_npy(stream, name, consumed, file_size=size)
         return Matrix(name, blocks, size_bytes=size, consumed=consumed, whole=len(shape) < 2)
     dialect = {"csv": delimited.Dialect(b","), "tsv": delimited.Dialect(b"\t")}.get(kind or "")
     head, text_blocks = delimited.iter_blocks(stream, name, dialect, consumed)
@@ -113,22 +113,22 @@ def open_matrix(arg: str, option: str, stdin: BinaryIO | None) -> Matrix:
     a path.
     """
     text = arg.strip()
-    if text.startswith("["):
-        return _from_json_bytes(text.encode(), f"{option} (inline JSON)")
-    if text.startswith("{"):
-        raise BceError(f"{option}: inline JSON must be a number or (nested) arrays of numbers, "
-                       f"not an object")
+    if text[:1] in ("[", "{", '"'):  # JSON; bytes that are not UTF-8 stay as they came
+        return _from_json_bytes(text.encode("utf-8", "surrogateescape"),
+                                f"{option} (inline JSON)")
     if is_number_text(text):
         return _whole(f"{option} value", np.array(float(text)), lambda idx: f"{option} value")
     if text == "-":
-        if stdin is None or stdin in _STDIN_TAKEN:
+        if stdin is None:
+            raise BceError(f"{option}: stdin ('-') is closed; give a file instead")
+        if stdin in _STDIN_TAKEN:
             raise BceError(f"{option}: stdin ('-') is already read for another option; "
                            f"only one input can come from stdin")
         try:
             _STDIN_TAKEN.add(stdin)
         except TypeError:  # a stream that cannot be weakly referenced; run.py passes one
             pass
-        return _open_stream(stdin, "stdin", None, None)
+        return _open_stream(stdin, f"stdin ({option})", None, None)
     if not text:
         raise BceError(f"{option} is empty; give a path, '-', inline JSON or a number")
     return _open_path(arg, option)
@@ -151,15 +151,20 @@ def _open_path(path: str, option: str) -> Matrix:
     except OSError as exc:
         raise BceError(f"{option}: cannot read {name}: {exc.strerror}") from None
     size = st.st_size if stat.S_ISREG(st.st_mode) else None
-    if size == 0:
-        fh.close()
-        raise BceError(f"{name} is empty")
+    stream: ByteStream = fh
+    if size == 0:  # empty, or a /proc file whose size says nothing
+        first = fh.read(1)
+        if not first:
+            fh.close()
+            raise BceError(f"{option}: {name} is empty")
+        stream, size = _Prefixed(first, fh), None
     try:
-        matrix = _open_stream(fh, name, kind, size)
+        matrix = _open_stream(stream, name, kind, size)
     except BaseException:
         fh.close()
         raise
     matrix.blocks = _closing(matrix.blocks, fh)
+    matrix.closer = fh.close
     return matrix
 
 

@@ -175,7 +175,7 @@ def test_non_numeric_cell_tsv(cli, write, target):
 
 def test_non_numeric_cell_whitespace_stdin(cli, target):
     fails(cli, "bce-logits", "-i", "-", "-t", target, input="1 2\n3 four\n",
-          parts=("stdin, line 2, column 2", "'four'"))
+          parts=("stdin (--input), line 2, column 2", "'four'"))
 
 
 def test_non_numeric_far_down(cli, write, tmp_path):
@@ -399,7 +399,7 @@ def logits(write) -> str:
     ("t", "where", "shown"),
     [("[0, 3]", "[1]", "target class 3 is out of range for 3 classes"),
      ("[-1, 0]", "[0]", "target class -1 is out of range"),
-     ("[0, 1e30]", "[1]", "far out of range")],
+     ("[0, 1e30]", "[1]", "1e+30 is out of range")],
 )
 def test_ce_class_out_of_range(cli, logits, t, where, shown):
     fails(cli, "ce", "-i", logits, "-t", t, parts=(f"--target (inline JSON) {where}", shown))
@@ -493,7 +493,7 @@ def test_json_invalid_inline(cli, target):
 
 def test_json_invalid_stdin(cli, target):
     fails(cli, "bce-logits", "-i", "-", "-t", target, input="[[1, 2],\n [3, 4]",
-          parts=("stdin, line 2, column 8", "invalid JSON"))
+          parts=("stdin (--input), line 2, column 8", "invalid JSON"))
 
 
 @pytest.mark.parametrize(
@@ -523,7 +523,8 @@ def test_json_ragged(cli, write, target, text, where, what):
 
 def test_json_deep_nesting_file(cli, write, target):
     path = write("deep.json", "[" * 100_000 + "]" * 100_000)
-    fails(cli, "bce-logits", "-i", path, "-t", target, parts=(path, "nested", "100000"))
+    fails(cli, "bce-logits", "-i", path, "-t", target,
+          parts=(path, "nested too deeply", "at most 32"))
 
 
 def test_json_deep_nesting_inline(cli, target):
@@ -721,7 +722,7 @@ def test_target_and_weight_from_stdin(cli):
           parts=("--weight", "stdin"))
 
 
-@pytest.mark.parametrize(("data", "shown"), [("", "stdin is empty"),
+@pytest.mark.parametrize(("data", "shown"), [("", "stdin (--input) is empty"),
                                              (" \n\t\n", "only whitespace")])
 def test_stdin_without_data(cli, target, data, shown):
     fails(cli, "bce-logits", "-i", "-", "-t", target, input=data, parts=(shown,))
@@ -880,3 +881,113 @@ def test_overflow_to_inf_is_quiet(args, loss):
     lines = proc.stderr.splitlines()
     assert all(line.startswith("bcecli: warning: ") for line in lines), proc.stderr
     assert (loss == "inf") == any("overflows" in line for line in lines), proc.stderr
+
+
+# --------------------------------------------------------------------------- found by fuzzing
+
+
+def test_inline_json_that_is_not_utf8(cli) -> None:
+    fails(cli, "bce-logits", "-i", "[0.5\udcff]", "-t", "[1]",
+          parts=("--input (inline JSON)", "not valid UTF-8"))
+
+
+@pytest.mark.parametrize(("header", "shown"), [
+    (b"{\n", "not a plain Python dict literal"),
+    (b"{'descr':'<f8','fortran_order':False,'shape':(0,99999999999999999999)}",
+     "far more than any file holds"),
+    (b"{'descr':'<f8','fortran_order':False,'shape':(" + b"1," * 65 + b")}", "65 dimensions"),
+])
+def test_broken_npy_headers(cli, write, header, shown) -> None:
+    head = header + b"\n"
+    data = b"\x93NUMPY\x01\x00" + len(head).to_bytes(2, "little") + head + b"\0" * 8
+    fails(cli, "bce-logits", "-i", write("a.npy", data), "-t", "[1]", parts=(shown,))
+
+
+def test_npy_header_from_python_2_gives_no_warning(cli, write) -> None:
+    head = b"{'descr':'<f8','fortran_order':False,'shape':(1L,)}\n"
+    data = b"\x93NUMPY\x01\x00" + len(head).to_bytes(2, "little") + head + \
+        np.float64(0.5).tobytes()
+    path = write("p.npy", data)
+    proc = subprocess.run([*_bcecli(), "bce-logits", "-i", path, "-t", "[1]", "-f", "plain"],
+                          capture_output=True, text=True, timeout=60)
+    # ln(1 + e^-0.5) = 0.4740769841801067: the header is read, and numpy's warning is not shown
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "0.4740769841801067\n", "")
+
+
+@pytest.mark.parametrize("option", ["--rtol", "--atol"])
+def test_infinite_tolerances_are_refused(cli, option) -> None:
+    fails(cli, "bce-logits", "-i", "[1]", "-t", "[1]", "--expect", "1", option, "inf",
+          parts=(option, "finite"))
+
+
+def test_huge_max_rows_shows_everything(cli) -> None:
+    r = cli("bce-logits", "-i", "[[1], [2], [3]]", "-t", "[[1], [0], [1]]", "--max-rows",
+            "99999999999999999999999")
+    assert r.exit_code == 0 and "hidden" not in r.stdout
+
+
+def test_a_full_disk_is_an_error(tmp_path) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([*_bcecli(), "bce-logits", "-i", "[1]", "-t", "[1]", "-f", "plain"],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.startswith("bcecli: error: cannot write")
+    assert proc.stderr.count("\n") == 1
+
+
+def test_closed_stdout_and_stdin() -> None:
+    proc = subprocess.run([*_bcecli(), "bce-logits", "-i", "[1]", "-t", "[1]"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=60, close_fds=True,
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 2 and "standard output is closed" in proc.stderr
+    proc = subprocess.run([*_bcecli(), "bce-logits", "-i", "-", "-t", "[1]"],
+                          capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: os.close(0))
+    assert proc.returncode == 2 and "stdin ('-') is closed" in proc.stderr
+
+
+@pytest.mark.parametrize("data", [b"0.5 -1.5\r2 0\r", b"0.5,-1.5\r2,0\r", b"1,\x0b2\n"])
+def test_stray_control_characters_are_not_separators(cli, write, data) -> None:
+    """A bare carriage return (old Mac line end) or a vertical tab never splits fields."""
+    fails(cli, "bce-logits", "-i", write("m.txt", data), "-t", "[[1, 0, 0, 1]]",
+          parts=("m.txt, line 1",))
+
+
+def test_nul_in_the_header_row(cli, write) -> None:
+    fails(cli, "bce-logits", "-i", write("n.csv", b"a\0,b\n0.5,-1.5\n"), "-t", "[[1, 0]]",
+          parts=("n.csv, line 1", "NUL"))
+
+
+def test_a_line_that_never_ends_is_refused(cli, write, monkeypatch) -> None:
+    from bcecli import delimited
+
+    monkeypatch.setattr(delimited, "MAX_LINE_BYTES", 1000)
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 64)
+    fails(cli, "bce-logits", "-i", write("w.csv", ",".join(["0.5"] * 2000)), "-t", "0.5",
+          parts=("w.csv, line 1", "longer than"))
+    fails(cli, "bce-logits", "-i", "-", "-t", "0.5", input="1," * 5000,
+          parts=("stdin (--input), line 1", "longer than"))
+    fails(cli, "bce-logits", "-i", write("w2.csv", "1,2\n" + "3," * 1000), "-t", "[[1, 0]]",
+          parts=("w2.csv, line 2", "longer than"))
+
+
+def test_a_wide_table_formats_only_what_it_shows(cli, write) -> None:
+    row = ",".join(["0.5"] * 200_000) + "\n"
+    r = cli("bce-logits", "-i", write("w.csv", row), "-t", write("t.csv", row))
+    assert r.exit_code == 0 and "199988 columns hidden" in r.stdout
+    assert "ℓ 199999" in r.stdout and "ℓ 9 " in r.stdout
+
+
+def test_proc_files_are_not_empty(cli) -> None:
+    fails(cli, "bce-logits", "-i", "/proc/self/status", "-t", "[1]", parts=("is not a number",))
+
+
+@pytest.mark.parametrize(("data", "shown"), [(b'{"a": [1]}', "an object is not a number"),
+                                             (b'"abc"', "the string 'abc' is not a number"),
+                                             (b"\n" * 70_000 + b"[[0.5]]", None)])
+def test_json_is_recognised_by_its_first_character(cli, data, shown) -> None:
+    if shown is None:
+        r = cli("bce", "-i", "-", "-t", "[[1]]", "-f", "plain", input=data)
+        assert r.exit_code == 0 and r.stdout == "0.6931471805599453\n"
+    else:
+        fails(cli, "bce", "-i", "-", "-t", "1", input=data, parts=("stdin (--input)", shown))

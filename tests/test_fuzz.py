@@ -50,34 +50,41 @@ def _is_name(field: str) -> bool:
 
 
 def oracle_delimited(data: bytes, sep: str | None | bool) -> np.ndarray:
-    """CSV/TSV/whitespace text as bcecli documents it; ``sep=True`` sniffs the separator."""
+    """CSV/TSV/whitespace text as bcecli documents it; ``sep=True`` sniffs the separator.
+
+    Blank means spaces and tabs only: a stray carriage return (not ending a line), a vertical
+    tab or a form feed is neither a separator nor space around a number.
+    """
     data = data.removeprefix(BOM)
-    lines = data.decode("ascii").split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    lines = [raw[:-1] if raw.endswith("\r") else raw for raw in data.decode("ascii").split("\n")]
+    first = next((i for i, line in enumerate(lines) if line.strip(" \t")), None)
     if first is None:
         raise Invalid("no data")
+
+    def blanks(line: str) -> list[str]:
+        return re.split(r"[ \t]+", line.strip(" \t"))
+
     if sep is True:
         line = lines[first]
-        sep = "\t" if "\t" in line else "," if "," in line else None if len(line.split()) > 1 \
+        sep = "\t" if "\t" in line else "," if "," in line else None if len(blanks(line)) > 1 \
             else ","
 
     def split(line: str) -> list[str]:
-        return line.split() if sep is None else line.split(sep)
+        return blanks(line) if sep is None else line.split(sep)
 
-    head = lines[first].rstrip("\r")
-    if head.lstrip().startswith("#"):
+    head = lines[first]
+    if head.lstrip(" \t").startswith("#"):
         raise Invalid("comment")
-    names = [f.strip() for f in split(head)]
+    names = [f.strip(" \t") for f in split(head)]
     ncols = len(names)
     start = first + 1 if names and all(_is_name(f) for f in names) else first
     rows = []
-    for raw in lines[start:]:
-        line = raw[:-1] if raw.endswith("\r") else raw
-        if not line.strip():
+    for line in lines[start:]:
+        if not line.strip(" \t"):
             continue
-        if line.lstrip().startswith("#"):
+        if line.lstrip(" \t").startswith("#"):
             raise Invalid("comment")
-        fields = [f.strip() for f in split(line)]
+        fields = [f.strip(" \t") for f in split(line)]
         if len(fields) != ncols:
             raise Invalid("ragged")
         if not all(NUMBER.match(f) for f in fields):
