@@ -47,6 +47,16 @@ def given(v: float, dtype: str = "float64") -> str:
     return str(np.float32(f)) if dtype == "float32" else repr(f)
 
 
+def echo(v: float, dtype: str, p: int) -> str:
+    """An input value in a formula: as typed when that is short, else rounded like the rest.
+
+    >>> [echo(v, "float64", 4) for v in (-0.4089, 1e-05, 0.45527732372283936)]
+    ['-0.4089', '1e-05', '0.4553']
+    """
+    text = given(v, dtype)
+    return text if len(text.lstrip("-")) <= p + 4 else num(v, p)
+
+
 def minus(text: str) -> str:
     """Typographic minus signs, for formulas written out.
 

@@ -17,6 +17,7 @@ from bcecli.display import (
     NAMES,
     ce_pieces,
     ce_positions,
+    echo,
     flat,
     given,
     minus,
@@ -45,9 +46,9 @@ def _n(v: float, p: int) -> str:
     return f"({s})" if v < 0 else s
 
 
-def _g(v: float, dtype: str) -> str:
+def _g(v: float, dtype: str, p: int) -> str:
     """A given number inside a formula."""
-    s = minus(given(v, dtype))
+    s = minus(echo(v, dtype, p))
     return f"({s})" if v < 0 else s
 
 
@@ -80,9 +81,12 @@ def _final(outcome: Outcome, p: int) -> str:
                 f"[{summary(outcome, p)}]")
     if o.command == "ce" and o.reduction == "mean" and len(shown) <= MAX_TERMS:
         terms = [num(float(np.sum(r.terms, dtype=np.float64)), p) for r in shown]
-        dens = [given(r.denominator) if float(r.denominator).is_integer()
-                else num(r.denominator, p) for r in shown]
-        return (f"({' + '.join(terms)}) / ({' + '.join(dens)}) = {num(outcome.loss, p)}  "
+        if all(r.denominator == r.terms.size for r in shown):  # every term counts 1
+            below = given(outcome.denominator)
+        else:
+            below = "(" + " + ".join(given(r.denominator) if float(r.denominator).is_integer()
+                                     else num(r.denominator, p) for r in shown) + ")"
+        return (f"({' + '.join(terms)}) / {below} = {num(outcome.loss, p)}  "
                 f"[{summary(outcome, p)}]")
     return summary(outcome, p)
 
@@ -115,7 +119,7 @@ def _explain_bce(outcome: Outcome, p: int) -> Iterator[str]:
                 continue
             x = flat(row.input)
             s = flat(losses.sigmoid(row.input))
-            parts = [("…" if j is None else f"σ({minus(given(float(x[j]), o.dtype))}) = "
+            parts = [("…" if j is None else f"σ({minus(echo(float(x[j]), o.dtype, p))}) = "
                       f"{num(float(s[j]), p)}") for j in _elements(x.size)]
             yield f"  row {row.index}: " + ", ".join(parts)
     yield ""
@@ -158,22 +162,22 @@ def _bce_row(outcome: Outcome, row: Row, p: int) -> Iterator[str]:
             yield "    …"
             continue
         pj, yj = float(probs[j]), float(y[j])
-        p_text = minus(num(pj, p) if sig else given(pj, dtype))
+        p_text = minus(num(pj, p) if sig else echo(pj, dtype, p))
         if o.command == "bce-logits" and p_text in (num(0.0, p), num(1.0, p)):
             # p rounds to 0 or 1 on paper: write the logs as computed, from the logit
-            ln_p = f"ln σ({minus(given(float(x[j]), dtype))})"
-            ln_q = f"ln σ({minus(given(-float(x[j]), dtype))})"
+            ln_p = f"ln σ({minus(echo(float(x[j]), dtype, p))})"
+            ln_q = f"ln σ({minus(echo(-float(x[j]), dtype, p))})"
         else:
             clamp_p = o.command == "bce" and (pj == 0 or math.log(pj) < -100)
             clamp_q = o.command == "bce" and (pj == 1 or math.log1p(-pj) < -100)
             ln_p = f"max(ln {p_text}, −100)" if clamp_p else f"ln {p_text}"
             ln_q = f"max(ln(1 − {p_text}), −100)" if clamp_q else f"ln(1 − {p_text})"
-        a = f"{_g(yj, dtype)} × {ln_p}"
+        a = f"{_g(yj, dtype, p)} × {ln_p}"
         if pw is not None:
-            a = f"{_g(float(pw[j]), dtype)} × {a}"
-        inner = f"{a} + (1 − {_g(yj, dtype)}) × {ln_q}"
+            a = f"{_g(float(pw[j]), dtype, p)} × {a}"
+        inner = f"{a} + (1 − {_g(yj, dtype, p)}) × {ln_q}"
         if w is not None:
-            inner = f"{_g(float(w[j]), dtype)} × [{inner}]"
+            inner = f"{_g(float(w[j]), dtype, p)} × [{inner}]"
         yield f"  row {row.index}, column {j}: {inner} = {minus(num(-float(t[j]), p))}"
 
 
@@ -218,8 +222,8 @@ def _ignored(outcome: Outcome, row: Row | None) -> bool:
         np.any(flat(row.target) == outcome.options.ignore_index))
 
 
-def _exps(lg: NDArray[np.floating], dtype: str) -> str:
-    return " + ".join("…" if j is None else f"e^{_g(float(lg[j]), dtype)}"
+def _exps(lg: NDArray[np.floating], dtype: str, p: int) -> str:
+    return " + ".join("…" if j is None else f"e^{_g(float(lg[j]), dtype, p)}"
                       for j in _elements(lg.size))
 
 
@@ -240,10 +244,10 @@ def _ce_lines(outcome: Outcome, label: str, row: Row, k: int, p: int) -> Iterato
     if outcome.probabilities:
         t = (1 - eps) * probs + eps / c if eps else probs
         parts = [("…" if j is None else
-                  (f"{_g(float(w[j]), o.dtype)} × " if w is not None else "")
+                  (f"{_g(float(w[j]), o.dtype, p)} × " if w is not None else "")
                   + f"{num(float(t[j]), p)} × {_n(float(log_p[j]), p)}")
                  for j in _elements(c)]
-        yield f"  row {label}: ln Σ exp = ln({_exps(lg, o.dtype)}) = {num(lse, p)}"
+        yield f"  row {label}: ln Σ exp = ln({_exps(lg, o.dtype, p)}) = {num(lse, p)}"
         yield f"    ℓ = −[{' + '.join(parts)}] = {num(term, p)}"
         return
     if cls == o.ignore_index:
@@ -251,17 +255,17 @@ def _ce_lines(outcome: Outcome, label: str, row: Row, k: int, p: int) -> Iterato
         return
     nll = float(-log_p[cls])
     x_y = float(lg[cls])
-    line = (f"  row {label}: class {cls}: −{_g(x_y, o.dtype)} + ln({_exps(lg, o.dtype)}) = "
-            f"{minus(given(-x_y, o.dtype))} + {num(lse, p)} = {num(nll, p)}")
+    line = (f"  row {label}: class {cls}: −{_g(x_y, o.dtype, p)} + ln({_exps(lg, o.dtype, p)}) = "
+            f"{minus(echo(-x_y, o.dtype, p))} + {num(lse, p)} = {num(nll, p)}")
     weighted = nll
     if w is not None:
         weighted = float(w[cls]) * nll
-        line += f"; × w[{cls}] = {given(float(w[cls]), o.dtype)} → {num(weighted, p)}"
+        line += f"; × w[{cls}] = {echo(float(w[cls]), o.dtype, p)} → {num(weighted, p)}"
     yield line
     if eps:
         each = -log_p if w is None else -log_p * w
         parts = [("…" if j is None else
-                  (f"{given(float(w[j]), o.dtype)} × " if w is not None else "")
+                  (f"{echo(float(w[j]), o.dtype, p)} × " if w is not None else "")
                   + num(float(-log_p[j]), p)) for j in _elements(c)]
         smooth = float(np.sum(each))
         yield (f"    Σ_c {'w_c × ' if w is not None else ''}(−ln p_c) = {' + '.join(parts)} = "

@@ -210,6 +210,7 @@ def _ce_title(outcome: Outcome) -> str:
         return base + (f", t smoothed to (1 − {eps:g})·t + {eps:g}/{c}" if eps else "")
     nll = "w[y]·(−ln p(target))" if weighted else "−ln p(target)"
     if not eps:
-        return f"ℓ = {nll}, −ln p(target) = ln Σ exp x − x[target]"
+        return (f"ℓ = {nll}, −ln p(target) = ln Σ exp x − x[target]" if weighted else
+                "ℓ = −ln p(target) = ln Σ exp x − x[target]")
     smooth = "Σ w·(−ln p)" if weighted else "Σ −ln p"
     return f"ℓ = (1 − {eps:g})·{nll} + {eps:g}/{c}·{smooth} over all {c} classes"
