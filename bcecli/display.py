@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bcecli.checks import fmt_shape
-from bcecli.engine import Outcome, Row
+from bcecli.outcome import Outcome, Row
 
 NAMES = {"bce": "BCELoss", "bce-logits": "BCEWithLogitsLoss", "ce": "CrossEntropyLoss"}
 

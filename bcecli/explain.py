@@ -28,7 +28,7 @@ from bcecli.display import (
     sigmoid_shown,
     summary,
 )
-from bcecli.engine import Outcome, Row
+from bcecli.outcome import Outcome, Row
 
 MAX_TERMS = 6
 """Elements (or classes) of a row written out before the middle ones are elided."""

@@ -15,8 +15,8 @@ from typing import IO
 import numpy as np
 from numpy.typing import NDArray
 
-from bcecli.engine import Outcome
 from bcecli.errors import BceError
+from bcecli.outcome import Outcome
 
 HOLD_BYTES = 8 << 20
 FORMAT_VALUES = 1 << 16

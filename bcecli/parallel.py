@@ -20,8 +20,9 @@ import numpy as np
 
 from bcecli import delimited
 from bcecli.blocks import Matrix
-from bcecli.engine import Keep, Options, Outcome, finalize, run
+from bcecli.engine import run
 from bcecli.errors import BceError
+from bcecli.outcome import Keep, Options, Outcome, finalize
 
 MIN_BYTES = 16 << 20
 SCAN_BYTES = 4 << 20

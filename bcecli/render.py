@@ -30,7 +30,7 @@ from bcecli.display import (
     sigmoid_shown,
     summary,
 )
-from bcecli.engine import Outcome
+from bcecli.outcome import Outcome
 
 MAX_POSITIONS = 10
 """Positions of a K-dimensional ce sample shown before the middle ones are hidden."""

@@ -18,9 +18,10 @@ import numpy as np
 import typer
 
 from bcecli.blocks import Matrix
-from bcecli.engine import Command, DType, Keep, Options, Outcome, run
+from bcecli.engine import run
 from bcecli.errors import BceError, ExitCode
 from bcecli.losses import Reduction
+from bcecli.outcome import Command, DType, Keep, Options, Outcome
 from bcecli.output import CsvSink, Held, JsonSink, fmt_number, write_json
 from bcecli.sources import is_number_text, open_matrix
 
