@@ -7,8 +7,10 @@ files cross every boundary, and compare with the same data given inline (one blo
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bcecli import delimited, npyfile, parallel
+from bcecli import run as run_module
 from bcecli.cli import app
 
 RNG = np.random.default_rng(2020)
@@ -184,3 +187,27 @@ def test_row_count_mismatch_names_both_shapes(tmp_path: Path,
     r = runner.invoke(app, ["bce-logits", "-i", str(x), "-t", str(y), "-r", "none", "-f", "csv"])
     assert r.exit_code == 2 and r.stdout == ""
     assert "(40, 2)" in r.stderr and "(43, 2)" in r.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         tty: bool) -> None:
+    """Big inputs draw a bar on stderr when it is a terminal (the size limit is lowered here);
+    stdout gets the loss either way."""
+    monkeypatch.setattr(run_module, "PROGRESS_BYTES", 0)
+    err = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    x, y = tmp_path / "x.csv", tmp_path / "y.csv"
+    x.write_text("0.5,1\n" * 1000)
+    y.write_text("1,0\n" * 1000)
+    out = io.StringIO()
+    run_module.execute(run_module.Request("bce-logits", str(x), str(y), None, None, "mean",
+                                          "plain", "float64", 4, None, 1e-5, 1e-8, False, 20),
+                       stdout=out)
+    assert out.getvalue() == "0.8936693358491647\n"  # (ln(1 + e^-0.5) + 1 + ln(1 + e^-1)) / 2
+    assert ("reading" in err.getvalue() and "x.csv" in err.getvalue()) == tty
