@@ -17,6 +17,7 @@ from bcecli.display import (
     NAMES,
     ce_pieces,
     ce_positions,
+    column_label,
     echo,
     flat,
     given,
@@ -178,7 +179,8 @@ def _bce_row(outcome: Outcome, row: Row, p: int) -> Iterator[str]:
         inner = f"{a} + (1 − {_g(yj, dtype, p)}) × {ln_q}"
         if w is not None:
             inner = f"{_g(float(w[j]), dtype, p)} × [{inner}]"
-        yield f"  row {row.index}, column {j}: {inner} = {minus(num(-float(t[j]), p))}"
+        yield (f"  row {row.index}, column {column_label(outcome, j)}: {inner} = "
+               f"{minus(num(-float(t[j]), p))}")
 
 
 # --------------------------------------------------------------------------- ce

@@ -198,7 +198,7 @@ def _progress(name: str, size: int | None) -> Iterator[Callable[[int], None] | N
     Yields a function taking the bytes of the input read so far, or None for no bar.
     """
     size = size or 0
-    if size < PROGRESS_BYTES or not sys.stderr.isatty():
+    if size < PROGRESS_BYTES or sys.stderr is None or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
