@@ -304,14 +304,17 @@ class _State:
         else:
             rest = () if is_ce else x.shape
         values = terms.values.reshape(nrows, math.prod(rest))
-        dens = (np.ones_like(values) if terms.denominators is None
-                else terms.denominators.reshape(values.shape))
         row_sums = values.sum(axis=1, dtype=np.float64)
-        row_dens = dens.sum(axis=1, dtype=np.float64)
+        if terms.denominators is None:  # every term counts 1
+            row_dens = np.full(nrows, float(values.shape[1]))
+        else:
+            row_dens = terms.denominators.reshape(values.shape).sum(axis=1, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             row_values = row_sums / row_dens
-        self.total += float(np.sum(values, dtype=np.float64))
-        self.infinite += int(np.count_nonzero(np.isinf(values)))
+        block_total = float(np.sum(values, dtype=np.float64))  # (pairwise: torch's last bit)
+        self.total += block_total
+        if not math.isfinite(block_total):  # which terms are infinite, not only their sum?
+            self.infinite += int(np.count_nonzero(np.isinf(values)))
         self.denominator += float(row_dens.sum())
         self.count += values.size
         self.ndim = x.ndim

@@ -65,7 +65,13 @@ def log_sigmoid(x: Array) -> Array:
     >>> log_sigmoid(np.array([0.0, -1e4])).tolist()
     [-0.6931471805599453, -10000.0]
     """
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    t = np.abs(x, out=np.empty_like(x))  # one temporary, worked in place: the hot loop
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    out = np.minimum(x, 0)
+    out -= t
+    return out
 
 
 def bce_terms(p: Array, y: Array, weight: Array | None = None) -> Terms:
@@ -96,7 +102,9 @@ def bce_logits_terms(
     log_sig = log_sigmoid(x)
     if pos_weight is not None:
         log_sig = log_sig * ((pos_weight - 1) * y + 1)
-    values = (1 - y) * x - log_sig
+    values = 1 - y
+    values *= x
+    values -= log_sig
     if weight is not None:
         values = values * weight
     return Terms(values.astype(x.dtype, copy=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from numpy.lib import format as npformat
@@ -30,12 +30,15 @@ def npy_locator(name: str) -> Locator:
 
 
 def read_npy(stream: ByteStream, name: str, consumed: list[int],
-             block_bytes: int | None = None, file_size: int | None = None
+             block_bytes: int | None = None, file_size: int | None = None,
+             rows: tuple[int, int] | None = None, skip: Callable[[int], object] | None = None
              ) -> tuple[tuple[int, ...], Iterator[Block]]:
     """Read the header now; return the shape and a lazy stream of float64 row blocks.
 
     ``file_size``, where known, lets a header that promises more data than the file holds
-    be refused before anything is read.
+    be refused before anything is read.  ``rows`` (start, stop) reads only those rows of a
+    C-order array, moving past the first ``start`` with ``skip`` (a file's relative seek):
+    half of the array, for :mod:`bcecli.parallel`.
     """
     block_bytes = block_bytes or BLOCK_BYTES
     try:
@@ -92,27 +95,32 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
             consumed[0] += len(data)
             arr = np.frombuffer(data, dtype=dtype).reshape(shape[::-1]).T
             _check_end(stream, name, shape)
-            yield Block(arr.astype(np.float64), locate)
+            yield Block(arr.astype(np.float64, copy=False), locate)
             return
         if not shape:
             data = _read_exact(stream, dtype.itemsize, name, shape)
             consumed[0] += len(data)
             _check_end(stream, name, shape)
-            yield Block(np.frombuffer(data, dtype=dtype).astype(np.float64).reshape(()), locate)
+            scalar = np.frombuffer(data, dtype=dtype).astype(np.float64, copy=False)
+            yield Block(scalar.reshape(()), locate)
             return
         per_block = max(1, nrows if row_items == 0 else
                         block_bytes // (row_items * dtype.itemsize))
-        start = 0
-        while start < nrows or (start == 0 and nrows == 0):
-            n = min(per_block, nrows - start)
+        start, stop = rows or (0, nrows)
+        if start and skip is not None:
+            skip(start * row_items * dtype.itemsize)
+        while start < stop or (start == 0 and nrows == 0):
+            n = min(per_block, stop - start)
             data = _read_exact(stream, n * row_items * dtype.itemsize, name, shape)
             consumed[0] += len(data)
-            arr = np.frombuffer(data, dtype=dtype).reshape((n, *shape[1:])).astype(np.float64)
+            arr = np.frombuffer(data, dtype=dtype).reshape((n, *shape[1:]))
+            arr = arr.astype(np.float64, copy=False)  # (float64 already: no copy)
             yield Block(arr, shifted(locate, start))
             start += n
             if nrows == 0:
                 break
-        _check_end(stream, name, shape)
+        if stop == nrows:
+            _check_end(stream, name, shape)
 
     return tuple(shape), blocks()
 

@@ -1,10 +1,10 @@
-"""Two processes for big delimited files: each half of the rows parsed and reduced apart.
+"""Two processes for big files: each half of the rows read and reduced apart, then added.
 
 Parsing holds the GIL, so threads do not help; a forked child takes the second half of the
-rows of both files (split at a line boundary, with the target's matching line found by
-counting newlines) while this process does the first, and their sums are added.  Used only
-for regular CSV/TSV files without blank lines, reductions ``mean``/``sum`` and outputs that
-need no elementwise stream.
+rows of both files while this process does the first.  Delimited text is split at a line
+boundary, with the target's matching line found by counting newlines (only files without
+blank lines); a C-order ``.npy`` at a row, by seeking.  Used for reductions ``mean``/``sum``
+and outputs that need no elementwise stream.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+from numpy.lib import format as npformat
 
-from bcecli import delimited
+from bcecli import delimited, npyfile
 from bcecli.blocks import Matrix
 from bcecli.engine import run
 from bcecli.errors import BceError
@@ -124,7 +125,7 @@ def plan(input_path: str, target_path: str) -> tuple[_Part, _Part] | None:
             _Part(target_path, t_head, t_start, found[1], t_head.data_line + rows))
 
 
-def _matrix(part: _Part, second: bool) -> tuple[Matrix, _Bounded]:
+def _matrix(part: _Part, second: bool) -> Matrix:
     start = part.split if second else part.data_start
     stream = _Bounded(part.path, start, None if second else part.split)
     consumed = [0]
@@ -132,27 +133,87 @@ def _matrix(part: _Part, second: bool) -> tuple[Matrix, _Bounded]:
     blocks = delimited.stream_rows(stream, part.path, part.head, b"", line, consumed,
                                    require_data=not second)
     return Matrix(part.path, blocks, column_names=part.head.column_names,
-                  consumed=consumed, text=True), stream
+                  consumed=consumed, text=True, closer=stream.close)
 
 
-def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
+@dataclass(frozen=True)
+class Split:
+    """Input and target cut at the same row: ``open_half(False)`` opens both first halves,
+    ``open_half(True)`` both second halves, which start at row ``rows_before``."""
+
+    rows_before: int
+    open_half: Callable[[bool], tuple[Matrix, Matrix]]
+
+
+def find_split(input_path: str, target_path: str) -> Split | None:
+    """How to split two files between two processes, or None when not worth or fit to."""
+    try:
+        with open(input_path, "rb") as fh:
+            magic = fh.read(len(npyfile.MAGIC))
+    except OSError:
+        return None
+    if magic == npyfile.MAGIC:
+        return _split_npy(input_path, target_path)
+    parts = plan(input_path, target_path)
+    if parts is None:
+        return None
+    x_part, t_part = parts
+    return Split(x_part.split_line - x_part.head.data_line,
+                 lambda second: (_matrix(x_part, second), _matrix(t_part, second)))
+
+
+def _npy_header(path: str) -> tuple[tuple[int, ...], bool] | None:
+    """A C-order .npy's shape (and whether it is C order), or None."""
+    try:
+        with open(path, "rb") as fh:
+            version = npformat.read_magic(fh)
+            read = npformat.read_array_header_1_0 if version == (1, 0) else \
+                npformat.read_array_header_2_0
+            shape, fortran, dtype = read(fh)
+    except Exception:  # anything odd: the one-process path reads it and says what is wrong
+        return None
+    return (tuple(shape), not fortran and dtype.kind in "biuf")
+
+
+def _split_npy(input_path: str, target_path: str) -> Split | None:
+    if os.path.getsize(input_path) < MIN_BYTES or not os.path.isfile(target_path):
+        return None
+    x_head, t_head = _npy_header(input_path), _npy_header(target_path)
+    if x_head is None or t_head is None or not (x_head[1] and t_head[1]):
+        return None
+    x_shape, t_shape = x_head[0], t_head[0]
+    if len(x_shape) < 2 or not t_shape or x_shape[0] != t_shape[0] or x_shape[0] < 2:
+        return None
+    half = x_shape[0] // 2
+
+    def open_one(path: str, second: bool) -> Matrix:
+        fh = open(path, "rb")  # closed by the matrix's closer
+        consumed = [0]
+        rows = (half, x_shape[0]) if second else (0, half)
+        _, blocks = npyfile.read_npy(fh, path, consumed, rows=rows,
+                                     skip=lambda n: fh.seek(n, os.SEEK_CUR))
+        return Matrix(path, blocks, consumed=consumed, closer=fh.close)
+
+    return Split(half, lambda second: (open_one(input_path, second),
+                                       open_one(target_path, second)))
+
+
+def run_split(options: Options, split: Split,
               open_weights: Callable[[], tuple[Matrix | None, Matrix | None]],
               keep: Keep, progress: Callable[[int], None] | None = None) -> Outcome:
     """Run the second half in a forked child and the first here; add up the two.
 
     ``progress`` hears the bytes read so far, estimated as twice this process's share.
     """
-    x_part, t_part = parts
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
         os.close(read_fd)
         try:
-            xm, xs = _matrix(x_part, True)
-            tm, ts = _matrix(t_part, True)
+            xm, tm = split.open_half(True)
             w, pw = open_weights()
-            result: tuple[str, object] = ("ok", run(options, xm, tm, w, pw,
-                                                    keep=keep, row_offset=rows_before))
+            result: tuple[str, object] = ("ok", run(options, xm, tm, w, pw, keep=keep,
+                                                    row_offset=split.rows_before))
         except BceError as exc:
             result = ("error", exc.message)
         except BaseException as exc:  # reported to the parent, which re-raises
@@ -161,14 +222,17 @@ def run_split(options: Options, parts: tuple[_Part, _Part], rows_before: int,
             out.write(pickle.dumps(result))
         os._exit(0)
     os.close(write_fd)
+    opened: list[Matrix] = []
     try:
-        xm, xs = _matrix(x_part, False)
-        tm, ts = _matrix(t_part, False)
+        xm, tm = split.open_half(False)
+        opened += [xm, tm]
         w, pw = open_weights()
         tick = None if progress is None else (lambda: progress(2 * xm.consumed[0]))
         first = run(options, xm, tm, w, pw, keep=keep, check_rows=False,
                     progress=tick)
     finally:
+        for matrix in opened:
+            matrix.close()
         with os.fdopen(read_fd, "rb") as inp:
             data = inp.read()
         os.waitpid(pid, 0)

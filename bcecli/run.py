@@ -26,7 +26,7 @@ from bcecli.output import CsvSink, Held, JsonSink, fmt_number, write_json
 from bcecli.sources import is_number_text, open_matrix
 
 if TYPE_CHECKING:
-    from bcecli.parallel import _Part
+    from bcecli.parallel import Split
 
 PROGRESS_BYTES = 64 << 20
 
@@ -140,10 +140,9 @@ def _compute(req: Request, out: Held) -> Outcome:
                     open_matrix(req.pos_weight, "--pos-weight", None) if req.pos_weight
                     else None)
 
-        rows_before = split[0].split_line - split[0].head.data_line
         size = os.path.getsize(req.input)
         with _progress(req.input, size) as bar:
-            outcome = run_split(options, split, rows_before, weights, keep, bar)
+            outcome = run_split(options, split, weights, keep, bar)
         _write_result(req, outcome, out)
         return outcome
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
@@ -176,8 +175,9 @@ def _compute(req: Request, out: Held) -> Outcome:
     return outcome
 
 
-def _split_plan(req: Request) -> tuple[_Part, _Part] | None:
-    """Two-process parsing plan when both inputs are big text files and no stream is needed."""
+def _split_plan(req: Request) -> Split | None:
+    """Two processes when both inputs are big files (CSV/TSV or .npy) and no stream is
+    needed."""
     if req.format not in ("plain", "table") or req.reduction == "none":
         return None
     args = [req.input, req.target, req.weight or "", req.pos_weight or ""]
@@ -186,9 +186,9 @@ def _split_plan(req: Request) -> tuple[_Part, _Part] | None:
         return None
     if is_number_text(req.input) or is_number_text(req.target):
         return None
-    from bcecli.parallel import plan
+    from bcecli.parallel import find_split
 
-    return plan(req.input, req.target)
+    return find_split(req.input, req.target)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -209,5 +210,43 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mon
     run_module.execute(run_module.Request("bce-logits", str(x), str(y), None, None, "mean",
                                           "plain", "float64", 4, None, 1e-5, 1e-8, False, 20),
                        stdout=out)
-    assert out.getvalue() == "0.8936693358491647\n"  # (ln(1 + e^-0.5) + 1 + ln(1 + e^-1)) / 2
+    want = (math.log1p(math.exp(-0.5)) + 1 + math.log1p(math.exp(-1))) / 2
+    assert float(out.getvalue()) == pytest.approx(want, rel=1e-15)
     assert ("reading" in err.getvalue() and "x.csv" in err.getvalue()) == tty
+
+
+@pytest.mark.parametrize("shape", [(37, 4), (2, 3, 5)])
+def test_npy_split_between_two_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         shape: tuple[int, ...]) -> None:
+    """A C-order .npy is cut at its middle row; each process seeks to its half."""
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(npyfile, "BLOCK_BYTES", 64)
+    x = RNG.normal(scale=3, size=shape)
+    y = (RNG.random(shape) < 0.5).astype(float)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    split = parallel.find_split(str(tmp_path / "x.npy"), str(tmp_path / "y.npy"))
+    assert split is not None and split.rows_before == shape[0] // 2
+    for reduction in ("mean", "sum"):
+        files = runner.invoke(app, ["bce-logits", "-i", str(tmp_path / "x.npy"), "-t",
+                                    str(tmp_path / "y.npy"), "-f", "plain", "-r", reduction])
+        inline = runner.invoke(app, ["bce-logits", "-i", json.dumps(x.tolist()), "-t",
+                                     json.dumps(y.tolist()), "-f", "plain", "-r", reduction])
+        assert files.exit_code == 0, files.stderr
+        assert float(files.stdout) == pytest.approx(float(inline.stdout), rel=1e-14)
+    table = runner.invoke(app, ["bce-logits", "-i", str(tmp_path / "x.npy"), "-t",
+                                str(tmp_path / "y.npy"), "--max-rows", "2"])
+    assert (f"{shape[0] - 2} rows hidden" in table.stdout) == (shape[0] > 2)
+
+
+def test_npy_split_is_not_tried_on_fortran_order_or_mismatched_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    np.save(tmp_path / "f.npy", np.asfortranarray(RNG.normal(size=(6, 3))))
+    np.save(tmp_path / "c.npy", RNG.normal(size=(6, 3)))
+    np.save(tmp_path / "short.npy", RNG.normal(size=(5, 3)))
+    assert parallel.find_split(str(tmp_path / "f.npy"), str(tmp_path / "c.npy")) is None
+    assert parallel.find_split(str(tmp_path / "c.npy"), str(tmp_path / "short.npy")) is None
+    r = runner.invoke(app, ["bce-logits", "-i", str(tmp_path / "c.npy"), "-t",
+                            str(tmp_path / "short.npy")])
+    assert r.exit_code == 2 and "(6, 3)" in r.stderr and "(5, 3)" in r.stderr
