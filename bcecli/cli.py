@@ -93,10 +93,6 @@ WeightOpt = Annotated[str | None, typer.Option("--weight", "-w", help="Weight, i
                                                "forms as --input.")]
 
 
-def _common(**kw: object) -> dict[str, object]:
-    return kw
-
-
 @app.command("bce", short_help="Binary cross-entropy on probabilities (BCELoss).")
 def bce(
     input: InputOpt,

@@ -62,9 +62,13 @@ class Held:
         self.size = 0
         self.flowing = False
 
-    def _put(self, text: str) -> None:
+    def _put(self, text: str | None) -> None:
+        """Write text (None: flush); a failed write (not a closed pipe) is a BceError."""
         try:
-            self.stream.write(text)
+            if text is None:
+                self.stream.flush()
+            else:
+                self.stream.write(text)
         except BrokenPipeError:
             raise
         except OSError as exc:
@@ -85,12 +89,7 @@ class Held:
         """The run succeeded: write what was held back."""
         self._put("".join(self.parts))
         self.parts = []
-        try:
-            self.stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise BceError(f"cannot write the output: {exc.strerror or exc}") from None
+        self._put(None)
 
 
 class CsvSink:
