@@ -157,7 +157,11 @@ def run(options: Options, input_m: Matrix, target_m: Matrix, weight_m: Matrix | 
     start, pending = row_offset, 0
     try:
         for xb in xs:
-            if xb.rows == 0:  # an empty .npy's one block
+            if xb.rows == 0:  # an empty .npy's one block: checked like any, adds nothing
+                if not is_ce and xb.data.shape[1:] != first_t.data.shape[1:]:
+                    raise _ShapeTrouble()
+                state.block(start, xb, Block(first_t.data[:0], first_t.locate), weight,
+                            pos_weight)
                 continue
             pending = xb.rows
             tb = feed_t.take(xb.rows)

@@ -106,6 +106,10 @@ def test_empty_ce_input(cli, tmp_path) -> None:
     e, t = str(tmp_path / "e.npy"), str(tmp_path / "t.npy")
     assert _json(cli, "ce", "-i", e, "-t", "[]")["loss"] is None
     assert _json(cli, "ce", "-i", e, "-t", t, "-r", "sum")["loss"] == 0.0
+    # an empty target of the input's shape is still class probabilities, checked as such
+    assert _json(cli, "ce", "-i", e, "-t", e)["options"]["target"] == "class probabilities"
+    r = cli("ce", "-i", e, "-t", e, "--ignore-index", "1")
+    assert r.exit_code == 2 and "class probabilities" in r.stderr
 
 
 def test_no_classes(cli) -> None:
