@@ -49,16 +49,16 @@ def first_index(mask: NDArray[np.bool_]) -> tuple[int, ...] | None:
     return tuple(int(i) for i in np.unravel_index(int(flat[0]), mask.shape))
 
 
-def fmt_value(v: float) -> str:
-    """A value as it would be typed.
+def fmt_value(v: float, dtype: str = "float64") -> str:
+    """A value as it would be typed: the shortest text that reads back as it in ``dtype``.
 
-    >>> fmt_value(1.5), fmt_value(2.0), fmt_value(float("nan"))
-    ('1.5', '2', 'nan')
+    >>> fmt_value(1.5), fmt_value(2.0), fmt_value(float("nan")), fmt_value(0.1, "float32")
+    ('1.5', '2', 'nan', '0.1')
     """
     f = float(v)
     if f.is_integer() and abs(f) < 1e16:
         return str(int(f))
-    return repr(f)
+    return str(np.float32(f)) if dtype == "float32" else repr(f)
 
 
 def check_finite(a: NDArray[np.floating], what: str, locate: Locator) -> None:

@@ -2,7 +2,7 @@
 
 Computed numbers are shown with ``--precision`` decimals, switching to scientific notation
 where fixed decimals would hide them (``1.2346e+300``, ``3.0000e-09``); numbers the user
-gave are echoed as typed, in their shortest form (``-0.4089``, ``1e-05``).
+gave are echoed as typed (:func:`bcecli.checks.fmt_value`) when that is short.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from bcecli.checks import fmt_shape
+from bcecli.checks import fmt_shape, fmt_value
 from bcecli.outcome import Outcome, Row
 
 NAMES = {"bce": "BCELoss", "bce-logits": "BCEWithLogitsLoss", "ce": "CrossEntropyLoss"}
@@ -35,25 +35,13 @@ def num(v: float, p: int) -> str:
     return f"{v:.{p}f}"
 
 
-def given(v: float, dtype: str = "float64") -> str:
-    """A value the user gave, as they would have typed it (the shortest round trip).
-
-    >>> given(-0.4089), given(1.0), given(1e-05), given(0.1, "float32")
-    ('-0.4089', '1', '1e-05', '0.1')
-    """
-    f = float(v)
-    if f.is_integer() and abs(f) < 1e16:
-        return str(int(f))
-    return str(np.float32(f)) if dtype == "float32" else repr(f)
-
-
 def echo(v: float, dtype: str, p: int) -> str:
     """An input value in a formula: as typed when that is short, else rounded like the rest.
 
     >>> [echo(v, "float64", 4) for v in (-0.4089, 1e-05, 0.45527732372283936)]
     ['-0.4089', '1e-05', '0.4553']
     """
-    text = given(v, dtype)
+    text = fmt_value(v, dtype)
     return text if len(text.lstrip("-")) <= p + 4 else num(v, p)
 
 
@@ -139,7 +127,7 @@ def row_value(outcome: Outcome, row: Row) -> float:
 
 
 def _count(v: float, p: int) -> str:
-    return given(v) if float(v).is_integer() else num(v, p)
+    return fmt_value(v) if float(v).is_integer() else num(v, p)
 
 
 def summary(outcome: Outcome, p: int) -> str:

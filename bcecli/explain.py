@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bcecli import losses
+from bcecli.checks import fmt_value
 from bcecli.display import (
     NAMES,
     ce_pieces,
@@ -20,7 +21,6 @@ from bcecli.display import (
     column_label,
     echo,
     flat,
-    given,
     minus,
     num,
     row_value,
@@ -83,9 +83,9 @@ def _final(outcome: Outcome, p: int) -> str:
     if o.command == "ce" and o.reduction == "mean" and len(shown) <= MAX_TERMS:
         terms = [num(float(np.sum(r.terms, dtype=np.float64)), p) for r in shown]
         if all(r.denominator == r.terms.size for r in shown):  # every term counts 1
-            below = given(outcome.denominator)
+            below = fmt_value(outcome.denominator)
         else:
-            below = "(" + " + ".join(given(r.denominator) if float(r.denominator).is_integer()
+            below = "(" + " + ".join(fmt_value(r.denominator) if float(r.denominator).is_integer()
                                      else num(r.denominator, p) for r in shown) + ")"
         return (f"({' + '.join(terms)}) / {below} = {num(outcome.loss, p)}  "
                 f"[{summary(outcome, p)}]")
