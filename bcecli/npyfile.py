@@ -29,18 +29,8 @@ def npy_locator(name: str) -> Locator:
     return lambda idx: f"{name} [{', '.join(map(str, idx))}]" if idx else name
 
 
-def read_npy(stream: ByteStream, name: str, consumed: list[int],
-             block_bytes: int | None = None, file_size: int | None = None,
-             rows: tuple[int, int] | None = None, skip: Callable[[int], object] | None = None
-             ) -> tuple[tuple[int, ...], Iterator[Block]]:
-    """Read the header now; return the shape and a lazy stream of float64 row blocks.
-
-    ``file_size``, where known, lets a header that promises more data than the file holds
-    be refused before anything is read.  ``rows`` (start, stop) reads only those rows of a
-    C-order array, moving past the first ``start`` with ``skip`` (a file's relative seek):
-    half of the array, for :mod:`bcecli.parallel`.
-    """
-    block_bytes = block_bytes or BLOCK_BYTES
+def read_header(stream: ByteStream, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The header of a .npy stream: its shape, whether it is Fortran order, its dtype."""
     try:
         with warnings.catch_warnings():  # e.g. "created on Python 2": said as an error or not
             warnings.simplefilter("ignore")
@@ -59,6 +49,22 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
                 or not reason:
             reason = "its header is not a plain Python dict literal"
         raise BceError(f"{name}: not a valid .npy file ({reason})") from None
+    return tuple(shape), bool(fortran), dtype
+
+
+def read_npy(stream: ByteStream, name: str, consumed: list[int],
+             block_bytes: int | None = None, file_size: int | None = None,
+             rows: tuple[int, int] | None = None, skip: Callable[[int], object] | None = None
+             ) -> tuple[tuple[int, ...], Iterator[Block]]:
+    """Read the header now; return the shape and a lazy stream of float64 row blocks.
+
+    ``file_size``, where known, lets a header that promises more data than the file holds
+    be refused before anything is read.  ``rows`` (start, stop) reads only those rows of a
+    C-order array, moving past the first ``start`` with ``skip`` (a file's relative seek):
+    half of the array, for :mod:`bcecli.parallel`.
+    """
+    block_bytes = block_bytes or BLOCK_BYTES
+    shape, fortran, dtype = read_header(stream, name)
     if dtype.hasobject:
         raise BceError(f"{name}: the .npy array holds Python objects; bcecli never unpickles, "
                        f"save it with a numeric dtype")

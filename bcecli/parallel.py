@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
-from numpy.lib import format as npformat
 
 from bcecli import delimited, npyfile
 from bcecli.blocks import Matrix
@@ -163,16 +162,13 @@ def find_split(input_path: str, target_path: str) -> Split | None:
 
 
 def _npy_header(path: str) -> tuple[tuple[int, ...], bool] | None:
-    """A C-order .npy's shape (and whether it is C order), or None."""
+    """A .npy's shape, and whether it is a numeric C-order array, or None."""
     try:
         with open(path, "rb") as fh:
-            version = npformat.read_magic(fh)
-            read = npformat.read_array_header_1_0 if version == (1, 0) else \
-                npformat.read_array_header_2_0
-            shape, fortran, dtype = read(fh)
-    except Exception:  # anything odd: the one-process path reads it and says what is wrong
+            shape, fortran, dtype = npyfile.read_header(fh, path)
+    except (BceError, OSError):  # the one-process path reads it and says what is wrong
         return None
-    return (tuple(shape), not fortran and dtype.kind in "biuf")
+    return shape, not fortran and dtype.kind in "biuf"
 
 
 def _split_npy(input_path: str, target_path: str) -> Split | None:
