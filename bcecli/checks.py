@@ -197,6 +197,17 @@ class CeLayout:
         return idx
 
 
+def check_label_smoothing(eps: float) -> None:
+    """ε in [0, 1]: PyTorch refuses ε > 1 and quietly smooths nothing for ε < 0 (or NaN).
+
+    >>> check_label_smoothing(0.1)
+    """
+    if not 0.0 <= eps <= 1.0:  # NaN too
+        quiet = "" if eps > 1 else (" (PyTorch would quietly smooth nothing; give 0 for no "
+                                    "smoothing)")
+        raise BceError(f"--label-smoothing must be between 0 and 1; got {eps!r}{quiet}")
+
+
 def ce_layout(
     input_shape: Shape,
     target_shape: Shape,
@@ -212,8 +223,7 @@ def ce_layout(
     if len(input_shape) == 0:
         raise BceError("ce input must have a class dimension: (C,), (N, C) or (N, C, d1, ...)"
                        "; got a scalar")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise BceError(f"--label-smoothing must be between 0 and 1; got {label_smoothing!r}")
+    check_label_smoothing(label_smoothing)
     probabilities = target_shape == input_shape
     layout = CeLayout(input_shape, probabilities)
     if probabilities and ignore_index >= 0:

@@ -238,8 +238,6 @@ class _State:
                              (first_shape[0], *first_shape[2:]) if len(first_shape) > 1
                              else (), w, self.options.label_smoothing)
             self.class_weight = w
-        elif not 0.0 <= self.options.label_smoothing <= 1.0:
-            checks.ce_layout(first_shape or (1,), (), None, self.options.label_smoothing)
 
     def block(self, start: int, xb: Block, tb: Block, weight: _Weights,
               pos_weight: _Weights) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import typer
 
 from bcecli.blocks import Matrix
+from bcecli.checks import check_label_smoothing
 from bcecli.engine import run
 from bcecli.errors import BceError, ExitCode
 from bcecli.losses import Reduction
@@ -118,11 +119,8 @@ def _check_options(req: Request) -> None:
     for name, tol in (("--rtol", req.rtol), ("--atol", req.atol)):
         if not math.isfinite(tol):
             raise BceError(f"{name} must be a finite number; got {tol!r}")
-    if req.command == "ce" and not 0.0 <= req.label_smoothing <= 1.0:  # NaN too
-        raise BceError(f"--label-smoothing must be between 0 and 1; got "
-                       f"{req.label_smoothing!r}" + (" (PyTorch would quietly smooth nothing; "
-                                                     "give 0 for no smoothing)"
-                                                     if not req.label_smoothing > 1 else ""))
+    if req.command == "ce":  # before any file is opened
+        check_label_smoothing(req.label_smoothing)
     if not -2**63 <= req.ignore_index < 2**63:
         raise BceError(f"--ignore-index must fit in 64 bits; got {req.ignore_index}")
 
