@@ -310,10 +310,13 @@ def _precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
 
 
 def parse_lines(buf: bytes, name: str, first_line: int, dialect: Dialect,
-                ncols: int | None) -> Block:
-    """Parse a block of complete lines (ending in a newline) into a block of rows."""
+                ncols: int | None, nlines: int | None = None) -> Block:
+    """Parse a block of complete lines (ending in a newline) into a block of rows.
+
+    ``nlines``: the newlines in ``buf``, where the caller has counted them already.
+    """
     if ncols is not None and b"\0" not in buf:
-        nlines = buf.count(b"\n")
+        nlines = buf.count(b"\n") if nlines is None else nlines
         clean = buf.replace(b"\r\n", b"\n") if b"\r" in buf else buf
         values = None
         if b"\r" not in clean:  # (a carriage return inside a line: the precise parser says)
@@ -443,8 +446,9 @@ def stream_rows(stream: ByteStream, name: str, head: TextHead, rest: bytes, line
         if piece:
             if not piece.endswith(b"\n"):
                 piece += b"\n"
-            block = parse_lines(piece, name, line, head.dialect, head.ncols)
-            line += piece.count(b"\n")
+            nlines = piece.count(b"\n")
+            block = parse_lines(piece, name, line, head.dialect, head.ncols, nlines)
+            line += nlines
             if block.rows:
                 seen_data = True
                 yield block

@@ -58,12 +58,12 @@ def _read_json(stream: ByteStream, name: str) -> bytes:
 
 def _sniff(stream: ByteStream) -> tuple[str | None, ByteStream]:
     """The format from the first bytes past any blank space: .npy, JSON or delimited text."""
-    first = stream.read(1 << 16)
-    while first and not first.lstrip(_BLANK) and len(first) < MAX_SNIFF:
-        more = stream.read(1 << 16)
-        if not more:
-            break
-        first += more
+    parts = [stream.read(1 << 16)]
+    size = len(parts[0])
+    while parts[-1] and not parts[-1].lstrip(_BLANK) and size < MAX_SNIFF:  # blank so far
+        parts.append(stream.read(1 << 16))
+        size += len(parts[-1])
+    first = b"".join(parts)
     start = first.lstrip(_BLANK)[:1]
     kind = ("npy" if first.startswith(npyfile.MAGIC) else
             "json" if start and start in b'[{"' else None)
