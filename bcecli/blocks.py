@@ -62,6 +62,12 @@ class Matrix:
         if self.closer is not None:
             self.closer()
 
+    def __enter__(self) -> Matrix:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def shifted(locate: Locator, offset: int) -> Locator:
     """A locator for a view that starts ``offset`` rows into the block."""

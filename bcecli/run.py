@@ -145,20 +145,12 @@ def _compute(req: Request, out: Held) -> Outcome:
         return outcome
     stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
     with ExitStack() as opened:  # every file closed, whatever happens
-
-        def open_one(arg: str | None, option: str) -> Matrix | None:
-            if not arg:
-                return None
-            matrix = open_matrix(arg, option, stdin)
-            opened.callback(matrix.close)
-            return matrix
-
-        input_m = open_matrix(req.input, "--input", stdin)
-        opened.callback(input_m.close)
-        target_m = open_matrix(req.target, "--target", stdin)
-        opened.callback(target_m.close)
-        weight_m = open_one(req.weight, "--weight")
-        pos_m = open_one(req.pos_weight, "--pos-weight")
+        input_m = opened.enter_context(open_matrix(req.input, "--input", stdin))
+        target_m = opened.enter_context(open_matrix(req.target, "--target", stdin))
+        weight_m = opened.enter_context(open_matrix(req.weight, "--weight", stdin)) \
+            if req.weight else None
+        pos_m = opened.enter_context(open_matrix(req.pos_weight, "--pos-weight", stdin)) \
+            if req.pos_weight else None
         json_sink = opened.enter_context(JsonSink(req.dtype)) if req.format == "json" else None
         csv_sink = CsvSink(out, req.dtype) if req.format == "csv" or (
             req.format == "plain" and req.reduction == "none") else None
