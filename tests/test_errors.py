@@ -405,20 +405,14 @@ def test_ce_class_out_of_range(cli, logits, t, where, shown):
     fails(cli, "ce", "-i", logits, "-t", t, parts=(f"--target (inline JSON) {where}", shown))
 
 
-def test_ce_class_out_of_range_csv_column(cli, write, logits):
-    t = write("classes.csv", "0\n7\n")
-    fails(cli, "ce", "-i", logits, "-t", t,
-          parts=(f"{t}, line 2, column 1", "target class 7", "valid: 0 to 2"))
-
-
-def test_ce_class_out_of_range_csv_row(cli, write, logits):
-    t = write("classes.csv", "0,7\n")
-    fails(cli, "ce", "-i", logits, "-t", t, parts=(f"{t}, line 1, column 2", "class 7"))
-
-
-def test_ce_class_out_of_range_after_blank_lines(cli, write, logits):
-    t = write("classes.csv", "\n0\n\n5\n")
-    fails(cli, "ce", "-i", logits, "-t", t, parts=(f"{t}, line 4, column 1", "class 5"))
+@pytest.mark.parametrize(("text", "where", "shown"), [
+    ("0\n7\n", "line 2, column 1", ("target class 7", "valid: 0 to 2")),  # a column
+    ("0,7\n", "line 1, column 2", ("class 7",)),  # a row
+    ("\n0\n\n5\n", "line 4, column 1", ("class 5",)),  # lines counted past blank ones
+])
+def test_ce_class_out_of_range_in_csv(cli, write, logits, text, where, shown):
+    t = write("classes.csv", text)
+    fails(cli, "ce", "-i", logits, "-t", t, parts=(f"{t}, {where}", *shown))
 
 
 @pytest.mark.parametrize("t", ["[0, 1.5]", "[0.5, 1]"])
