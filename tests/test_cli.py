@@ -159,7 +159,7 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
 
 
 def test_version_and_root_help() -> None:
-    assert invoke("--version").stdout.startswith("bcecli 1.")
+    assert invoke("--version").stdout.startswith("bcecli 2.")
     r = invoke("--help")
     assert "bce-logits" in r.stdout and "Exit status" in r.stdout
 

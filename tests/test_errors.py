@@ -953,7 +953,7 @@ def test_nul_in_the_header_row(cli, write) -> None:
 
 
 def test_a_line_that_never_ends_is_refused(cli, write, monkeypatch) -> None:
-    from bcecli import delimited
+    from bcecli.io import delimited
 
     monkeypatch.setattr(delimited, "MAX_LINE_BYTES", 1000)
     monkeypatch.setattr(delimited, "BLOCK_BYTES", 64)

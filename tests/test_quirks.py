@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from numpy.lib import format as npformat
 
-from bcecli import delimited
 from bcecli.errors import BceError
+from bcecli.io import delimited, textparse
 
 X = np.array([[0.5, -1.5, 2.0], [3.25, 0.0, -0.125]])
 Y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
@@ -341,12 +341,12 @@ def check_fast(rows: list[list[str]], must_take: bool = False) -> bool:
     ncols = len(rows[0])
     buf = "".join(",".join(r) + "\n" for r in rows).encode()
     expect = np.array([[float(f) for f in r] for r in rows])
-    fast = delimited._fast_parse(buf, ord(","), ncols)
+    fast = textparse.fast_parse(buf, ord(","), ncols)
     if must_take:
         assert fast is not None, buf
     if fast is not None:
         assert fast.tobytes() == expect.tobytes(), (rows, fast, expect)
-    block = delimited.parse_lines(buf, "x", 1, delimited.Dialect(b","), ncols)
+    block = textparse.parse_lines(buf, "x", 1, textparse.Dialect(b","), ncols)
     assert block.data.tobytes() == expect.tobytes(), (rows, block.data, expect)
     return fast is not None
 
@@ -404,7 +404,7 @@ def test_parse_lines_all_tiers_match_float(seed):
         eol = rng.choice(["\n", "\r\n"])
         buf = "".join(",".join(r) + eol for r in rows).encode()
         expect = np.array([[float(f) for f in r] for r in rows])
-        block = delimited.parse_lines(buf, "x", 1, delimited.Dialect(b","), ncols)
+        block = textparse.parse_lines(buf, "x", 1, textparse.Dialect(b","), ncols)
         assert block.data.tobytes() == expect.tobytes(), (rows, block.data)
 
 
@@ -413,7 +413,7 @@ def test_fast_parse_boundaries():
              "-0", "0.", ".0", "-0.0", "000000000000001", "1.00000000000000"]
     for case in cases:
         check_fast([[case]], must_take=True)
-        fast = delimited._fast_parse(f"{case}\n".encode(), ord(","), 1)
+        fast = textparse.fast_parse(f"{case}\n".encode(), ord(","), 1)
         assert np.signbit(fast[0, 0]) == case.startswith("-")
     check_fast([[c] for c in cases])
     check_fast([cases[:5], cases[5:]])
@@ -424,13 +424,13 @@ def test_fast_parse_boundaries():
                                   " 1\n"])
 def test_fast_parse_declines(text):
     """Anything beyond plain short decimals is left to the exact tiers."""
-    assert delimited._fast_parse(text.encode(), ord(","), 1) is None
+    assert textparse.fast_parse(text.encode(), ord(","), 1) is None
 
 
 def blocks_of(data: bytes, block_bytes: int, dialect=None):
-    head, blocks = delimited.iter_blocks(io.BytesIO(data), "f.csv", dialect, [0],
-                                         block_bytes=block_bytes)
-    parts = list(blocks)
+    head, jobs = delimited.iter_jobs(io.BytesIO(data), "f.csv", dialect, [0],
+                                     block_bytes=block_bytes)
+    parts = [b for b in (job() for job in jobs) if b.rows]
     lines = [p.locate((i, 0)) for p in parts for i in range(p.rows)]
     return head, np.concatenate([p.data for p in parts]), lines
 

@@ -1,8 +1,10 @@
-"""Chunked reading gives the in-memory result: every command and option, any block size.
+"""Chunked reading gives the in-memory result: every command and option, any block size,
+any number of threads, every route (file, stdin, .npy, JSON, inline).
 
-Files are read in blocks (``delimited.BLOCK_BYTES``, ``npyfile.BLOCK_BYTES``) and, when big,
-in two processes (``parallel.MIN_BYTES``); these tests shrink those limits so that small
-files cross every boundary, and compare with the same data given inline (one block).
+Files are read in blocks (``delimited.BLOCK_BYTES``, ``npy.BLOCK_BYTES``) parsed and computed
+on a thread pool (``BCECLI_THREADS``); these tests shrink the blocks so that small files
+cross every boundary, and compare with the same data given inline (one block): the numbers
+must be identical to the last bit, since sums are taken in fixed chunks and added exactly.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ import io
 import json
 import math
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bcecli import delimited, npyfile, parallel
-from bcecli import run as run_module
+from bcecli import app as app_module
 from bcecli.cli import app
+from bcecli.compute import exactsum
+from bcecli.io import delimited, npy
+from bcecli.losses import LOSSES
 
 RNG = np.random.default_rng(2020)
 N, C = 37, 4
@@ -83,8 +86,9 @@ def _cases(tmp: Path) -> list[tuple[str, list[str], list[str]]]:
     ]
 
 
-def _json(args: list[str], *extra: str) -> dict:
-    r = runner.invoke(app, [*args, "-f", "json", *extra])
+def _json(args: list[str], *extra: str, threads: int = 1, input: bytes | None = None) -> dict:
+    r = runner.invoke(app, [*args, "-f", "json", *extra], input=input,
+                      env={"BCECLI_THREADS": str(threads)})
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)
 
@@ -99,82 +103,106 @@ def _nan(values: list[float | None]) -> list[float]:
 def test_blocks_give_the_in_memory_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           block: int, reduction: str) -> None:
     monkeypatch.setattr(delimited, "BLOCK_BYTES", block)
-    monkeypatch.setattr(npyfile, "BLOCK_BYTES", max(8, block))
-    for name, files, inline in _cases(tmp_path):
-        got = _json(files, "-r", reduction)
-        want = _json(inline, "-r", reduction)
-        assert got["elements"] == want["elements"], name
-        assert _nan(got["row_means"]) == pytest.approx(_nan(want["row_means"]), rel=1e-13,
-                                                      nan_ok=True), name
-        if reduction == "none":
-            assert got["loss"] == want["loss"]
-        else:
-            assert got["loss"] == pytest.approx(want["loss"], rel=1e-13), name
-        assert got["count"] == want["count"] and got["denominator"] == want["denominator"]
+    monkeypatch.setattr(npy, "BLOCK_BYTES", max(8, block))
+    monkeypatch.setattr(exactsum, "CHUNK", 16)  # chunks that straddle the blocks
+    for threads in (1, 3):
+        for name, files, inline in _cases(tmp_path):
+            got = _json(files, "-r", reduction, threads=threads)
+            want = _json(inline, "-r", reduction)
+            assert got["elements"] == want["elements"], name
+            assert _nan(got["row_means"]) == pytest.approx(_nan(want["row_means"]), rel=0,
+                                                          abs=0, nan_ok=True), name
+            assert got["loss"] == want["loss"], name  # bit for bit: the sum is exact
+            assert got["count"] == want["count"] and got["denominator"] == want["denominator"]
 
 
-@pytest.mark.parametrize("block", [7, 1 << 20])
-def test_two_processes_give_the_one_process_result(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch,
-                                                  block: int) -> None:
-    monkeypatch.setattr(delimited, "BLOCK_BYTES", block)
-    split_calls: list[object] = []
-    real_plan = parallel.plan
-
-    def spy(*args: str) -> object:
-        out = real_plan(*args)
-        split_calls.append(out)
-        return out
-
-    for name, files, inline in _cases(tmp_path):
-        want = runner.invoke(app, [*inline, "-f", "plain"])
-        monkeypatch.setattr(parallel, "MIN_BYTES", 0)
-        monkeypatch.setattr(parallel, "plan", spy)
-        got = runner.invoke(app, [*files, "-f", "plain"])
-        table = runner.invoke(app, [*files, "--max-rows", "6"])
-        monkeypatch.undo()
-        monkeypatch.setattr(delimited, "BLOCK_BYTES", block)
-        assert got.exit_code == 0 and table.exit_code == 0, (name, got.stderr)
-        assert float(got.stdout) == pytest.approx(float(want.stdout), rel=1e-13), name
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_threads_give_the_one_thread_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            threads: int) -> None:
+    """The whole JSON (loss, counts, warnings) of a many-thread run equals a one-thread run,
+    and the table keeps the same first and last rows."""
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 7)
+    for name, files, _ in _cases(tmp_path):
+        assert _json(files, threads=threads) == _json(files, threads=1), name
+        table = runner.invoke(app, [*files, "--max-rows", "6"],
+                              env={"BCECLI_THREADS": str(threads)})
+        assert table.exit_code == 0, (name, table.stderr)
         assert "31 rows hidden" in table.stdout, name
         for row in (r"│\s+0 │", r"│\s+36 │"):
             assert re.search(row, table.stdout), (name, row)
         assert not re.search(r"│\s+18 │", table.stdout), name
-    assert sum(p is not None for p in split_calls) >= 6, "the files were really split"
 
 
-def test_split_plan_finds_the_matching_target_line(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
-    x = tmp_path / "x.csv"
-    y = tmp_path / "y.csv"
-    x.write_text("a,b\n" + "".join(f"{i}.5,{i}.25\n" for i in range(100)))
-    y.write_text("".join(f"{i % 2},1\n" for i in range(100)))
-    parts = parallel.plan(str(x), str(y))
-    assert parts is not None
-    xp, yp = parts
-    rows = xp.split_line - xp.head.data_line
-    assert 0 < rows < 100 and yp.split_line - yp.head.data_line == rows
-    assert x.read_bytes()[xp.split:].startswith(f"{rows}.5,".encode())
-    assert y.read_bytes()[:yp.split].count(b"\n") == rows
+def test_every_route_prints_the_same_loss(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """-f plain is bit-identical for a CSV path (any threads), stdin, .npy, JSON and inline
+    JSON, over more terms than one chunk holds."""
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(npy, "BLOCK_BYTES", 4096)
+    rng = np.random.default_rng(5)
+    x = rng.normal(scale=4, size=(exactsum.CHUNK // 3 + 77, 4))
+    y = (rng.random(x.shape) < 0.5).astype(float)
+    xc, yc = _csv(tmp_path / "x.csv", x), _csv(tmp_path / "y.csv", y)
+    np.save(tmp_path / "x.npy", x)
+    (tmp_path / "x.json").write_text(json.dumps(x.tolist()))
+    routes = {
+        "csv-1": (["-i", xc], 1, None), "csv-2": (["-i", xc], 2, None),
+        "csv-7": (["-i", xc], 7, None),
+        "stdin": (["-i", "-"], 2, (tmp_path / "x.csv").read_bytes()),
+        "npy": (["-i", str(tmp_path / "x.npy")], 2, None),
+        "json": (["-i", str(tmp_path / "x.json")], 2, None),
+        "inline": (["-i", json.dumps(x.tolist())], 1, None),
+    }
+    for reduction in ("mean", "sum"):
+        printed = {}
+        for route, (args, threads, data) in routes.items():
+            r = runner.invoke(app, ["bce-logits", *args, "-t", yc, "-f", "plain", "-r",
+                                    reduction], input=data,
+                              env={"BCECLI_THREADS": str(threads)})
+            assert r.exit_code == 0, (route, r.stderr)
+            printed[route] = r.stdout
+        assert len(set(printed.values())) == 1, printed
 
 
-def test_split_refuses_files_with_blank_lines(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
-    x, y = tmp_path / "x.csv", tmp_path / "y.csv"
-    x.write_text("".join(f"{i}\n" for i in range(50)))
-    y.write_text("".join(f"{i % 2}\n" + ("\n" if i == 10 else "") for i in range(50)))
-    assert parallel.plan(str(x), str(y)) is None
+def test_ignored_first_half_warns_nothing(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loss is finalised once: a block whose targets are all ignored says nothing."""
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 64)
+    x = RNG.normal(size=(400, 3))
+    t = np.where(np.arange(400) < 200, -100, RNG.integers(0, 3, 400))
+    for threads in (1, 4):
+        doc = _json(["ce", "-i", _csv(tmp_path / "x.csv", x), "-t",
+                     _csv(tmp_path / "t.csv", t.astype(float))], threads=threads)
+        assert doc["loss"] is not None and doc["denominator"] == 200.0
+        assert "warnings" not in doc
 
 
-def test_error_in_the_second_half_is_reported_with_its_line(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+def test_overflow_counts_every_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 64)
+    x = np.full((300, 2), 1e308)
+    y = np.zeros((300, 2))
+    for threads in (1, 4):
+        doc = _json(["bce-logits", "-i", _csv(tmp_path / "x.csv", x), "-t",
+                     _csv(tmp_path / "y.csv", y), "-w", "10"], threads=threads)
+        assert doc["warnings"] == ["600 elementwise terms overflow float64 to infinity, as in "
+                                   "PyTorch"]
+
+
+def test_bad_thread_count_is_a_usage_error() -> None:
+    r = runner.invoke(app, ["bce", "-i", "[0.5]", "-t", "[1]"], env={"BCECLI_THREADS": "0"})
+    assert r.exit_code == 2 and "BCECLI_THREADS" in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_error_far_down_is_reported_with_its_line(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  threads: int) -> None:
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 32)
     x, y = tmp_path / "x.csv", tmp_path / "y.csv"
     x.write_text("".join(f"{i / 100}\n" for i in range(100)))
-    y.write_text("".join(("1.5" if i == 90 else "0") + "\n" for i in range(100)))
-    r = runner.invoke(app, ["bce", "-i", str(x), "-t", str(y), "-f", "plain"])
+    y.write_text("".join(("1.5" if i in (90, 95) else "0") + "\n" for i in range(100)))
+    r = runner.invoke(app, ["bce", "-i", str(x), "-t", str(y), "-f", "plain"],
+                      env={"BCECLI_THREADS": str(threads)})
     assert r.exit_code == 2 and r.stdout == ""
     assert "y.csv, line 91, column 1" in r.stderr and "1.5" in r.stderr
 
@@ -200,53 +228,44 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mon
                                          tty: bool) -> None:
     """Big inputs draw a bar on stderr when it is a terminal (the size limit is lowered here);
     stdout gets the loss either way."""
-    monkeypatch.setattr(run_module, "PROGRESS_BYTES", 0)
+    monkeypatch.setattr(app_module, "PROGRESS_BYTES", 0)
     err = _Terminal() if tty else io.StringIO()
-    monkeypatch.setattr(sys, "stderr", err)
     x, y = tmp_path / "x.csv", tmp_path / "y.csv"
     x.write_text("0.5,1\n" * 1000)
     y.write_text("1,0\n" * 1000)
     out = io.StringIO()
-    run_module.execute(run_module.Request("bce-logits", str(x), str(y), None, None, "mean",
-                                          "plain", "float64", 4, None, 1e-5, 1e-8, False, 20),
-                       stdout=out)
+    env = app_module.Environment(None, out, err, {}, stderr_tty=tty)
+    req = app_module.Request(LOSSES["bce-logits"], str(x), str(y), format="plain")
+    assert app_module.execute(req, env) == 0
     want = (math.log1p(math.exp(-0.5)) + 1 + math.log1p(math.exp(-1))) / 2
     assert float(out.getvalue()) == pytest.approx(want, rel=1e-15)
     assert ("reading" in err.getvalue() and "x.csv" in err.getvalue()) == tty
 
 
 @pytest.mark.parametrize("shape", [(37, 4), (2, 3, 5)])
-def test_npy_split_between_two_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         shape: tuple[int, ...]) -> None:
-    """A C-order .npy is cut at its middle row; each process seeks to its half."""
-    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
-    monkeypatch.setattr(npyfile, "BLOCK_BYTES", 64)
+def test_npy_blocks_and_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                shape: tuple[int, ...]) -> None:
+    monkeypatch.setattr(npy, "BLOCK_BYTES", 64)
     x = RNG.normal(scale=3, size=shape)
     y = (RNG.random(shape) < 0.5).astype(float)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
-    split = parallel.find_split(str(tmp_path / "x.npy"), str(tmp_path / "y.npy"))
-    assert split is not None and split.rows_before == shape[0] // 2
     for reduction in ("mean", "sum"):
         files = runner.invoke(app, ["bce-logits", "-i", str(tmp_path / "x.npy"), "-t",
-                                    str(tmp_path / "y.npy"), "-f", "plain", "-r", reduction])
+                                    str(tmp_path / "y.npy"), "-f", "plain", "-r", reduction],
+                              env={"BCECLI_THREADS": "3"})
         inline = runner.invoke(app, ["bce-logits", "-i", json.dumps(x.tolist()), "-t",
                                      json.dumps(y.tolist()), "-f", "plain", "-r", reduction])
         assert files.exit_code == 0, files.stderr
-        assert float(files.stdout) == pytest.approx(float(inline.stdout), rel=1e-14)
+        assert files.stdout == inline.stdout
     table = runner.invoke(app, ["bce-logits", "-i", str(tmp_path / "x.npy"), "-t",
                                 str(tmp_path / "y.npy"), "--max-rows", "2"])
     assert (f"{shape[0] - 2} rows hidden" in table.stdout) == (shape[0] > 2)
 
 
-def test_npy_split_is_not_tried_on_fortran_order_or_mismatched_rows(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
-    np.save(tmp_path / "f.npy", np.asfortranarray(RNG.normal(size=(6, 3))))
+def test_npy_rows_that_do_not_match(tmp_path: Path) -> None:
     np.save(tmp_path / "c.npy", RNG.normal(size=(6, 3)))
     np.save(tmp_path / "short.npy", RNG.normal(size=(5, 3)))
-    assert parallel.find_split(str(tmp_path / "f.npy"), str(tmp_path / "c.npy")) is None
-    assert parallel.find_split(str(tmp_path / "c.npy"), str(tmp_path / "short.npy")) is None
     r = runner.invoke(app, ["bce-logits", "-i", str(tmp_path / "c.npy"), "-t",
                             str(tmp_path / "short.npy")])
     assert r.exit_code == 2 and "(6, 3)" in r.stderr and "(5, 3)" in r.stderr

@@ -1,7 +1,6 @@
-"""CSV, TSV and whitespace-separated numbers, streamed in blocks of rows.
+"""Parse a block of delimited lines into numbers: three tiers, each exact.
 
-Three tiers parse a block of lines, each exact, the next one taken only where the one
-before declines:
+Each tier is taken only where the one before declines:
 
 1. a vectorised numpy parser for plain decimals (``-0.123456``, ``1``, ``.5``): digits are
    summed as exact integers and divided by a power of ten, which is correctly rounded
@@ -11,7 +10,8 @@ before declines:
    every error with its file, line and column.
 
 Nothing is skipped silently: an empty field, a ragged row, a comment or a quote is an error
-that names its place.
+that names its place.  The numpy tiers spend their time in numpy, which releases the GIL,
+so blocks parse in parallel on a thread pool.
 """
 
 from __future__ import annotations
@@ -19,19 +19,14 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bcecli.blocks import F64, Block, ByteStream
 from bcecli.errors import BceError
+from bcecli.io.source import F64, Block
 
-BLOCK_BYTES = 1 << 20
-MAX_LINE_BYTES = 1 << 26
-"""The longest line read: 64 MiB holds a row of several million numbers."""
-BOM = b"\xef\xbb\xbf"
 NUMBER = re.compile(
     r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?:nan|inf|infinity))\Z",
     re.IGNORECASE | re.ASCII,
@@ -132,7 +127,7 @@ def _single_digits(b: NDArray[np.uint8], sep: int, ncols: int) -> F64 | None:
     return (digits - np.uint8(48)).astype(np.float64).reshape(-1, ncols)
 
 
-def _fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
+def fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     """Plain decimals separated by ``sep``, ``ncols`` per line; None where it declines.
 
     Each field's digits are read as one exact integer (< 10^15 < 2^53) from the 16 bytes
@@ -212,7 +207,7 @@ def _fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     return values.reshape(-1, ncols)
 
 
-def _loadtxt_parse(buf: bytes, dialect: Dialect, ncols: int, nlines: int) -> F64 | None:
+def loadtxt_parse(buf: bytes, dialect: Dialect, ncols: int, nlines: int) -> F64 | None:
     """numpy.loadtxt on a block of lines with no blank line; None where it declines."""
     b = np.frombuffer(buf, dtype=np.uint8)
     allowed = _LOADTXT_BYTES[b] | (b == (dialect.sep or b" ")[0])
@@ -235,7 +230,7 @@ def _loadtxt_parse(buf: bytes, dialect: Dialect, ncols: int, nlines: int) -> F64
     return values
 
 
-def _decode(buf: bytes, name: str, first_line: int) -> str:
+def decode(buf: bytes, name: str, first_line: int) -> str:
     """Strict UTF-8, with the line of the first bad byte in the message."""
     try:
         return buf.decode("utf-8")
@@ -247,12 +242,12 @@ def _decode(buf: bytes, name: str, first_line: int) -> str:
         ) from None
 
 
-def _binary_error(name: str, line: int) -> BceError:
+def binary_error(name: str, line: int) -> BceError:
     return BceError(f"{name}, line {line}: binary data (a NUL byte); bcecli reads numbers as "
                     f"CSV, TSV, JSON or .npy")
 
 
-def _comment_error(name: str, line: int) -> BceError:
+def comment_error(name: str, line: int) -> BceError:
     return BceError(f"{name}, line {line}: a comment line ('#'); comment lines are not "
                     f"supported, remove them")
 
@@ -276,7 +271,7 @@ def _field_error(name: str, line: int, col: int, text: str, dialect: Dialect) ->
     return BceError(f"{where}: {stripped[:40]!r} is not a number{hint}")
 
 
-def _precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
+def precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
                    ncols: int | None) -> tuple[F64, NDArray[np.int64]]:
     """The reference parser: every field checked, blank lines skipped, errors located."""
     rows: list[list[float]] = []
@@ -287,7 +282,7 @@ def _precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
             continue
         number = first_line + offset
         if line.lstrip(" \t").startswith("#"):
-            raise _comment_error(name, number)
+            raise comment_error(name, number)
         fields = dialect.split(line)
         if ncols is None:
             ncols = len(fields)
@@ -321,137 +316,17 @@ def parse_lines(buf: bytes, name: str, first_line: int, dialect: Dialect,
         values = None
         if b"\r" not in clean:  # (a carriage return inside a line: the precise parser says)
             if dialect.sep is not None and len(dialect.sep) == 1:
-                values = _fast_parse(clean, dialect.sep[0], ncols)
+                values = fast_parse(clean, dialect.sep[0], ncols)
             if values is None and b"\n\n" not in clean and not clean.startswith(b"\n"):
-                values = _loadtxt_parse(clean, dialect, ncols, nlines)
+                values = loadtxt_parse(clean, dialect, ncols, nlines)
         if values is not None and values.shape[0] == nlines:
             return Block(values, Location(name, first_line))
     if b"\0" in buf:
         at = buf.index(b"\0")
         line = first_line + buf.count(b"\n", 0, at)
-        raise _binary_error(name, line)
-    data, lines = _precise_parse(_decode(buf, name, first_line), name, first_line, dialect,
+        raise binary_error(name, line)
+    data, lines = precise_parse(decode(buf, name, first_line), name, first_line, dialect,
                                  ncols)
     return Block(data, Location(name, lines))
 
 
-def _is_name(field: str) -> bool:
-    """A header field: not a number, and with a letter in it (so ``1;2`` is no name)."""
-    return not is_number(field) and any(c.isalpha() or c == "_" for c in field)
-
-
-@dataclass
-class TextHead:
-    """What the first lines of a delimited file said: dialect, header and where data starts."""
-
-    dialect: Dialect
-    column_names: list[str] | None
-    ncols: int
-    data_line: int
-
-
-def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHead, int]:
-    """Inspect the first non-blank line(s); returns the head and the byte offset of the data.
-
-    ``first`` must hold at least the first non-blank line (or the whole file).
-    """
-    pos, line_no = 0, 1
-    while True:
-        nl = first.find(b"\n", pos)
-        end = len(first) if nl < 0 else nl
-        line = first[pos:end]
-        if line.strip(b" \t\r"):
-            break
-        if nl < 0:
-            raise BceError(f"{name} holds no data (only whitespace)" if first else
-                           f"{name} is empty")
-        pos, line_no = nl + 1, line_no + 1
-    if b"\0" in line:
-        raise _binary_error(name, line_no)
-    dialect = dialect or sniff_dialect(line)
-    text = _decode(line, name, line_no).rstrip("\r")
-    if text.lstrip(" \t").startswith("#"):
-        raise _comment_error(name, line_no)
-    fields = [f.strip(" \t") for f in dialect.split(text)]
-    if fields and all(_is_name(f) for f in fields):
-        names = [f.strip("\"'") for f in fields]
-        after = len(first) if nl < 0 else nl + 1
-        return TextHead(dialect, names, len(names), line_no + 1), after
-    return TextHead(dialect, None, len(fields), line_no), pos
-
-
-def _too_long(name: str, line: int) -> BceError:
-    return BceError(f"{name}, line {line}: a line longer than {MAX_LINE_BYTES >> 20} MiB; "
-                    f"bcecli holds one line of text at a time: write a long vector as a column, "
-                    f"or as .npy")
-
-
-def iter_blocks(stream: ByteStream, name: str, dialect: Dialect | None,
-                consumed: list[int], block_bytes: int | None = None,
-                ) -> tuple[TextHead, Iterator[Block]]:
-    """Read a delimited text stream: its head now, its rows as a lazy stream of blocks."""
-    block_bytes = block_bytes or BLOCK_BYTES
-    parts: list[bytes] = []
-    size = 0
-    while True:  # until the first non-blank line is complete (or the stream ends)
-        more = stream.read(block_bytes)
-        parts.append(more)
-        size += len(more)
-        if not more or b"\n" in more or b"\0" in more:  # only then can the line be whole
-            buf = b"".join(parts)
-            body = buf.removeprefix(BOM).lstrip()
-            if not more or b"\0" in buf or (b"\n" in body and len(buf) >= len(BOM)):
-                break  # (NUL: binary data, said by the parser with its line)
-            parts = [buf]
-        if size > MAX_LINE_BYTES:
-            raise _too_long(name, 1)
-    consumed[0] += len(buf)
-    buf = buf.removeprefix(BOM)
-    head, offset = read_head(buf, name, dialect)
-
-    return head, stream_rows(stream, name, head, buf[offset:], head.data_line, consumed,
-                             block_bytes)
-
-
-def stream_rows(stream: ByteStream, name: str, head: TextHead, rest: bytes, line: int,
-                consumed: list[int], block_bytes: int | None = None,
-                require_data: bool = True) -> Iterator[Block]:
-    """The rows of a delimited stream, after its head: ``rest`` is what was read already.
-
-    Blocks of about ``block_bytes`` are cut at a line's end; a line is read in pieces, and
-    joined once, however long it is (up to ``MAX_LINE_BYTES``).
-    """
-    block_bytes = block_bytes or BLOCK_BYTES
-    seen_data = False
-    parts, held, whole_line = [rest], len(rest), b"\n" in rest
-    at_end = False
-    while not at_end:
-        while held < block_bytes or not whole_line:
-            more = stream.read(block_bytes)
-            consumed[0] += len(more)
-            if not more:
-                at_end = True
-                break
-            parts.append(more)
-            held += len(more)
-            whole_line = whole_line or b"\n" in more
-            if b"\0" in more:  # binary data (/dev/zero has no newline): name the NUL now
-                break
-            if not whole_line and held > MAX_LINE_BYTES:
-                raise _too_long(name, line)
-        buf = b"".join(parts)
-        cut = len(buf) if at_end or b"\n" not in buf else buf.rfind(b"\n") + 1
-        piece, rest = buf[:cut], buf[cut:]
-        parts, held, whole_line = [rest], len(rest), False
-        if piece:
-            if not piece.endswith(b"\n"):
-                piece += b"\n"
-            nlines = piece.count(b"\n")
-            block = parse_lines(piece, name, line, head.dialect, head.ncols, nlines)
-            line += nlines
-            if block.rows:
-                seen_data = True
-                yield block
-    if not seen_data and require_data:
-        what = "a header row but no data" if head.column_names else "no data"
-        raise BceError(f"{name} has {what}")

@@ -13,11 +13,14 @@ import sys
 
 import numpy as np
 
-from bcecli.blocks import F64
-from bcecli.checks import Locator
 from bcecli.errors import BceError
+from bcecli.io.memory import guard_memory
+from bcecli.io.source import F64, ByteStream, Format, Locator, Opening, Source, in_memory
 
 MAX_DEPTH = 32
+JSON_MEMORY_FACTOR = 10
+"""Bytes of memory per byte of JSON text while it is parsed (text, lists of floats, array)."""
+READ_BYTES = 1 << 24
 _NUMERIC_JSON = re.compile(rb"[\s\[\],0-9eE+\-.]*\Z")
 _LONG_INTEGER = re.compile(rb"(?<![\d.])-?\d{%d,}(?![\d.eE])"
                            % ((sys.get_int_max_str_digits() or 4300) + 1))
@@ -140,3 +143,36 @@ def parse_json(data: bytes, name: str) -> F64:
             pass
     shape = _walk(obj, name)
     return np.array(obj, dtype=np.float64).reshape(shape)
+
+
+def from_bytes(data: bytes, name: str) -> Source:
+    """A source holding the array that JSON text describes."""
+    return in_memory(name, parse_json(data, name), json_locator(name), len(data))
+
+
+def _read_all(stream: ByteStream, name: str) -> bytes:
+    """All of a JSON stream, refusing it as soon as it grows past what memory can parse."""
+    parts, size = [], 0
+    while more := stream.read(READ_BYTES):
+        parts.append(more)
+        size += len(more)
+        guard_memory(name, size, "JSON", JSON_MEMORY_FACTOR)
+    return b"".join(parts)
+
+
+def open_json(opening: Opening) -> Source:
+    """A JSON file (parsed whole, after a check that it fits in memory)."""
+    name = opening.name
+    if opening.selector is not None:
+        raise BceError(f"{name}: selecting ':{opening.selector}' from a JSON file is not "
+                       f"supported; ':KEY' selects an array of an .npz archive")
+    if opening.size is not None:
+        guard_memory(name, opening.size, "JSON", JSON_MEMORY_FACTOR)
+    return from_bytes(_read_all(opening.stream, name), name)
+
+
+FORMAT = Format("json", {".json": None},
+                sniff=lambda first: first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{", b'"'),
+                open=open_json)
+"""JSON: by extension, and text whose first character opens an array (``{`` and ``"`` too,
+to say what is wrong with them)."""

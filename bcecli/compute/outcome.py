@@ -1,39 +1,28 @@
-"""What a run produces: the options that decide the number, the rows kept for the
-breakdown, the warnings, and the :class:`Outcome` that every renderer reads.
+"""What a run produces: the rows kept for the breakdown, the warnings, and the
+:class:`Outcome` that every renderer reads.
 
-:func:`finalize` turns accumulated sums into the loss, as PyTorch reduces them, and says
-what PyTorch would compute without a word (a NaN mean, an overflow to infinity).
+:func:`finalize` turns the accumulated sums into the loss, once, as PyTorch reduces them,
+and says what PyTorch would compute without a word (a NaN mean, an overflow to infinity).
 """
 
 from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bcecli import losses
-from bcecli.checks import Shape
-from bcecli.losses import Reduction
+from bcecli.losses.base import Options
+from bcecli.report.numbers import Shape
 
-Command = Literal["bce", "bce-logits", "ce"]
-DType = Literal["float64", "float32"]
+if TYPE_CHECKING:
+    from bcecli.losses.base import Loss
+
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-@dataclass(frozen=True)
-class Options:
-    """Everything that decides the number, apart from the data."""
-
-    command: Command
-    reduction: Reduction = "mean"
-    dtype: DType = "float64"
-    sigmoid: bool = False
-    ignore_index: int = -100
-    label_smoothing: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -64,9 +53,10 @@ class Row:
     target: NDArray[np.floating]
     terms: NDArray[np.floating]
     value: float
+    """The row's mean term (its weighted mean where terms count differently)."""
     denominator: float
-    weight: NDArray[np.floating] | None = None
-    pos_weight: NDArray[np.floating] | None = None
+    extras: dict[str, NDArray[np.floating]] = field(default_factory=dict)
+    """Per-element options of the row, broadcast to its shape (e.g. ``weight``)."""
 
 
 @dataclass
@@ -75,18 +65,15 @@ class Warnings:
 
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)
 
-    def merge(self, other: Warnings) -> None:
-        """Add another part's warnings after this part's."""
-        for key, (message, count) in other.seen.items():
-            self.add(key, message, count)
-
     def add(self, key: str, message: str | None, count: int = 1) -> None:
+        """Note a warning; the first message of a key is kept, the counts add up."""
         if message is None:
             return
         first, seen = self.seen.get(key, (message, 0))
         self.seen[key] = (first, seen + count)
 
     def lines(self) -> list[str]:
+        """Each warning once, with how many more times it happened."""
         return [message + (f" (and {count - 1} more)" if count > 1 else "")
                 for message, count in self.seen.values()]
 
@@ -95,8 +82,10 @@ class Warnings:
 class Outcome:
     """The result of a run: the loss and everything the renderers show."""
 
+    loss_fn: Loss[Any, Any]
     options: Options
-    loss: float
+    plan: Any
+    """What the loss decided from the data's shapes (its layout, its weights)."""
     total: float
     denominator: float
     count: int
@@ -105,35 +94,49 @@ class Outcome:
     nrows: int
     head: list[Row]
     tail: list[Row]
-    warnings: list[str]
     column_names: list[str] | None = None
-    probabilities: bool = False
-    class_weight: NDArray[np.floating] | None = None
-    weight_shape: Shape | None = None
-    pos_weight_shape: Shape | None = None
+    extra_shapes: dict[str, Shape] = field(default_factory=dict)
+    """The shapes of the loss's matrix options (weights), by name."""
     infinite: int = 0
     """How many elementwise terms are infinite."""
-    notes: Warnings = field(default_factory=lambda: Warnings())
+    notes: Warnings = field(default_factory=Warnings)
+    loss: float = math.nan
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def hidden(self) -> int:
         """How many rows are neither in the head nor in the tail."""
         return self.nrows - len(self.head) - len(self.tail)
 
+    def rows(self) -> Iterator[Row | None]:
+        """Head rows, None where rows are hidden, tail rows."""
+        yield from self.head
+        if self.hidden > 0:
+            yield None
+        yield from self.tail
 
-def _nan_reason(outcome: Outcome) -> str:
-    """Why a mean divides by 0."""
-    if outcome.count == 0:
-        return "there are no terms (the input is empty)"
-    if outcome.probabilities:
-        return "the input has no classes (C = 0)"
-    if outcome.class_weight is None:
-        return "every target equals the ignore index"
-    return "the counted targets' class weights sum to 0 (or every target is ignored)"
+    def kept(self) -> list[Row]:
+        """The rows shown: the head, then the tail."""
+        return [*self.head, *self.tail]
+
+
+def reduce_total(total: float, denominator: float, reduction: str) -> float:
+    """The reduced loss from the sum of the terms and the denominator of the mean.
+
+    A mean over nothing (every target ignored, or zero total weight) is NaN, as in PyTorch.
+
+    >>> reduce_total(3.0, 4.0, "mean"), reduce_total(3.0, 4.0, "sum"), reduce_total(1.0, 0, "mean")
+    (0.75, 3.0, nan)
+    """
+    if reduction == "sum":
+        return total
+    if denominator == 0:
+        return math.nan
+    return total / denominator
 
 
 def finalize(outcome: Outcome) -> Outcome:
-    """Reduce the accumulated sums to the loss and write out the warnings."""
+    """Reduce the accumulated sums to the loss, once, and write out the warnings."""
     o = outcome.options
     notes = outcome.notes
     if o.dtype == "float32" and abs(outcome.total) > FLOAT32_MAX:
@@ -145,9 +148,10 @@ def finalize(outcome: Outcome) -> Outcome:
     elif math.isinf(outcome.total) and o.reduction != "none":
         notes.add("inf", f"the sum of the terms overflows {o.dtype} to "
                   f"{'-' if outcome.total < 0 else ''}inf, as it does in PyTorch")
-    loss = losses.reduce_total(outcome.total, outcome.denominator, o.reduction)
+    loss = reduce_total(outcome.total, outcome.denominator, o.reduction)
     if o.reduction == "mean" and outcome.denominator == 0:
-        notes.add("nan", f"the mean is NaN because {_nan_reason(outcome)}, as in PyTorch")
+        reason = outcome.loss_fn.nan_reason(outcome)
+        notes.add("nan", f"the mean is NaN because {reason}, as in PyTorch")
     outcome.loss = float(np.float32(loss)) if o.dtype == "float32" else loss
     outcome.warnings = notes.lines()
     return outcome

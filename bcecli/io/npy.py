@@ -1,24 +1,25 @@
-"""``.npy`` input, streamed in fixed-size blocks of rows; never unpickled."""
+"""``.npy`` input, read in fixed-size blocks of rows; never unpickled."""
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 from numpy.lib import format as npformat
 
-from bcecli.blocks import Block, ByteStream, shifted
-from bcecli.checks import Locator, fmt_shape
 from bcecli.errors import BceError
-from bcecli.memory import guard_memory
+from bcecli.io.memory import guard_memory
+from bcecli.io.source import Block, ByteStream, Format, Job, Locator, Opening, Source, shifted
+from bcecli.report.numbers import shape as fmt_shape
 
 MAGIC = b"\x93NUMPY"
 MAX_DIMS = 32
 NPY_MEMORY_FACTOR = 8
 """Bytes of memory per float64 of a block while its terms are computed."""
-BLOCK_BYTES = 1 << 22
+BLOCK_BYTES = 1 << 20
 READ_BYTES = 1 << 26
 """The most read at once, so that a header promising more than the file holds fails as
 truncated instead of asking for all that memory up front."""
@@ -53,15 +54,13 @@ def read_header(stream: ByteStream, name: str) -> tuple[tuple[int, ...], bool, n
 
 
 def read_npy(stream: ByteStream, name: str, consumed: list[int],
-             block_bytes: int | None = None, file_size: int | None = None,
-             rows: tuple[int, int] | None = None, skip: Callable[[int], object] | None = None
-             ) -> tuple[tuple[int, ...], Iterator[Block]]:
-    """Read the header now; return the shape and a lazy stream of float64 row blocks.
+             block_bytes: int | None = None, file_size: int | None = None
+             ) -> tuple[tuple[int, ...], Iterator[Job]]:
+    """Read the header now; return the shape and jobs that convert its blocks of rows.
 
+    The bytes are read here, in order; each job turns one block's bytes into float64 rows.
     ``file_size``, where known, lets a header that promises more data than the file holds
-    be refused before anything is read.  ``rows`` (start, stop) reads only those rows of a
-    C-order array, moving past the first ``start`` with ``skip`` (a file's relative seek):
-    half of the array, for :mod:`bcecli.parallel`.
+    be refused before anything is read.
     """
     block_bytes = block_bytes or BLOCK_BYTES
     shape, fortran, dtype = read_header(stream, name)
@@ -95,41 +94,57 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
                  "one block of rows (at least one whole row) as float64",
                  factor=NPY_MEMORY_FACTOR)
 
-    def blocks() -> Iterator[Block]:
+    def convert(data: bytes, rows_shape: tuple[int, ...], start: int) -> Block:
+        arr = np.frombuffer(data, dtype=dtype).reshape(rows_shape)
+        return Block(arr.astype(np.float64, copy=False), shifted(locate, start))
+
+    def fortran_order(data: bytes) -> Block:
+        arr = np.frombuffer(data, dtype=dtype).reshape(shape[::-1]).T
+        return Block(arr.astype(np.float64, copy=False), locate)
+
+    def jobs() -> Iterator[Job]:
         if fortran and len(shape) > 1:
             data = _read_exact(stream, total * dtype.itemsize, name, shape)
             consumed[0] += len(data)
-            arr = np.frombuffer(data, dtype=dtype).reshape(shape[::-1]).T
             _check_end(stream, name, shape)
-            yield Block(arr.astype(np.float64, copy=False), locate)
+            yield partial(fortran_order, data)
             return
         if not shape:
             data = _read_exact(stream, dtype.itemsize, name, shape)
             consumed[0] += len(data)
             _check_end(stream, name, shape)
-            scalar = np.frombuffer(data, dtype=dtype).astype(np.float64, copy=False)
-            yield Block(scalar.reshape(()), locate)
+            yield partial(convert, data, (), 0)
             return
         per_block = max(1, nrows if row_items == 0 else
                         block_bytes // (row_items * dtype.itemsize))
-        start, stop = rows or (0, nrows)
-        if start and skip is not None:
-            skip(start * row_items * dtype.itemsize)
-        while start < stop or (start == 0 and nrows == 0):
-            n = min(per_block, stop - start)
+        start = 0
+        while start < nrows or (start == 0 and nrows == 0):
+            n = min(per_block, nrows - start)
             data = _read_exact(stream, n * row_items * dtype.itemsize, name, shape)
             consumed[0] += len(data)
-            arr = np.frombuffer(data, dtype=dtype).reshape((n, *shape[1:]))
-            arr = arr.astype(np.float64, copy=False)  # (float64 already: no copy)
-            yield Block(arr, shifted(locate, start))
+            yield partial(convert, data, (n, *shape[1:]), start)
             start += n
             if nrows == 0:
                 break
-        if stop == nrows:
-            _check_end(stream, name, shape)
+        _check_end(stream, name, shape)
 
-    return tuple(shape), blocks()
+    return tuple(shape), jobs()
 
+
+def open_npy(opening: Opening) -> Source:
+    """An .npy file as a source of row blocks."""
+    if opening.selector is not None:
+        raise BceError(f"{opening.name}: an .npy file holds one array; ':{opening.selector}' "
+                       f"selects an array of an .npz archive")
+    consumed = [0]
+    shape, jobs = read_npy(opening.stream, opening.name, consumed, file_size=opening.size)
+    return Source(opening.name, jobs, size_bytes=opening.size, consumed=consumed,
+                  whole=len(shape) < 2)
+
+
+FORMAT = Format("npy", {".npy": None}, sniff=lambda first: first.startswith(MAGIC),
+                open=open_npy)
+"""NumPy's .npy files: by extension and by their magic bytes."""
 
 
 def _check_end(stream: ByteStream, name: str, shape: tuple[int, ...]) -> None:

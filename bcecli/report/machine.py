@@ -15,8 +15,9 @@ from typing import IO
 import numpy as np
 from numpy.typing import NDArray
 
+from bcecli.compute.outcome import Outcome
 from bcecli.errors import BceError
-from bcecli.outcome import Outcome
+from bcecli.report.numbers import exact
 
 HOLD_BYTES = 8 << 20
 FORMAT_VALUES = 1 << 16
@@ -29,11 +30,7 @@ def fmt_number(value: float, dtype: str) -> str:
     >>> fmt_number(0.7193247832556007, "float64"), fmt_number(0.7193248271942139, "float32")
     ('0.7193247832556007', '0.7193248')
     """
-    if math.isnan(value):
-        return "nan"
-    if dtype == "float32":
-        return str(np.float32(value))
-    return repr(float(value))
+    return exact(value, dtype)
 
 
 def _texts(values: NDArray[np.floating], dtype: str, nan: str) -> list[str]:
@@ -150,34 +147,17 @@ def _nested(a: NDArray[np.floating], dtype: str) -> object:
     return [_nested(x, dtype) for x in a]
 
 
-def options_record(outcome: Outcome) -> dict[str, object]:
-    """The options that shaped the number, for JSON: enough to run it again."""
-    o = outcome.options
-    record: dict[str, object] = {}
-    if o.command == "bce":
-        record["sigmoid"] = o.sigmoid
-    shape = outcome.weight_shape
-    record["weight_shape"] = None if shape is None else list(shape)
-    if o.command == "bce-logits":
-        shape = outcome.pos_weight_shape
-        record["pos_weight_shape"] = None if shape is None else list(shape)
-    if o.command == "ce":
-        record["target"] = "class probabilities" if outcome.probabilities else "class indices"
-        record["ignore_index"] = o.ignore_index
-        record["label_smoothing"] = o.label_smoothing
-    return record
-
-
 def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
     """One JSON object: command, reduction, dtype, shapes, elements, row values and loss."""
     o = outcome.options
     loss = float(fmt_number(outcome.loss, o.dtype)) if math.isfinite(outcome.loss) else None
     head = {
-        "command": o.command, "reduction": o.reduction, "dtype": o.dtype,
+        "command": outcome.loss_fn.name, "reduction": o.reduction, "dtype": o.dtype,
         "input_shape": list(outcome.input_shape), "element_shape": list(outcome.element_shape),
         "count": outcome.count,
         "sum": float(fmt_number(outcome.total, o.dtype)) if math.isfinite(outcome.total) else None,
-        "denominator": outcome.denominator, "options": options_record(outcome),
+        "denominator": outcome.denominator,
+        "options": outcome.loss_fn.json_options(outcome),
     }
     out.write(json.dumps(head)[:-1] + ", ")
     element_rank = len(outcome.element_shape)
@@ -205,12 +185,9 @@ def _write_elements(sink: JsonSink, out: Held, rank: int) -> None:
     if rank == 1:
         sink.elements.seek(0)
         text = sink.elements.read(1 << 16)
-        pieces = []
         out.write("[")
         while text:
-            pieces.append(text.replace("[", "").replace("]", ""))
-            out.write(pieces[-1])
-            pieces.clear()
+            out.write(text.replace("[", "").replace("]", ""))
             text = sink.elements.read(1 << 16)
         out.write("]")
         return

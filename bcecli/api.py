@@ -1,0 +1,132 @@
+"""The Python API: the same losses on arrays, for notebooks and scripts.
+
+>>> import bcecli
+>>> r = bcecli.bce([[-0.4089, -1.2471, 0.5907]], [[0, 1, 1]], sigmoid=True)
+>>> round(r.loss, 4), r.row_means.round(4).tolist()
+(0.8166, [0.8166])
+
+Each function (``bcecli.bce``, ``bce_logits``, ``ce``, ...) takes array-likes and the
+options of its command as keywords, and returns a :class:`Result`: the loss, the
+elementwise terms, the per-row means and the warnings.  Shown in Jupyter or a rich
+console (or printed), a result is the table the command line prints.  Problems raise
+:class:`~bcecli.errors.BceError` with the message the command line would print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bcecli.compute.engine import Inputs, compute
+from bcecli.compute.outcome import Keep, Outcome
+from bcecli.errors import BceError
+from bcecli.io.source import Source, in_memory, index_locator
+from bcecli.losses.base import Loss, Matrix
+
+TABLE_ROWS = 20
+"""Rows the table of a result shows (the first and last ten)."""
+
+
+class _Collect:
+    """A sink that keeps every term and row value."""
+
+    def __init__(self) -> None:
+        self.terms: list[NDArray[np.floating]] = []
+        self.rows: list[NDArray[np.floating]] = []
+
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
+        self.terms.append(terms)
+        self.rows.append(row_values)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A computed loss: the reduced value, the elementwise terms and the per-row means."""
+
+    outcome: Outcome
+    terms: NDArray[np.floating]
+    """The elementwise losses (``reduction='none'``), shaped like the loss's elements."""
+    row_means: NDArray[np.float64]
+    """Each row's mean term (its weighted mean where terms count differently)."""
+
+    @property
+    def loss(self) -> Any:
+        """The reduced loss (a float), or the elementwise terms for ``reduction='none'``."""
+        if self.outcome.options.reduction == "none":
+            return self.terms
+        return self.outcome.loss
+
+    @property
+    def warnings(self) -> list[str]:
+        """What PyTorch would compute without a word (a NaN mean, an overflow)."""
+        return self.outcome.warnings
+
+    def table(self, width: int | None = 100, color: bool = False, precision: int = 4,
+              explain: bool = False) -> str:
+        """The breakdown as the command line prints it."""
+        from bcecli.report.console import render_text
+
+        return render_text(self.outcome, precision, width, color, explain)
+
+    def explain(self, precision: int = 4, width: int | None = 100) -> str:
+        """The calculation written out step by step, then the table."""
+        return self.table(width, precision=precision, explain=True)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        from bcecli.report.numbers import exact
+
+        o = self.outcome
+        value = "elementwise" if o.options.reduction == "none" else exact(o.loss, o.options.dtype)
+        return (f"<bcecli.Result {o.loss_fn.name} {o.options.reduction}={value} "
+                f"input={o.input_shape}>")
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from bcecli.report.table import renderables
+
+        yield from renderables(self.outcome, 4, options.max_width)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter: the table, coloured, as HTML; and as plain text."""
+        import io
+
+        from rich.console import Console
+
+        from bcecli.report.table import render_table
+
+        console = Console(file=io.StringIO(), record=True, width=100, force_terminal=True,
+                          force_jupyter=False)
+        render_table(self.outcome, console, 4, 100)
+        return {"text/html": console.export_html(inline_styles=True),
+                "text/plain": self.table()}
+
+
+def _array(value: ArrayLike, name: str) -> Source:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise BceError(f"{name}: not an array of numbers ({exc})") from None
+    return in_memory(name, array, index_locator(name))
+
+
+def run_arrays(loss: Loss[Any, Any], input: ArrayLike, target: ArrayLike, **options: Any
+               ) -> Result:
+    """Compute ``loss`` on arrays; ``options`` are its keywords (matrices as arrays)."""
+    matrices = {p.name for p in loss.params if p.kind is Matrix}
+    extras = {name: _array(value, name) for name, value in options.items()
+              if name in matrices and value is not None}
+    opts = loss.make_options({k: v for k, v in options.items() if k not in matrices})
+    sink = _Collect()
+    with np.errstate(all="ignore"):
+        outcome = compute(loss, opts, Inputs(_array(input, "input"), _array(target, "target"),
+                                             extras), keep=Keep.rows(TABLE_ROWS), sink=sink)
+    shape = outcome.element_shape
+    terms = np.concatenate([t.reshape(-1) for t in sink.terms]).reshape(shape) \
+        if sink.terms else np.empty(shape)
+    rows = np.concatenate(sink.rows) if sink.rows else np.empty(0)
+    return Result(outcome, terms, rows)

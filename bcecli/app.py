@@ -1,0 +1,214 @@
+"""One command run, from parsed options to output and exit status.
+
+:func:`execute` is the one place where :class:`~bcecli.errors.BceError` is caught: its
+message goes to stderr, stdout stays empty, and the exit status is 2.  Everything the run
+needs from the process (the standard streams, whether they are terminals, the width, the
+environment variables) comes in an :class:`Environment`, so tests can pass their own.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO
+
+import numpy as np
+
+from bcecli.errors import BceError, ExitCode
+from bcecli.losses.base import Loss
+
+PROGRESS_BYTES = 64 << 20
+FORMATS = ("table", "plain", "json", "csv")
+
+
+@dataclass
+class Environment:
+    """What a run takes from the process it runs in."""
+
+    stdin: BinaryIO | None
+    stdout: IO[str] | None
+    stderr: IO[str] | None
+    env: Mapping[str, str] = field(default_factory=dict)
+    stdout_tty: bool = False
+    stderr_tty: bool = False
+    width: int | None = None
+    """The terminal's width, when stdout is a terminal."""
+
+    @classmethod
+    def current(cls) -> Environment:
+        """This process's streams and environment."""
+        import shutil
+
+        stdin = getattr(sys.stdin, "buffer", None) if sys.stdin is not None else None
+        stdout_tty = _isatty(sys.stdout)
+        width = shutil.get_terminal_size((100, 24)).columns if stdout_tty else None
+        return cls(stdin, sys.stdout, sys.stderr, os.environ, stdout_tty, _isatty(sys.stderr),
+                   width)
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(callable(isatty) and isatty())
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class Request:
+    """A command line, parsed."""
+
+    loss: Loss[Any, Any]
+    input: str
+    target: str
+    values: dict[str, Any] = field(default_factory=dict)
+    """The loss's own options (not matrices), by name."""
+    matrices: dict[str, str] = field(default_factory=dict)
+    """The loss's matrix options given (``weight``), as typed."""
+    reduction: str = "mean"
+    format: str = "table"
+    dtype: str = "float64"
+    precision: int = 4
+    expect: float | None = None
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    explain: bool = False
+    max_rows: int = 20
+
+
+def execute(req: Request, env: Environment) -> int:
+    """Run a request; the exit status.
+
+    The one place where errors become messages: a :class:`BceError` (and running out of
+    memory, or an input that cannot be read) is one line on stderr and exit status 2.
+    """
+    from bcecli.report.machine import Held, fmt_number
+
+    out = Held(env.stdout) if env.stdout is not None else None
+    try:
+        if out is None:
+            raise BceError("standard output is closed; bcecli writes its results there")
+        with np.errstate(all="ignore"):  # inf and NaN are computed as in PyTorch, and said
+            outcome = _compute(req, env, out)
+        out.commit()
+    except BceError as exc:
+        late = " (the output written before it is incomplete)" if out and out.flowing else ""
+        _say(env, f"bcecli: error: {exc.message}{late}")
+        return ExitCode.TROUBLE
+    except MemoryError:
+        _say(env, "bcecli: error: out of memory: the input is too big for this machine in "
+                  "this form (CSV, TSV and C-order .npy files are streamed in bounded memory)")
+        return ExitCode.TROUBLE
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a read that fails half-way (an I/O error, a vanished file)
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(env, f"bcecli: error: cannot read the input: {where}{exc.strerror or exc}")
+        return ExitCode.TROUBLE
+    for warning in outcome.warnings:
+        _say(env, f"bcecli: warning: {warning}")
+    if req.expect is not None:
+        loss = outcome.loss
+        if not bool(np.isclose(loss, req.expect, rtol=req.rtol, atol=req.atol,
+                               equal_nan=True)):
+            _say(env, f"bcecli: expected {req.expect!r} but the loss is "
+                      f"{fmt_number(loss, req.dtype)} (rtol {req.rtol:g}, atol {req.atol:g})")
+            return ExitCode.CHECK_FAILED
+    return ExitCode.OK
+
+
+def _say(env: Environment, message: str) -> None:
+    if env.stderr is not None:  # (closed: nowhere to say it; the exit status still tells)
+        env.stderr.write(message + "\n")
+
+
+def _check(req: Request) -> None:
+    """What the option parser cannot say about the options and their combinations."""
+    if req.expect is not None and req.reduction == "none":
+        raise BceError("--expect compares one number; it needs --reduction mean or sum")
+    if req.explain and req.format != "table":
+        raise BceError(f"--explain writes the calculation out for people, above the table; "
+                       f"it does not go with --format {req.format}")
+    args = {"--input": req.input, "--target": req.target,
+            **{f"--{n.replace('_', '-')}": v for n, v in req.matrices.items()}}
+    stdin = [name for name, arg in args.items() if arg.strip() == "-"]
+    if len(stdin) > 1:
+        raise BceError(f"{' and '.join(stdin)} cannot both be read from stdin ('-'); give "
+                       f"all but one of them as files")
+    for name, tol in (("--rtol", req.rtol), ("--atol", req.atol)):
+        if not math.isfinite(tol):
+            raise BceError(f"{name} must be a finite number; got {tol!r}")
+    ignore = req.values.get("ignore_index")
+    if ignore is not None and not -2**63 <= ignore < 2**63:
+        raise BceError(f"--ignore-index must fit in 64 bits; got {ignore}")
+
+
+def _compute(req: Request, env: Environment, out: Any) -> Any:
+    from bcecli.compute.engine import Inputs, compute
+    from bcecli.compute.outcome import Keep
+    from bcecli.compute.pool import Pool, default_threads
+    from bcecli.io import open_source
+    from bcecli.report.machine import CsvSink, JsonSink, write_json
+
+    _check(req)
+    opts = req.loss.make_options({**req.values, "reduction": req.reduction,
+                                  "dtype": req.dtype})
+    keep = Keep.rows(req.max_rows)
+    with ExitStack() as opened, Pool(default_threads(env.env)) as pool:
+        x = opened.enter_context(open_source(req.input, "--input", env.stdin))
+        t = opened.enter_context(open_source(req.target, "--target", env.stdin))
+        extras = {name: opened.enter_context(
+            open_source(arg, f"--{name.replace('_', '-')}", env.stdin))
+            for name, arg in req.matrices.items()}
+        json_sink = opened.enter_context(JsonSink(req.dtype)) if req.format == "json" else None
+        csv_sink = CsvSink(out, req.dtype) if req.format == "csv" or (
+            req.format == "plain" and req.reduction == "none") else None
+        with _progress(env, x.name, x.size_bytes) as bar:
+            tick = None if bar is None else (lambda: bar(x.consumed[0]))
+            outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=keep,
+                              sink=json_sink or csv_sink, progress=tick)
+        if json_sink is not None:
+            write_json(outcome, json_sink, out)
+        elif req.format == "plain" and req.reduction != "none":
+            from bcecli.report.machine import fmt_number
+
+            out.write(fmt_number(outcome.loss, req.dtype) + "\n")
+        elif req.format == "table":
+            out.write(_human(req, env, outcome))
+    return outcome
+
+
+@contextmanager
+def _progress(env: Environment, name: str, size: int | None
+              ) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for big inputs, only when stderr is a terminal.
+
+    Yields a function taking the bytes of the input read so far, or None for no bar.
+    """
+    if (size or 0) < PROGRESS_BYTES or env.stderr is None or not env.stderr_tty:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=Console(file=env.stderr, force_terminal=True),
+                  transient=True) as bar:
+        task = bar.add_task(f"reading {name}", total=size)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _human(req: Request, env: Environment, outcome: Any) -> str:
+    """The table (after --explain's lines): colour on a terminal unless NO_COLOR is set (or
+    FORCE_COLOR asks for it); the terminal's width, or COLUMNS, or as wide as needed."""
+    from bcecli.report.console import render_text
+
+    color = (env.stdout_tty or bool(env.env.get("FORCE_COLOR"))) and not env.env.get("NO_COLOR")
+    width = env.width
+    if width is None and env.env.get("COLUMNS", "").strip().isdigit():
+        width = int(env.env["COLUMNS"])
+    return render_text(outcome, req.precision, width, color, req.explain)

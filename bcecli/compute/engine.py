@@ -1,0 +1,257 @@
+"""Compute any loss over sources read block by block, keeping only what the output needs.
+
+The engine knows losses only through :class:`~bcecli.losses.base.Loss`.  It reads the
+input's blocks in order, pairs each with the same rows of the target (and of any option
+given per row, such as a full-shape weight), and has the loss compute each pair's terms on
+the thread pool.  The results come back in row order and are reduced there: exact sums
+(:mod:`bcecli.compute.exactsum`), per-row values, the first and last rows for the table,
+warnings, and the elementwise terms for a sink that streams them.  The loss is finalised
+once, at the end.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bcecli.compute.exactsum import ChunkedSum, split_chunks
+from bcecli.compute.outcome import Keep, Outcome, Row, Warnings, finalize
+from bcecli.compute.pool import Pool
+from bcecli.compute.streams import Stream, Streams
+from bcecli.errors import BceError
+from bcecli.io.source import Block, RowFeed, Source, joined
+from bcecli.losses.base import Loss, Options, Paired, ShapeTrouble
+from bcecli.report.numbers import Shape
+from bcecli.report.numbers import shape as fmt_shape
+
+F64 = NDArray[np.float64]
+TEN_AND_TEN = Keep(10, 10)
+
+
+class Sink(Protocol):
+    """Receives the elementwise terms of consecutive rows as they are computed."""
+
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
+        """Terms shaped (rows, ...) and one value per row."""
+
+
+@dataclass
+class Inputs:
+    """The sources of a run: input, target and the loss's matrix options by name."""
+
+    x: Source
+    t: Source
+    extras: dict[str, Source] = field(default_factory=dict)
+
+
+@dataclass
+class _Result:
+    """What the computation of one block gives back to be reduced in order."""
+
+    start: int
+    terms: NDArray[np.floating]
+    row_values: F64
+    value_parts: tuple[F64, bool, F64, F64]
+    den_parts: tuple[F64, bool, F64, F64] | None
+    count: int
+    infinite: int
+    rows: list[Row]
+    warnings: list[tuple[str, str, int]]
+
+
+@dataclass
+class _Progress:
+    """Rows read so far, for shape messages."""
+
+    x_rows: int = 0
+
+
+def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool | None = None,
+            keep: Keep = TEN_AND_TEN, sink: Sink | None = None,
+            progress: Callable[[], None] | None = None) -> Outcome:
+    """The loss of the inputs under the options, with the rows and sums the report needs."""
+    pool = pool or Pool(1)
+    xs = Stream(inputs.x.blocks(pool.ordered))
+    ts = Stream(inputs.t.blocks(pool.ordered))
+    first_x, first_t = xs.peek(), ts.peek()
+    if first_x is None or first_t is None:
+        raise BceError("no data")  # sources raise a clearer message first
+    loss.adapt(opts, Streams(xs, ts), inputs.t.text)
+    whole = inputs.x.whole or inputs.t.whole or loss.whole(first_x)
+    if whole:
+        xs, ts = Stream(iter([joined(list(xs))])), Stream(iter([joined(list(ts))]))
+    first_x, first_t = xs.peek(), ts.peek()
+    assert first_x is not None and first_t is not None
+    per_row: dict[str, RowFeed] = {}
+    at_once: dict[str, Block] = {}
+    for name, source in inputs.extras.items():
+        stream = Stream(source.blocks(pool.ordered))
+        first = stream.peek()
+        assert first is not None
+        if not whole and loss.by_rows(name, first, stream.peek(1) is not None,
+                                      first_x.data.ndim):
+            per_row[name] = RowFeed(stream, first.data.shape[1:])
+        else:
+            at_once[name] = joined(list(stream))
+    read = _Progress()
+    feed_t = RowFeed(ts)
+    try:
+        plan = loss.plan(opts, first_x, first_t, at_once)
+        run = _Run(loss, opts, plan, keep, whole)
+        jobs = _whole(run, first_x, first_t, read) if whole else \
+            _pairs(run, xs, feed_t, first_t, per_row, read)
+        for result in pool.ordered(jobs):
+            run.reduce(result, sink)
+            if progress is not None:
+                progress()
+    except ShapeTrouble:
+        _shape_error(loss, opts, read.x_rows + sum(b.rows for b in xs), first_x, first_t,
+                     feed_t, at_once, per_row, whole)
+    x_shape = first_x.data.shape if whole else (read.x_rows, *first_x.data.shape[1:])
+    t_shape = first_t.data.shape if whole else (feed_t.served, *first_t.data.shape[1:])
+    extra_shapes = {n: b.data.shape for n, b in at_once.items()}
+    extra_shapes |= {n: (f.served, *f.trailing) for n, f in per_row.items()}
+    loss.check_shapes(opts, x_shape, t_shape, extra_shapes)
+    return run.finish(x_shape, inputs.x.column_names, extra_shapes)
+
+
+def _whole(run: _Run, x: Block, t: Block, read: _Progress) -> Iterator[Callable[[], _Result]]:
+    """The one job of inputs read whole (vectors, scalars, in-memory data)."""
+    read.x_rows = x.rows
+    yield partial(run.block, Paired(0, x, t, {}))
+
+
+def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
+           per_row: Mapping[str, RowFeed], read: _Progress) -> Iterator[Callable[[], _Result]]:
+    """Jobs computing each block of input rows with the same rows of the others."""
+    for xb in xs:
+        start = read.x_rows
+        read.x_rows += xb.rows
+        if xb.data.ndim and xb.rows == 0:  # an empty matrix's one block: checked, adds nothing
+            tb = Block(first_t.data[:0], first_t.locate)
+        else:
+            taken = feed_t.take(xb.rows)
+            if taken is None or taken.rows != xb.rows:
+                raise ShapeTrouble()
+            tb = taken
+        extras: dict[str, Block] = {}
+        for name, feed in per_row.items():
+            eb = feed.take(xb.rows)
+            if xb.rows and (eb is None or eb.rows != xb.rows):
+                raise ShapeTrouble()
+            if eb is not None:
+                extras[name] = eb
+        yield partial(run.block, Paired(start, xb, tb, extras))
+    if feed_t.take(1) is not None or any(f.take(1) is not None for f in per_row.values()):
+        raise ShapeTrouble()
+
+
+def _shape_error(loss: Loss[Any, Any], opts: Options, x_rows: int, first_x: Block,
+                 first_t: Block, feed_t: RowFeed, at_once: Mapping[str, Block],
+                 per_row: Mapping[str, RowFeed], whole: bool) -> None:
+    """Work out the full shapes (reading to the end) and raise the right message."""
+    if whole:
+        x_shape, t_shape = first_x.data.shape, first_t.data.shape
+    else:
+        x_shape = (x_rows, *first_x.data.shape[1:])
+        t_shape = (feed_t.served + feed_t.count_rest(), *first_t.data.shape[1:])
+    extra_shapes = {n: b.data.shape for n, b in at_once.items()}
+    extra_shapes |= {n: (f.served + f.count_rest(), *f.trailing) for n, f in per_row.items()}
+    loss.check_shapes(opts, x_shape, t_shape, extra_shapes)
+    raise BceError(f"shapes do not line up: input {fmt_shape(x_shape)}, target "
+                   f"{fmt_shape(t_shape)}")
+
+
+class _Run:
+    """One computation: the blocks' terms (on any thread) and their reduction (in order)."""
+
+    def __init__(self, loss: Loss[Any, Any], opts: Options, plan: Any, keep: Keep,
+                 whole: bool) -> None:
+        self.loss, self.opts, self.plan, self.keep, self.whole = loss, opts, plan, keep, whole
+        self.total = ChunkedSum()
+        self.weights = ChunkedSum()
+        self.count = 0
+        self.counted = 0.0
+        self.infinite = 0
+        self.rows_done = 0
+        self.head: list[Row] = []
+        self.tail: deque[Row] = deque(maxlen=keep.tail)
+        self.warn = Warnings()
+
+    def block(self, paired: Paired) -> _Result:
+        """The terms of a block and everything reduced from them (runs on the pool)."""
+        bt = self.loss.terms(self.opts, self.plan, paired)
+        values = bt.values
+        nrows, k = values.shape
+        shape = self.loss.element_shape(paired.x.data.shape)
+        rest = shape[1:] if paired.x.data.ndim >= 2 else shape
+        v64 = values.astype(np.float64, copy=False)
+        row_sums = v64.sum(axis=1)
+        offset = paired.start * k
+        if bt.denominators is None:  # every term counts 1
+            row_dens = np.full(nrows, float(k))
+            den_parts = None
+        else:
+            d64 = bt.denominators.astype(np.float64, copy=False)
+            row_dens = d64.sum(axis=1)
+            den_parts = split_chunks(d64.reshape(-1), offset)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            row_values = row_sums / row_dens
+        flat = v64.reshape(-1)
+        finite = bool(np.isfinite(flat).all())
+        kept = []
+        for i in self._kept(paired.start, nrows):
+            local = i - paired.start
+            kept.append(Row(
+                index=i, input=bt.inputs[local].copy(), target=bt.targets[local].copy(),
+                terms=values[local].copy(), value=float(row_values[local]),
+                denominator=float(row_dens[local]),
+                extras={n: a[local].copy() for n, a in bt.extras.items()},
+            ))
+        return _Result(paired.start, values.reshape(nrows, *rest), row_values,
+                       split_chunks(flat, offset), den_parts, values.size,
+                       0 if finite else int(np.count_nonzero(np.isinf(flat))), kept,
+                       bt.warnings)
+
+    def _kept(self, start: int, n: int) -> list[int]:
+        head = range(start, min(start + n, self.keep.head))
+        tail = range(max(start, start + n - self.keep.tail, self.keep.head), start + n)
+        return [*head, *tail]
+
+    def reduce(self, result: _Result, sink: Sink | None) -> None:
+        """Add a block's results to the run's (in row order)."""
+        self.total.add(*result.value_parts)
+        if result.den_parts is None:
+            self.counted += result.count
+        else:
+            self.weights.add(*result.den_parts)
+        self.count += result.count
+        self.infinite += result.infinite
+        for key, message, n in result.warnings:
+            self.warn.add(key, message, n)
+        for row in result.rows:
+            (self.head if row.index < self.keep.head else self.tail).append(row)
+        self.rows_done = result.start + (result.terms.shape[0] if result.terms.ndim else 1)
+        if sink is not None:
+            sink.write(result.terms, result.row_values)
+
+    def finish(self, x_shape: Shape, column_names: list[str] | None,
+               extra_shapes: dict[str, Shape]) -> Outcome:
+        """The outcome, finalised once."""
+        outcome = Outcome(
+            loss_fn=self.loss, options=self.opts, plan=self.plan, total=self.total.value(),
+            denominator=self.counted + self.weights.value(), count=self.count,
+            input_shape=x_shape, element_shape=self.loss.element_shape(x_shape),
+            nrows=self.rows_done, head=self.head, tail=list(self.tail),
+            column_names=column_names, extra_shapes=extra_shapes, infinite=self.infinite,
+            notes=self.warn,
+        )
+        return finalize(outcome)
+
+

@@ -1,0 +1,145 @@
+"""Inputs: what the user typed (a path, ``-``, inline JSON or a number) as a :class:`Source`.
+
+:data:`FORMATS` is the one place a source's format is decided: a file's extension names
+its format; without a known extension (and for stdin) the first bytes are shown to each
+format's ``sniff`` in turn, delimited text last.  ``FILE:SELECTOR`` (``preds.npz:logits``)
+passes the selector to the format; a path that exists as typed is always a path.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from typing import BinaryIO
+
+import numpy as np
+
+from bcecli.errors import BceError
+from bcecli.io import delimited, jsontext, npy
+from bcecli.io.source import ByteStream, Format, Opening, Prefixed, Source, in_memory
+from bcecli.io.textparse import is_number
+
+FORMATS: tuple[Format, ...] = (npy.FORMAT, jsontext.FORMAT, delimited.FORMAT)
+"""Every input format, in the order their ``sniff`` is asked; delimited text claims the rest."""
+MAX_SNIFF = 1 << 24
+"""Blank bytes read past, at most, before the first one that tells the format."""
+_BLANK = b"\xef\xbb\xbf \t\r\n"
+
+
+def is_number_text(text: str) -> bool:
+    """True when an argument is a plain number, e.g. ``2`` or ``-1.5e-3``."""
+    return is_number(text.strip())
+
+
+def _by_extension(path: str) -> tuple[Format, str | None] | None:
+    ext = os.path.splitext(path)[1].lower()
+    for fmt in FORMATS:
+        if ext in fmt.extensions:
+            return fmt, fmt.extensions[ext]
+    return None
+
+
+def _sniff(stream: ByteStream) -> tuple[Format, ByteStream]:
+    """The format from the first bytes (read past blank space, up to ``MAX_SNIFF``)."""
+    parts = [stream.read(1 << 16)]
+    size = len(parts[0])
+    while parts[-1] and not parts[-1].lstrip(_BLANK) and size < MAX_SNIFF:  # blank so far
+        parts.append(stream.read(1 << 16))
+        size += len(parts[-1])
+    first = b"".join(parts)
+    fmt = next(f for f in FORMATS if f.sniff(first))
+    return fmt, Prefixed(first, stream)
+
+
+def _open(opening: Opening, known: tuple[Format, str | None] | None) -> Source:
+    if known is None:
+        fmt, stream = _sniff(opening.stream)
+        return fmt.open(Opening(stream, opening.name, opening.size, None, opening.selector,
+                                opening.reopen))
+    fmt, variant = known
+    return fmt.open(Opening(opening.stream, opening.name, opening.size, variant,
+                            opening.selector, opening.reopen))
+
+
+def open_source(arg: str, option: str, stdin: BinaryIO | None) -> Source:
+    """Open the matrix named by a command-line argument.
+
+    ``[...]`` is inline JSON, a plain number a scalar, ``-`` standard input, anything else
+    a path, optionally followed by ``:SELECTOR``.
+    """
+    text = arg.strip()
+    if text[:1] in ("[", "{", '"'):  # JSON; bytes that are not UTF-8 stay as they came
+        return jsontext.from_bytes(text.encode("utf-8", "surrogateescape"),
+                                   f"{option} (inline JSON)")
+    if is_number_text(text):
+        return in_memory(f"{option} value", np.array(float(text)), lambda idx: f"{option} value")
+    if text == "-":
+        if stdin is None:
+            raise BceError(f"{option}: stdin ('-') is closed; give a file instead")
+        return _open(Opening(stdin, f"stdin ({option})"), None)
+    if not text:
+        raise BceError(f"{option} is empty; give a path, '-', inline JSON or a number")
+    path, selector = _split_selector(arg)
+    return _open_path(path, selector, option)
+
+
+def _split_selector(arg: str) -> tuple[str, str | None]:
+    """``preds.npz:logits`` → the path and ``logits``, unless the whole exists as a path."""
+    if ":" not in arg or os.path.lexists(arg):
+        return arg, None
+    path, selector = arg.rsplit(":", 1)
+    if path and os.path.lexists(path):
+        return path, selector
+    return arg, None
+
+
+def _open_path(path: str, selector: str | None, option: str) -> Source:
+    name = path if path.isprintable() else repr(path)  # one line, whatever the path holds
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL in the path
+        raise BceError(f"{option}: no such file: {name}") from None
+    except OSError as exc:
+        raise BceError(f"{option}: cannot read {name}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise BceError(f"{option}: {name} is a directory, not a file")
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise BceError(f"{option}: cannot read {name}: {exc.strerror}") from None
+    regular = stat.S_ISREG(st.st_mode)
+    size = st.st_size if regular else None
+    stream: ByteStream = fh
+    if size == 0:  # empty, or a /proc file whose size says nothing
+        first = fh.read(1)
+        if not first:
+            fh.close()
+            raise BceError(f"{option}: {name} is empty")
+        stream, size = Prefixed(first, fh), None
+
+    def reopen() -> BinaryIO:
+        return open(path, "rb")
+
+    opening = Opening(stream, name, size, None, selector, reopen if regular else None)
+    try:
+        source = _open(opening, _by_extension(path))
+    except BaseException:
+        fh.close()
+        raise
+    source.closer = _then(source.closer, fh.close)
+    return source
+
+
+def _then(first: Callable[[], None] | None, second: Callable[[], None]) -> Callable[[], None]:
+    """Close ``first`` (if any), then ``second`` whatever happens."""
+    if first is None:
+        return second
+
+    def close() -> None:
+        try:
+            first()
+        finally:
+            second()
+
+    return close

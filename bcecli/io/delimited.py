@@ -1,0 +1,159 @@
+"""CSV, TSV and whitespace-separated numbers, read in blocks of lines.
+
+The file is read sequentially: its first non-blank line decides the separator and whether
+it is a header of column names; after it, blocks of about ``BLOCK_BYTES`` are cut at a line's
+end and handed out as jobs that parse them (:mod:`bcecli.io.textparse`) on any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+
+from bcecli.errors import BceError
+from bcecli.io.source import ByteStream, Format, Job, Opening, Source
+from bcecli.io.textparse import (
+    Dialect,
+    binary_error,
+    comment_error,
+    decode,
+    is_number,
+    parse_lines,
+    sniff_dialect,
+)
+
+BLOCK_BYTES = 1 << 20
+MAX_LINE_BYTES = 1 << 26
+"""The longest line read: 64 MiB holds a row of several million numbers."""
+BOM = b"\xef\xbb\xbf"
+DIALECTS = {"csv": Dialect(b","), "tsv": Dialect(b"\t")}
+
+
+def _is_name(field: str) -> bool:
+    """A header field: not a number, and with a letter in it (so ``1;2`` is no name)."""
+    return not is_number(field) and any(c.isalpha() or c == "_" for c in field)
+
+
+@dataclass
+class TextHead:
+    """What the first lines of a delimited file said: dialect, header and where data starts."""
+
+    dialect: Dialect
+    column_names: list[str] | None
+    ncols: int
+    data_line: int
+
+
+def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHead, int]:
+    """Inspect the first non-blank line(s); returns the head and the byte offset of the data.
+
+    ``first`` must hold at least the first non-blank line (or the whole file).
+    """
+    pos, line_no = 0, 1
+    while True:
+        nl = first.find(b"\n", pos)
+        end = len(first) if nl < 0 else nl
+        line = first[pos:end]
+        if line.strip(b" \t\r"):
+            break
+        if nl < 0:
+            raise BceError(f"{name} holds no data (only whitespace)" if first else
+                           f"{name} is empty")
+        pos, line_no = nl + 1, line_no + 1
+    if b"\0" in line:
+        raise binary_error(name, line_no)
+    dialect = dialect or sniff_dialect(line)
+    text = decode(line, name, line_no).rstrip("\r")
+    if text.lstrip(" \t").startswith("#"):
+        raise comment_error(name, line_no)
+    fields = [f.strip(" \t") for f in dialect.split(text)]
+    if fields and all(_is_name(f) for f in fields):
+        names = [f.strip("\"'") for f in fields]
+        after = len(first) if nl < 0 else nl + 1
+        return TextHead(dialect, names, len(names), line_no + 1), after
+    return TextHead(dialect, None, len(fields), line_no), pos
+
+
+def _too_long(name: str, line: int) -> BceError:
+    return BceError(f"{name}, line {line}: a line longer than {MAX_LINE_BYTES >> 20} MiB; "
+                    f"bcecli holds one line of text at a time: write a long vector as a column, "
+                    f"or as .npy")
+
+
+def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: list[int],
+              block_bytes: int | None = None) -> tuple[TextHead, Iterator[Job]]:
+    """Read a delimited text stream: its head now, then jobs that parse its blocks of rows."""
+    block_bytes = block_bytes or BLOCK_BYTES
+    parts: list[bytes] = []
+    size = 0
+    while True:  # until the first non-blank line is complete (or the stream ends)
+        more = stream.read(block_bytes)
+        parts.append(more)
+        size += len(more)
+        if not more or b"\n" in more or b"\0" in more:  # only then can the line be whole
+            buf = b"".join(parts)
+            body = buf.removeprefix(BOM).lstrip()
+            if not more or b"\0" in buf or (b"\n" in body and len(buf) >= len(BOM)):
+                break  # (NUL: binary data, said by the parser with its line)
+            parts = [buf]
+        if size > MAX_LINE_BYTES:
+            raise _too_long(name, 1)
+    consumed[0] += len(buf)
+    buf = buf.removeprefix(BOM)
+    head, offset = read_head(buf, name, dialect)
+    return head, _pieces(stream, name, head, buf[offset:], consumed, block_bytes)
+
+
+def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
+            consumed: list[int], block_bytes: int) -> Iterator[Job]:
+    """Jobs for the rows after the head: ``rest`` is what was read already.
+
+    Blocks of about ``block_bytes`` are cut at a line's end; a line is read in pieces, and
+    joined once, however long it is (up to ``MAX_LINE_BYTES``).
+    """
+    line = head.data_line
+    parts, held, whole_line = [rest], len(rest), b"\n" in rest
+    at_end = False
+    while not at_end:
+        while held < block_bytes or not whole_line:
+            more = stream.read(block_bytes)
+            consumed[0] += len(more)
+            if not more:
+                at_end = True
+                break
+            parts.append(more)
+            held += len(more)
+            whole_line = whole_line or b"\n" in more
+            if b"\0" in more:  # binary data (/dev/zero has no newline): name the NUL now
+                break
+            if not whole_line and held > MAX_LINE_BYTES:
+                raise _too_long(name, line)
+        buf = b"".join(parts)
+        cut = len(buf) if at_end or b"\n" not in buf else buf.rfind(b"\n") + 1
+        piece, rest = buf[:cut], buf[cut:]
+        parts, held, whole_line = [rest], len(rest), False
+        if piece:
+            if not piece.endswith(b"\n"):
+                piece += b"\n"
+            nlines = piece.count(b"\n")
+            yield partial(parse_lines, piece, name, line, head.dialect, head.ncols, nlines)
+            line += nlines
+
+
+def open_delimited(opening: Opening) -> Source:
+    """A delimited text file as a source of row blocks."""
+    name = opening.name
+    if opening.selector is not None:
+        raise BceError(f"{name}: a CSV/TSV file has no named arrays (':{opening.selector}' "
+                       f"selects an array of an .npz archive)")
+    consumed = [0]
+    head, jobs = iter_jobs(opening.stream, name, DIALECTS.get(opening.variant or ""), consumed)
+    what = "a header row but no data" if head.column_names else "no data"
+    return Source(name, jobs, column_names=head.column_names, size_bytes=opening.size,
+                  consumed=consumed, text=True, empty=f"{name} has {what}")
+
+
+FORMAT = Format("delimited", {".csv": "csv", ".tsv": "tsv", ".tab": "tsv"},
+                sniff=lambda first: True, open=open_delimited)
+"""Delimited text: by extension, and whatever no other format claims."""

@@ -1,0 +1,230 @@
+"""Sources and row blocks: the unit every reader produces and the engine consumes.
+
+A matrix is read as a stream of blocks of consecutive rows (the first axis).  A reader
+reads its bytes sequentially and hands out *jobs*: a job turns the bytes of one block into
+a :class:`Block` (parsing, converting) and may run on any thread, so that blocks are parsed
+in parallel while the file is read in order.  Each block can name any of its elements in
+words (``x.csv, line 4, column 2``) for error messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bcecli.errors import BceError
+
+F64 = NDArray[np.float64]
+Locator = Callable[[tuple[int, ...]], str]
+Job = Callable[[], "Block"]
+
+
+class ByteStream(Protocol):
+    """What the readers need of a file or pipe: ``read(n)``."""
+
+    def read(self, n: int = -1, /) -> bytes:
+        """Up to n bytes (all that is left for n < 0); b"" at the end."""
+        ...
+
+
+def index_locator(name: str) -> Locator:
+    """A locator that names an element by its index.
+
+    >>> index_locator("input")((1, 2))
+    'input[1, 2]'
+    """
+    return lambda idx: f"{name}[{', '.join(map(str, idx))}]"
+
+
+@dataclass(frozen=True)
+class Block:
+    """Consecutive rows of a matrix and a locator for indices within them."""
+
+    data: F64
+    locate: Locator
+
+    @property
+    def rows(self) -> int:
+        """How many rows (entries along the first axis) the block holds."""
+        return int(self.data.shape[0]) if self.data.ndim else 1
+
+
+def ready(block: Block) -> Job:
+    """A job for a block that is already parsed."""
+    return lambda: block
+
+
+@dataclass
+class Source:
+    """A matrix being read: its name for messages and a one-shot stream of block jobs."""
+
+    name: str
+    jobs: Iterator[Job]
+    column_names: list[str] | None = None
+    size_bytes: int | None = None
+    whole: bool = False
+    """True when the stream is a single in-memory block (JSON, inline data, scalars)."""
+    consumed: list[int] = field(default_factory=lambda: [0])
+    """Bytes read so far (for progress), updated by streaming readers."""
+    text: bool = False
+    """True for CSV/TSV, which holds rows of fields: 2-D, whatever shape the data stands for."""
+    closer: Callable[[], None] | None = None
+    """Closes the file behind the blocks, if there is one."""
+    empty: str | None = None
+    """The error when the stream holds no rows at all; None: an empty matrix is valid."""
+
+    def blocks(self, run: Callable[[Iterator[Job]], Iterator[Block]] | None = None
+               ) -> Iterator[Block]:
+        """The parsed blocks in order; ``run`` runs the jobs (on a thread pool), else here.
+
+        Blocks of no rows (a piece of blank lines) are passed over, unless the whole matrix
+        is empty and that is valid (an .npy of shape (0, 3), JSON ``[]``).
+        """
+        first_empty: Block | None = None
+        seen = False
+        for block in (run or _run_here)(self.jobs):
+            if block.data.ndim and block.rows == 0:
+                first_empty = first_empty or block
+                continue
+            seen = True
+            yield block
+        if not seen:
+            if self.empty is not None:
+                raise BceError(self.empty)
+            if first_empty is not None:
+                yield first_empty
+
+    def close(self) -> None:
+        """Stop reading: the file behind the blocks is closed."""
+        if self.closer is not None:
+            self.closer()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _run_here(jobs: Iterator[Job]) -> Iterator[Block]:
+    for job in jobs:
+        yield job()
+
+
+def in_memory(name: str, array: F64, locate: Locator, size: int | None = None) -> Source:
+    """A source of one block already in memory (JSON, inline data, a number, an array)."""
+    return Source(name, iter([ready(Block(array, locate))]), size_bytes=size, whole=True)
+
+
+def shifted(locate: Locator, offset: int) -> Locator:
+    """A locator for a view that starts ``offset`` rows into the block."""
+    if offset == 0:
+        return locate
+    return lambda idx: locate((idx[0] + offset, *idx[1:]) if idx else idx)
+
+
+def joined(parts: list[Block]) -> Block:
+    """Blocks of consecutive rows joined into one, each row still located in its own block."""
+    if len(parts) == 1:
+        return parts[0]
+    starts = np.cumsum([0] + [p.rows for p in parts])
+
+    def locate(idx: tuple[int, ...]) -> str:
+        k = int(np.searchsorted(starts, idx[0], side="right") - 1) if idx else 0
+        return parts[k].locate((idx[0] - int(starts[k]), *idx[1:]) if idx else idx)
+
+    return Block(np.concatenate([p.data for p in parts], axis=0), locate)
+
+
+class RowFeed:
+    """Serves the rows of a stream of blocks in the counts the engine asks for."""
+
+    def __init__(self, blocks: Iterator[Block], trailing: tuple[int, ...] = ()) -> None:
+        self._blocks = blocks
+        self._pending: Block | None = None
+        self.served = 0
+        self.trailing = trailing
+        """The shape of a row (of the blocks read last)."""
+
+    def take(self, n: int) -> Block | None:
+        """Up to ``n`` rows as one block (fewer only when the matrix ends); None at the end."""
+        parts: list[Block] = []
+        got = 0
+        while got < n:
+            block = self._pending if self._pending is not None else next(self._blocks, None)
+            self._pending = None
+            if block is None:
+                break
+            self.trailing = block.data.shape[1:]
+            need = n - got
+            if block.rows > need:
+                parts.append(Block(block.data[:need], block.locate))
+                self._pending = Block(block.data[need:], shifted(block.locate, need))
+                got = n
+            else:
+                parts.append(block)
+                got += block.rows
+        self.served += got
+        if got == 0:  # the end (blocks of no rows, as an empty .npy has, count as none)
+            return None
+        return joined(parts)
+
+    def count_rest(self) -> int:
+        """Read to the end, returning how many rows were left (for shape messages)."""
+        rest = 0
+        while (block := self.take(1 << 16)) is not None:
+            rest += block.rows
+        return rest
+
+
+class Prefixed:
+    """A read-only stream that first gives back bytes already read (for sniffing)."""
+
+    def __init__(self, prefix: bytes, stream: ByteStream) -> None:
+        self._prefix = prefix
+        self._stream = stream
+
+    def read(self, n: int = -1, /) -> bytes:
+        if n is None or n < 0:
+            data, self._prefix = self._prefix + self._stream.read(), b""
+            return data
+        if self._prefix:
+            data, self._prefix = self._prefix[:n], self._prefix[n:]
+            if len(data) < n:
+                data += self._stream.read(n - len(data))
+            return data
+        return self._stream.read(n)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What a format's opener gets: the stream and what is known about it."""
+
+    stream: ByteStream
+    """The bytes, from the start (what sniffing read is given back first)."""
+    name: str
+    """The name for messages: the path as typed, or ``stdin (--input)``."""
+    size: int | None = None
+    """The size in bytes, for a regular file."""
+    variant: str | None = None
+    """What the file's extension said beyond the format (``csv`` or ``tsv``)."""
+    selector: str | None = None
+    """What ``FILE:SELECTOR`` selected within the file (an array of an archive)."""
+    reopen: Callable[[], BinaryIO] | None = None
+    """A fresh, seekable handle on the same file, for formats that must seek."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """One input format: how it is recognised and opened (see :data:`bcecli.io.FORMATS`)."""
+
+    name: str
+    extensions: dict[str, str | None]
+    """File extensions (lower case, with the dot) and the variant each one means."""
+    sniff: Callable[[bytes], bool]
+    """True when the first bytes of a stream (past blank space) are of this format."""
+    open: Callable[[Opening], Source]

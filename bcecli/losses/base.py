@@ -1,0 +1,221 @@
+"""The Loss protocol: what every loss module provides, and the options all losses share.
+
+A loss is one module holding one :class:`Loss` subclass and its Python API function:
+
+- its **help** (:class:`Help`): the formula, written once, which feeds ``--help``, the API
+  docstring, ``--explain`` and the README (a test holds the README to it);
+- its **params**: the options of its own (``--sigmoid``, ``--weight``), which become the
+  API's keywords and the command's options;
+- its **computation**: a plan made from the first blocks of the data (shapes, layout), then
+  the terms of each block of rows, as PyTorch computes them;
+- its **report**: the header, the tables (as :mod:`bcecli.report.specs`), the explanation
+  lines and the JSON record of its options.
+
+The engine (:mod:`bcecli.compute.engine`) and the renderers know losses only through this
+class; :mod:`bcecli.losses` registers them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bcecli.io.source import Block
+from bcecli.report.numbers import Shape
+
+if TYPE_CHECKING:
+    from bcecli.compute.outcome import Outcome, Row
+    from bcecli.compute.streams import Streams
+    from bcecli.report.specs import TableSpec
+
+Reduction = Literal["mean", "sum", "none"]
+DType = Literal["float64", "float32"]
+Array = NDArray[np.floating]
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options every loss takes; a loss with options of its own subclasses this."""
+
+    reduction: Reduction = "mean"
+    dtype: DType = "float64"
+
+
+class Matrix:
+    """The kind of a param that takes a matrix: an array in the API; on the command line a
+    path, ``-``, inline JSON or a number, read like ``--input``."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One option of a loss: a keyword of its API function and an option of its command."""
+
+    name: str
+    """The keyword and the field of the loss's options (``pos_weight``)."""
+    flags: tuple[str, ...]
+    kind: type
+    """``bool``, ``int``, ``float`` or :class:`Matrix`."""
+    default: object
+    help: str
+
+
+@dataclass(frozen=True)
+class Help:
+    """A loss's documentation, written once: help, API docstring, README and --explain."""
+
+    title: str
+    """One sentence: what it computes and which PyTorch loss it follows."""
+    short: str
+    """The line in ``bcecli --help``'s list of commands."""
+    formula: tuple[str, ...]
+    """The unreduced loss ℓ, one line each; the README states the same lines."""
+    notes: tuple[str, ...] = ()
+    """Shapes, reductions and PyTorch's quirks, one paragraph each."""
+    examples: tuple[tuple[str, str], ...] = ()
+    """Command lines (their arguments after ``bcecli``) and what each shows."""
+
+    def text(self) -> str:
+        """The help as one text (the API docstring, and the command's help)."""
+        parts = [self.title, "\n".join(self.formula), *self.notes]
+        return "\n\n".join(parts)
+
+
+@dataclass
+class BlockTerms:
+    """The terms of one block of rows, as a loss computes them, and what the report shows."""
+
+    values: Array
+    """(rows, k): each row's elementwise losses, row-major."""
+    inputs: Array
+    """(rows, ...): the input rows, as computed (in the dtype)."""
+    targets: Array
+    """(rows, ...): the target rows."""
+    denominators: Array | None = None
+    """(rows, k): what each term counts in the mean; None: each counts 1."""
+    extras: dict[str, Array] = field(default_factory=dict)
+    """(rows, ...): per-element options of the rows, for the breakdown (e.g. weights)."""
+    warnings: list[tuple[str, str, int]] = field(default_factory=list)
+    """(key, message, count): what PyTorch computes without a word."""
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A block of input rows with the matching target rows (and per-row option rows)."""
+
+    start: int
+    """The index of the block's first row in the whole input."""
+    x: Block
+    t: Block
+    extras: Mapping[str, Block] = field(default_factory=dict)
+
+
+class ShapeTrouble(Exception):
+    """Shapes do not line up in the blocks seen; the full shapes are needed for a message."""
+
+
+OptionsT = TypeVar("OptionsT", bound=Options)
+P = TypeVar("P")
+
+
+class Loss(ABC, Generic[OptionsT, P]):
+    """A loss: its documentation, its options, its computation and its report."""
+
+    name: ClassVar[str]
+    """The command (``bce-logits``)."""
+    torch_name: ClassVar[str]
+    """The PyTorch module it follows (``BCEWithLogitsLoss``)."""
+    help: ClassVar[Help]
+    params: ClassVar[tuple[Param, ...]] = ()
+    options_type: ClassVar[type[Options]] = Options
+
+    @property
+    def api_name(self) -> str:
+        """The Python API function's name (``bce_logits``)."""
+        return self.name.replace("-", "_")
+
+    @property
+    def matrix_params(self) -> tuple[Param, ...]:
+        """The params that take a matrix (weights)."""
+        return tuple(p for p in self.params if p.kind is Matrix)
+
+    def make_options(self, values: Mapping[str, Any]) -> OptionsT:
+        """This loss's options from keyword values (matrix params are not among them),
+        checked before any data is read."""
+        names = {f.name for f in fields(self.options_type)}
+        opts = cast(OptionsT, self.options_type(**{k: v for k, v in values.items() if k in names}))
+        self.check_options(opts)
+        return opts
+
+    def opts(self, outcome: Outcome) -> OptionsT:
+        """The options of an outcome of this loss, as this loss's options type."""
+        return cast(OptionsT, outcome.options)
+
+    def check_options(self, opts: OptionsT) -> None:
+        """Refuse option values that no data can make right (a usage error)."""
+
+    # ---------------------------------------------------------------- computing
+
+    def adapt(self, opts: OptionsT, streams: Streams, target_is_text: bool) -> None:
+        """Reshape the streams before planning (a ce target read from CSV); default none."""
+
+    def whole(self, first_x: Block) -> bool:
+        """True when the input must be read as one block (a vector or scalar input)."""
+        return first_x.data.ndim < 2
+
+    @abstractmethod
+    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block]
+             ) -> P:
+        """What the shapes of the first blocks decide (raises ShapeTrouble, or BceError)."""
+
+    def by_rows(self, param: str, first: Block, more: bool, x_ndim: int) -> bool:
+        """True when a matrix param's rows go with the input's rows (streamed beside them);
+        ``more``: whether it has blocks after ``first``."""
+        return False
+
+    @abstractmethod
+    def terms(self, opts: OptionsT, plan: P, block: Paired) -> BlockTerms:
+        """The terms of a block of rows (raises BceError for bad values, ShapeTrouble)."""
+
+    @abstractmethod
+    def element_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the elementwise loss for an input of this shape."""
+
+    @abstractmethod
+    def check_shapes(self, opts: OptionsT, x_shape: Shape, t_shape: Shape,
+                     extra_shapes: Mapping[str, Shape]) -> None:
+        """Check the whole shapes once all rows are read; raise BceError with a message."""
+
+    def nan_reason(self, outcome: Outcome) -> str:
+        """Why a mean divides by 0."""
+        return "there are no terms (the input is empty)"
+
+    # ---------------------------------------------------------------- reporting
+
+    @abstractmethod
+    def header(self, outcome: Outcome) -> list[str]:
+        """The breakdown's first line, in parts: the loss and the options that shape it."""
+
+    @abstractmethod
+    def tables(self, outcome: Outcome, p: int) -> list[TableSpec]:
+        """The tables of the breakdown, ``p`` decimals."""
+
+    @abstractmethod
+    def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
+        """The lines of the hand calculation, between the header and the final line."""
+
+    def summary(self, outcome: Outcome, p: int) -> str | None:
+        """The last line for a mean, when the mean is not ``mean of N terms``."""
+        return None
+
+    def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
+        """The reduction of a few shown rows written out (``(a + b) / 2 = …``), or None."""
+        return None
+
+    @abstractmethod
+    def json_options(self, outcome: Outcome) -> dict[str, object]:
+        """The options that shaped the number, for JSON: enough to run it again."""

@@ -1,0 +1,132 @@
+"""``bce``: binary cross-entropy on probabilities, like ``torch.nn.BCELoss``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from bcecli.losses import checks
+from bcecli.losses.base import Array, DType, Help, Options, Paired, Param, Reduction
+from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss
+from bcecli.losses.numerics import sigmoid
+
+if TYPE_CHECKING:
+    from bcecli.api import Result
+    from bcecli.compute.outcome import Outcome
+
+LOG_CLAMP = -100.0
+"""BCELoss clamps each log term at -100, as PyTorch does, so that p = 0 or 1 stays finite."""
+
+HELP = Help(
+    title="Binary cross-entropy on probabilities, like torch.nn.BCELoss.",
+    short="Binary cross-entropy on probabilities (BCELoss).",
+    formula=("ℓ = −w·[y·max(ln p, −100) + (1 − y)·max(ln(1 − p), −100)]",),
+    notes=(
+        "p and y lie in [0, 1] and have the same shape; w (--weight) broadcasts against "
+        "them. Each ln is clamped at −100, as PyTorch's BCELoss does, so p = 0 or 1 stays "
+        "finite. --sigmoid takes logits x and uses p = σ(x), as BCELoss()(Sigmoid()(x), y) "
+        "does. The mean is Σ ℓ / numel.",
+    ),
+    examples=(
+        ("bce -i '[[0.9, 0.1, 0.3], [0.4, 0.8, 0.2]]' -t '[[1, 0, 0], [0, 1, 0]]'",
+         'the terms and row means, then "mean of 6 terms = 0.2541"'),
+        ("bce --sigmoid --explain -i samples/tutorial-3x3-sigmoid-bce/input.csv "
+         "-t samples/tutorial-3x3-sigmoid-bce/target.csv",
+         'σ(x), every term written out, then "mean of 9 terms = 0.7193"'),
+        ("bce --sigmoid -i x.csv -t y.csv -w '[1, 2, 3]' -f plain",
+         "one weight per column; the loss alone, e.g. 1.5579392012099138"),
+    ),
+)
+
+SIGMOID = Param("sigmoid", ("--sigmoid",), bool, False,
+                "Apply a sigmoid to the input first (BCELoss()(Sigmoid()(x), y)).")
+
+
+@dataclass(frozen=True)
+class BceOptions(Options):
+    """bce's options: whether the input holds logits to pass through σ first."""
+
+    sigmoid: bool = False
+
+
+def bce_terms(p: Array, y: Array, weight: Array | None = None) -> Array:
+    """ℓ = −w·[y·max(ln p, −100) + (1 − y)·max(ln(1 − p), −100)], in p's dtype.
+
+    Written in PyTorch's order, ``(y − 1)·max(log1p(−p), −100) − y·max(log p, −100)``.
+
+    >>> bce_terms(np.array([0.9, 0.1]), np.array([1.0, 0.0])).round(6).tolist()
+    [0.105361, 0.105361]
+    >>> bce_terms(np.array([0.0]), np.array([1.0])).tolist()  # ln 0 clamped at -100
+    [100.0]
+    """
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), LOG_CLAMP)
+        log_q = np.maximum(np.log1p(-p), LOG_CLAMP)
+    values = (y - 1) * log_q - y * log_p
+    if weight is not None:
+        values = values * weight
+    return values.astype(p.dtype, copy=False)
+
+
+class BinaryCrossEntropy(ElementwiseLoss[BceOptions]):
+    """torch.nn.BCELoss (with --sigmoid: BCELoss on torch.sigmoid(x))."""
+
+    name = "bce"
+    torch_name = "BCELoss"
+    help = HELP
+    params = (SIGMOID, WEIGHT)
+    options_type = BceOptions
+
+    def values(self, opts: BceOptions, x: Array, t: Array, block: Paired,
+               weights: Mapping[str, Array | None], warn: list[tuple[str, str, int]]
+               ) -> Array:
+        if not opts.sigmoid:
+            checks.check_unit_interval(x, "input", block.x.locate)
+        checks.check_unit_interval(t, "target", block.t.locate)
+        return bce_terms(sigmoid(x) if opts.sigmoid else x, t, weights.get("weight"))
+
+    def probabilities(self, opts: BceOptions) -> bool:
+        return opts.sigmoid
+
+    def shows_sigmoid(self, outcome: Outcome) -> bool:
+        return bool(self.opts(outcome).sigmoid)
+
+    def logs(self, opts: BceOptions, x: float, prob: float, p_text: str, p: int
+             ) -> tuple[str, str]:
+        clamp_p = prob == 0 or math.log(prob) < LOG_CLAMP
+        clamp_q = prob == 1 or math.log1p(-prob) < LOG_CLAMP
+        return (f"max(ln {p_text}, −100)" if clamp_p else f"ln {p_text}",
+                f"max(ln(1 − {p_text}), −100)" if clamp_q else f"ln(1 − {p_text})")
+
+    def formula_notes(self, opts: BceOptions) -> list[str]:
+        notes = ["each ln is clamped at −100, as PyTorch's BCELoss does, so p = 0 or 1 "
+                 "stays finite"]
+        return (["p = σ(x): the input holds logits (--sigmoid)"] if opts.sigmoid else []) + notes
+
+    def json_options(self, outcome: Outcome) -> dict[str, object]:
+        return {"sigmoid": self.opts(outcome).sigmoid, **super().json_options(outcome)}
+
+
+LOSS = BinaryCrossEntropy()
+
+
+def bce(input: ArrayLike, target: ArrayLike, *, sigmoid: bool = False,
+        weight: ArrayLike | None = None, reduction: Reduction = "mean",
+        dtype: DType = "float64") -> Result:
+    from bcecli.api import run_arrays
+
+    return run_arrays(LOSS, input, target, sigmoid=sigmoid, weight=weight,
+                      reduction=reduction, dtype=dtype)
+
+
+bce.__doc__ = HELP.text() + """
+
+>>> r = bce([[0.9, 0.1, 0.3]], [[1, 0, 0]])
+>>> round(r.loss, 10), r.terms.round(4).tolist()
+(0.1891319918, [[0.1054, 0.1054, 0.3567]])
+"""

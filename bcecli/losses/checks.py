@@ -1,0 +1,105 @@
+"""Validation of values and shapes, with messages that say where the problem is.
+
+Where PyTorch raises, these raise :class:`~bcecli.errors.BceError` with a clearer
+message; where PyTorch computes something suspicious without a word, they return a
+warning for the caller to show.  A *locator* turns an index into the array into words
+such as ``x.csv, line 4, column 2`` (see :mod:`bcecli.io.source`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bcecli.errors import BceError
+from bcecli.io.source import Block, Locator, index_locator
+from bcecli.report.numbers import exact
+from bcecli.report.numbers import shape as fmt_shape
+
+Shape = tuple[int, ...]
+Array = NDArray[np.floating]
+
+
+def first_index(mask: NDArray[np.bool_]) -> tuple[int, ...] | None:
+    """The index of the first True in mask (row-major), or None.
+
+    >>> first_index(np.array([[False, False], [False, True]]))
+    (1, 1)
+    """
+    flat = np.flatnonzero(mask)
+    if flat.size == 0:
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(flat[0]), mask.shape))
+
+
+def check_finite(a: Array, what: str, locate: Locator) -> None:
+    """Every value must be a finite number: NaN and infinity make no loss meaningful."""
+    bad = first_index(~np.isfinite(a))
+    if bad is not None:
+        why = ("" if np.isnan(a[bad]) else
+               " (written as inf, or beyond ±1.8e308, the largest float64, as 1e400 is)")
+        raise BceError(f"{locate(bad)}: {what} value {exact(a[bad], whole=True)} is not a "
+                       f"finite number{why}")
+
+
+def cast(block: Block, what: str, dtype: str) -> Array:
+    """A block's values, checked to be finite, in the computation's dtype.
+
+    A value that float32 cannot hold is refused under ``--dtype float32`` (it would be
+    infinity).
+    """
+    check_finite(block.data, what, block.locate)
+    if dtype == "float64":
+        return block.data
+    with np.errstate(over="ignore"):
+        out = block.data.astype(np.float32)
+    bad = first_index(~np.isfinite(out))
+    if bad is not None:
+        raise BceError(f"{block.locate(bad)}: {what} value "
+                       f"{exact(block.data[bad], whole=True)} overflows float32")
+    return out
+
+
+def check_same_shape(input_shape: Shape, target_shape: Shape) -> None:
+    """Input and target must have the same shape (PyTorch raises otherwise)."""
+    if input_shape != target_shape:
+        raise BceError(
+            f"shape mismatch: input is {fmt_shape(input_shape)} but target is "
+            f"{fmt_shape(target_shape)}; they must be the same"
+        )
+
+
+def check_unit_interval(a: Array, what: str, locate: Locator) -> None:
+    """Values must lie in [0, 1] (BCELoss's check, with a location)."""
+    bad = first_index((a < 0) | (a > 1) | np.isnan(a))
+    if bad is not None:
+        raise BceError(
+            f"{locate(bad)}: {what} value {exact(a[bad], whole=True)} is outside [0, 1]; "
+            f"BCELoss needs probabilities (use --sigmoid or bce-logits for logits)"
+        )
+
+
+def check_broadcast(w_shape: Shape, shape: Shape, option: str, what: str) -> None:
+    """A weight must broadcast to ``shape`` without growing it (trailing dimensions)."""
+    try:
+        out: Shape | None = np.broadcast_shapes(w_shape, shape)
+    except ValueError:
+        out = None
+    if out != shape:
+        raise BceError(
+            f"{option} of shape {fmt_shape(w_shape)} does not broadcast to the {what} shape "
+            f"{fmt_shape(shape)} (dimensions are matched from the right; each must be equal "
+            f"or 1)"
+        )
+
+
+def outside_unit_warning(a: Array, what: str, locate: Locator) -> str | None:
+    """A warning when some value lies outside [0, 1] although it is still computed."""
+    bad = first_index((a < 0) | (a > 1))
+    if bad is None:
+        return None
+    return f"{locate(bad)}: {what} value {exact(a[bad], whole=True)} is outside [0, 1]"
+
+
+__all__ = ["Array", "Shape", "cast", "check_broadcast", "check_finite", "check_same_shape",
+           "check_unit_interval", "first_index", "index_locator", "outside_unit_warning"]

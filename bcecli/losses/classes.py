@@ -1,0 +1,395 @@
+"""What the losses over classes share (ce, nll): the class axis, class-index targets read
+by PyTorch's rules, class weights, the ignore index, and one line per sample in the report.
+
+Input (N, C), (C,) or (N, C, d1, ...); the loss has a term per *position*: per sample, and
+per (d1, ...) for K-dimensional inputs.  A loss module subclasses :class:`ClassLoss` and
+says how a position's term is computed from its C values.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bcecli.errors import BceError
+from bcecli.io.source import Block, Locator, index_locator
+from bcecli.losses import checks
+from bcecli.losses.base import (
+    Array,
+    BlockTerms,
+    Loss,
+    Matrix,
+    Options,
+    Paired,
+    Param,
+    ShapeTrouble,
+)
+from bcecli.report.display import flat, shape_or_none
+from bcecli.report.numbers import count, exact, plural, rounded
+from bcecli.report.numbers import shape as fmt_shape
+
+if TYPE_CHECKING:
+    from bcecli.compute.outcome import Outcome, Row
+    from bcecli.compute.streams import Streams
+
+Shape = tuple[int, ...]
+MAX_POSITIONS = 10
+"""Positions of a K-dimensional sample shown before the middle ones are hidden."""
+
+CLASS_WEIGHT = Param("weight", ("--weight", "-w"), Matrix, None,
+                     "One weight per class, shape (C,) (a CSV row or column is read as such).")
+IGNORE_INDEX = Param("ignore_index", ("--ignore-index",), int, -100,
+                     "Class-index targets equal to this are skipped (not counted in the mean).")
+
+
+@dataclass(frozen=True)
+class ClassOptions(Options):
+    """The options of every loss over classes."""
+
+    ignore_index: int = -100
+
+
+OptionsT = TypeVar("OptionsT", bound=ClassOptions)
+
+
+@dataclass(frozen=True)
+class ClassLayout:
+    """How an input and its target line up: the class axis is 1 for (N, C, d1, ...) and 0
+    for a (C,) input; there is one term per position, shape ``element_shape``."""
+
+    input_shape: Shape
+    probabilities: bool
+
+    @property
+    def n_classes(self) -> int:
+        """C, the size of the class axis."""
+        return self.input_shape[0 if len(self.input_shape) == 1 else 1]
+
+    @property
+    def element_shape(self) -> Shape:
+        """The shape of the elementwise loss: the input's shape without the class axis."""
+        s = self.input_shape
+        return () if len(s) == 1 else (s[0], *s[2:])
+
+    def classes_last(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """Values as (M, C), positions in row-major order of the element shape."""
+        if x.ndim == 1:
+            return x.reshape(1, -1)
+        positions = math.prod((x.shape[0], *x.shape[2:]))  # explicit: C may be 0
+        return np.moveaxis(x, 1, -1).reshape(positions, self.n_classes)
+
+    def class_indices(self, t: NDArray[np.floating], ignore_index: int,
+                      locate: Locator | None = None) -> NDArray[np.int64]:
+        """Class-index targets as a flat int64 array, checked to be whole and in range."""
+        loc = locate or index_locator("target")
+        c = self.n_classes
+        checks.check_finite(t, "target", loc)
+        bad = checks.first_index(t != np.floor(t))
+        if bad is not None:
+            also = (f"or give class probabilities of the input's shape "
+                    f"{fmt_shape(self.input_shape)}" if c != 1 else
+                    "class probabilities for a single class are read from JSON or .npy, "
+                    "not CSV")
+            raise BceError(f"{loc(bad)}: target {exact(t[bad], whole=True)} is not a whole "
+                           f"number; class-index targets must be integers ({also})")
+        huge = checks.first_index(np.abs(t) >= 2**62)
+        if huge is not None:
+            raise BceError(f"{loc(huge)}: target class {exact(t[huge], whole=True)} is out "
+                           f"of range for {c} classes (valid: 0 to {c - 1}, or the ignore "
+                           f"index)")
+        idx = t.reshape(-1).astype(np.int64)
+        bad = checks.first_index(((idx < 0) | (idx >= c)) & (idx != ignore_index))
+        if bad is not None:
+            where = tuple(int(i) for i in np.unravel_index(bad[0], t.shape)) if t.ndim else ()
+            if c == 0:
+                raise BceError(f"{loc(where)}: the input has no classes (C = 0), so every "
+                               f"target must be the ignore index {ignore_index}; got "
+                               f"{int(idx[bad[0]])}")
+            raise BceError(f"{loc(where)}: target class {int(idx[bad[0]])} is out of range "
+                           f"for {c} classes (valid: 0 to {c - 1}, or the ignore index "
+                           f"{ignore_index})")
+        return idx
+
+
+@dataclass(frozen=True)
+class ClassPlan:
+    """Whether targets are class probabilities, and the class weights (cast, shape (C,))."""
+
+    probabilities: bool
+    class_weight: Array | None
+    n_classes: int
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The terms of M positions and what each counts in the mean (None: each counts 1)."""
+
+    values: Array
+    denominators: Array | None = None
+
+
+class ClassLoss(Loss[OptionsT, ClassPlan]):
+    """A loss over the classes of each position (ce, nll)."""
+
+    accepts_probabilities = False
+
+    @abstractmethod
+    def index_terms(self, opts: OptionsT, plan: ClassPlan, x: Array, idx: NDArray[np.int64]
+                    ) -> Terms:
+        """The terms of positions x (M, C) with class-index targets idx (M,)."""
+
+    def prob_terms(self, opts: OptionsT, plan: ClassPlan, x: Array, t: Array) -> Terms:
+        """The terms of positions x (M, C) with class-probability targets t (M, C)."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- computing
+
+    def adapt(self, opts: OptionsT, streams: Streams, target_is_text: bool) -> None:
+        """A target read from CSV/TSV (always rows of fields) as the shape it stands for.
+
+        Class indices for an (N, C) input are a vector (N,): in a file, one column, or one
+        row unless the input is a single sample of as many classes (then the row holds its
+        class probabilities).  For a (C,) input, one value is the class index and one row of
+        C values the probabilities.  Anything else (probabilities (N, C), indices (N, d1) of
+        a 3-D input) stands for itself.
+        """
+        first_x, first_t = streams.input.peek(), streams.target.peek()
+        if not target_is_text or first_x is None or first_t is None:
+            return
+        x_shape, data, loc = first_x.data.shape, first_t.data, first_t.locate
+        if len(x_shape) > 2 or data.ndim != 2:
+            return
+        if data.shape[1] == 1 and len(x_shape) == 2:
+            streams.target.map(lambda b: Block(b.data[:, 0], _column(b.locate)))
+            return
+        if data.shape[0] != 1 or streams.target.peek(1) is not None:
+            return  # several rows (a first block of one row: the file is one row)
+        if len(x_shape) == 1:
+            if data.shape[1] == 1:
+                streams.target.replace([Block(data.reshape(()), lambda idx: loc((0, 0)))])
+            else:
+                streams.target.replace([Block(data[0], lambda idx: loc((0, *idx)))])
+            return
+        one_sample = first_x.rows == 1 and streams.input.peek(1) is None
+        if one_sample and data.shape[1] == x_shape[1] and self.accepts_probabilities:
+            return
+        streams.target.replace([Block(data[0], lambda idx: loc((0, *idx)))])
+
+    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block]
+             ) -> ClassPlan:
+        x_shape, t_shape = first_x.data.shape, first_t.data.shape
+        if not x_shape:
+            raise BceError(f"{self.name} input must have a class dimension: (C,), (N, C) or "
+                           f"(N, C, d1, ...); got a scalar")
+        c = x_shape[0 if len(x_shape) == 1 else 1]
+        weight = None
+        if "weight" in extras:
+            weight = checks.cast(extras["weight"], "weight", opts.dtype)
+            if weight.ndim == 2 and 1 in weight.shape:  # a CSV row or column
+                weight = weight.reshape(-1)
+            self._check_weight(weight.shape, c)
+        probabilities = self.accepts_probabilities and len(t_shape) == len(x_shape) and \
+            t_shape[1:] == x_shape[1:]
+        if probabilities and opts.ignore_index >= 0:
+            raise BceError(
+                f"--ignore-index {opts.ignore_index} applies to class-index targets, but the "
+                f"target has the input's shape, so it holds class probabilities (PyTorch "
+                f"refuses an ignore index ≥ 0 for them)")
+        element = ClassLayout(x_shape, False).element_shape
+        if not probabilities and (len(t_shape) != len(element) or t_shape[1:] != element[1:]):
+            raise ShapeTrouble()
+        return ClassPlan(probabilities, weight, c)
+
+    def _check_weight(self, shape: Shape, c: int) -> None:
+        if len(shape) != 1 or shape[0] != c:
+            raise BceError(f"--weight must have one value per class, shape ({c},); got "
+                           f"{fmt_shape(shape)}")
+
+    def terms(self, opts: OptionsT, plan: ClassPlan, block: Paired) -> BlockTerms:
+        x = checks.cast(block.x, "input", opts.dtype)
+        layout = ClassLayout(x.shape, plan.probabilities)
+        tb = block.t
+        if tb.data.shape != (x.shape if plan.probabilities else layout.element_shape):
+            raise ShapeTrouble()
+        warn: list[tuple[str, str, int]] = []
+        if plan.probabilities:
+            t = checks.cast(tb, "target", opts.dtype)
+            self.check_probabilities(t, x.ndim, layout.n_classes, tb.locate, warn)
+            terms = self.prob_terms(opts, plan, layout.classes_last(x), layout.classes_last(t))
+        else:
+            idx = layout.class_indices(tb.data, opts.ignore_index, tb.locate)
+            terms = self.index_terms(opts, plan, layout.classes_last(x), idx)
+            t = tb.data.astype(x.dtype)
+        nrows = x.shape[0] if x.ndim >= 2 else 1
+        per_row = math.prod(x.shape[2:])
+        dens = None if terms.denominators is None else \
+            terms.denominators.reshape(nrows, per_row)
+        t_rows = t if t.ndim >= 2 or (t.ndim == 1 and x.ndim == 2) else t.reshape(1, *t.shape)
+        x_rows = x if x.ndim >= 2 else x.reshape(1, *x.shape)
+        return BlockTerms(terms.values.reshape(nrows, per_row), x_rows, t_rows, dens,
+                          warnings=warn)
+
+    def check_probabilities(self, t: Array, ndim: int, c: int, locate: Locator,
+                            warn: list[tuple[str, str, int]]) -> None:
+        """Warn where probability targets do not sum to 1 or leave [0, 1] (PyTorch computes
+        them without a word)."""
+        sums = np.sum(t, axis=0 if ndim == 1 else 1)
+        off = np.abs(sums - 1) > 1e-3
+        if off.any() and c:  # (no classes: nothing to sum, said apart)
+            bad = checks.first_index(off) or ()
+            where = locate(bad[:1]) + (f", position {bad[1:]}" if bad[1:] else "")
+            warn.append(("sum1", f"{where}: class probabilities sum to "
+                         f"{float(sums[bad] if bad else sums):.6g}, not 1",
+                         int(np.count_nonzero(off))))
+        outside = checks.outside_unit_warning(t, "target probability", locate)
+        if outside is not None:
+            warn.append(("p01", outside, int(np.count_nonzero((t < 0) | (t > 1)))))
+
+    def element_shape(self, input_shape: Shape) -> Shape:
+        return () if len(input_shape) <= 1 else (input_shape[0], *input_shape[2:])
+
+    def check_shapes(self, opts: OptionsT, x_shape: Shape, t_shape: Shape,
+                     extra_shapes: Mapping[str, Shape]) -> None:
+        if not x_shape:
+            raise BceError(f"{self.name} input must have a class dimension: (C,), (N, C) or "
+                           f"(N, C, d1, ...); got a scalar")
+        probabilities = self.accepts_probabilities and t_shape == x_shape
+        element = ClassLayout(x_shape, False).element_shape
+        if not probabilities and t_shape != element:
+            also = (f" or class probabilities of shape {fmt_shape(x_shape)}"
+                    if self.accepts_probabilities else "")
+            raise BceError(
+                f"shape mismatch: {self.name} input is {fmt_shape(x_shape)}, so the target "
+                f"must be class indices of shape {fmt_shape(element)}{also}; got "
+                f"{fmt_shape(t_shape)}")
+
+    def nan_reason(self, outcome: Outcome) -> str:
+        plan: ClassPlan = outcome.plan
+        if outcome.count == 0:
+            return super().nan_reason(outcome)
+        if plan.probabilities:
+            return "the input has no classes (C = 0)"
+        if plan.class_weight is None:
+            return "every target equals the ignore index"
+        return "the counted targets' class weights sum to 0 (or every target is ignored)"
+
+    # ---------------------------------------------------------------- reporting
+
+    def header(self, outcome: Outcome) -> list[str]:
+        o, plan = self.opts(outcome), outcome.plan
+        parts = [self.torch_name]
+        if plan.class_weight is not None:
+            parts.append(f"class weights {fmt_shape(outcome.extra_shapes['weight'])}")
+        if self.accepts_probabilities:
+            parts.append("class probabilities" if plan.probabilities else "class indices")
+        if not plan.probabilities and o.ignore_index != -100:
+            parts.append(f"ignore index {o.ignore_index}")
+        return parts
+
+    def json_options(self, outcome: Outcome) -> dict[str, object]:
+        return {"weight_shape": shape_or_none(outcome.extra_shapes.get("weight")),
+                "ignore_index": self.opts(outcome).ignore_index}
+
+    def summary(self, outcome: Outcome, p: int) -> str | None:
+        """``mean = Σ ℓ / Σ w[y] = …`` where weights or ignored targets weigh the mean."""
+        plan: ClassPlan = outcome.plan
+        if plan.probabilities or (plan.class_weight is None
+                                  and outcome.denominator == outcome.count):
+            return None
+        below = "Σ w[y]" if plan.class_weight is not None else "kept targets"
+        return (f"mean = Σ ℓ / {below} = {rounded(outcome.total, p)} / "
+                f"{count(outcome.denominator, p)} = {rounded(outcome.loss, p)}")
+
+    def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
+        """The mean of a few samples written out: ``(ℓ₀ + ℓ₁) / 2 = …``."""
+        if self.opts(outcome).reduction != "mean" or len(shown) > 6:
+            return None
+        terms = [rounded(float(np.sum(r.terms, dtype=np.float64)), p) for r in shown]
+        if all(r.denominator == r.terms.size for r in shown):  # every term counts 1
+            below = exact(outcome.denominator, whole=True)
+        else:
+            below = "(" + " + ".join(count(r.denominator, p) for r in shown) + ")"
+        return f"({' + '.join(terms)}) / {below} = {rounded(outcome.loss, p)}"
+
+    def ignored(self, outcome: Outcome, row: Row | None) -> bool:
+        """Whether a row holds a target equal to the ignore index."""
+        return row is not None and not outcome.plan.probabilities and bool(
+            np.any(flat(row.target) == self.opts(outcome).ignore_index))
+
+    def positions(self, outcome: Outcome, most: int) -> Iterator[tuple[str, Row | None, int]]:
+        """The lines of a per-position breakdown: (label, row, position k in the row).
+
+        A K-dimensional input has several positions per sample (``3, 2`` is sample 3,
+        position 2); a row of None stands for hidden samples or positions.
+        """
+        for row in outcome.rows():
+            if row is None:
+                yield "⋮", None, 0
+                continue
+            n = row.terms.size
+            if n == 1:
+                yield str(row.index), row, 0
+                continue
+            shape = outcome.element_shape[1:]
+            for k in range(n):
+                if n > most and most - 3 <= k < n - 2:
+                    if k == most - 3:
+                        yield f"{row.index}, …", None, 0
+                    continue
+                where = ", ".join(str(int(i)) for i in np.unravel_index(k, shape))
+                yield f"{row.index}, {where}", row, k
+
+    @staticmethod
+    def at(row: Row, k: int, probabilities: bool) -> tuple[Array, Array, int]:
+        """At position k of a row: the values (C,), the target probabilities (C,) or an
+        empty array, and the target class (the most probable one for probabilities)."""
+        def classes(a: Array) -> Array:
+            if a.ndim == 1:
+                return a
+            out: Array = np.moveaxis(a, 0, -1).reshape(math.prod(a.shape[1:]), a.shape[0])[k]
+            return out
+
+        values = classes(row.input)
+        if probabilities:
+            probs = classes(row.target)
+            return values, probs, int(np.argmax(probs)) if probs.size else -1
+        return values, np.empty(0), int(flat(row.target)[k])
+
+    def n_classes(self, outcome: Outcome) -> int:
+        """C."""
+        s = outcome.input_shape
+        return s[0 if len(s) == 1 else 1]
+
+    def ignore_line(self, outcome: Outcome) -> Iterator[str]:
+        """The explain line on ignored targets, where they matter."""
+        o = self.opts(outcome)
+        if o.ignore_index != -100 or any(self.ignored(outcome, r) for r in outcome.rows()):
+            yield (f"  targets equal to the ignore index {o.ignore_index} give 0 and are not "
+                   f"counted")
+
+    def mean_line(self, outcome: Outcome) -> Iterator[str]:
+        """The explain line on the mean's denominator."""
+        if self.opts(outcome).reduction == "mean":
+            yield ("  the mean divides by Σ w[y] over the counted targets"
+                   if outcome.plan.class_weight is not None
+                   else "  the mean divides by the number of counted targets")
+
+    def nothing_counted(self, outcome: Outcome) -> Iterator[str]:
+        """The explain line for a mean of 0/0."""
+        if self.opts(outcome).reduction == "mean" and not outcome.plan.probabilities \
+                and outcome.denominator == 0:
+            yield "  nothing is counted: the mean divides 0 by 0, which is NaN (as in PyTorch)"
+
+
+def _column(locate: Locator) -> Locator:
+    return lambda idx: locate((idx[0], 0) if idx else idx)
+
+
+__all__ = ["CLASS_WEIGHT", "IGNORE_INDEX", "ClassLayout", "ClassLoss", "ClassOptions",
+           "ClassPlan", "Terms", "plural"]

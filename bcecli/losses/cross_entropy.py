@@ -1,0 +1,333 @@
+"""``ce``: cross-entropy over classes on logits, like ``torch.nn.CrossEntropyLoss``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bcecli.errors import BceError
+from bcecli.losses.base import Array, DType, Help, Param, Reduction
+from bcecli.losses.classes import (
+    CLASS_WEIGHT,
+    IGNORE_INDEX,
+    MAX_POSITIONS,
+    ClassLoss,
+    ClassOptions,
+    ClassPlan,
+    Terms,
+)
+from bcecli.losses.elementwise import elided, given
+from bcecli.losses.numerics import log_softmax
+from bcecli.report.display import flat
+from bcecli.report.numbers import echo, minus, rounded
+from bcecli.report.specs import Cell, LinesSpec, TableSpec, style_for
+
+if TYPE_CHECKING:
+    from bcecli.api import Result
+    from bcecli.compute.outcome import Outcome, Row
+
+HELP = Help(
+    title="Cross-entropy over classes on logits, like torch.nn.CrossEntropyLoss.",
+    short="Cross-entropy over classes (CrossEntropyLoss).",
+    formula=("ℓ = w[y]·(−x[y] + ln Σ_j exp x_j) = w[y]·(−ln softmax(x)[y])",
+             "with probability targets t: ℓ = −Σ_c w_c·t_c·ln softmax(x)_c"),
+    notes=(
+        "Input (N, C), (C,) or (N, C, d1, ...); the target holds class indices (the input's "
+        "shape without C; in CSV one column or one row) or class probabilities (the input's "
+        "shape). CrossEntropyLoss is NLLLoss on log_softmax(x).",
+        "The mean is Σ ℓ / Σ w[y] over the counted targets (those not equal to "
+        "--ignore-index); with probability targets it divides by the number of positions. "
+        "Label smoothing ε: ℓ = (1 − ε)·w[y]·(−ln p[y]) + ε/C·Σ_c w_c·(−ln p_c), and "
+        "probability targets become (1 − ε)·t + ε/C.",
+    ),
+    examples=(
+        ("ce -i '[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]' -t '[0, 2]'",
+         'one row per sample: logit, ln Σ exp, ℓ, p(target); "mean of 2 terms = 0.1755"'),
+        ("ce -i '[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]' -t '[[0.7, 0.2, 0.1], [0, 0, 1]]'",
+         "class probabilities as targets: mean 0.4755"),
+        ("ce -i logits.csv -t labels.csv --label-smoothing 0.1 -w '[1, 2, 3]' --explain",
+         "smoothing and class weights, written out for each sample"),
+        ("ce -i logits.csv -t labels.csv --ignore-index 0 -f plain",
+         "samples of class 0 are skipped"),
+    ),
+)
+
+LABEL_SMOOTHING = Param("label_smoothing", ("--label-smoothing",), float, 0.0,
+                        "Label smoothing ε in [0, 1].")
+
+
+@dataclass(frozen=True)
+class CeOptions(ClassOptions):
+    """ce's options: the ignore index and label smoothing."""
+
+    label_smoothing: float = 0.0
+
+
+def check_label_smoothing(eps: float) -> None:
+    """ε in [0, 1]: PyTorch refuses ε > 1 and quietly smooths nothing for ε < 0 (or NaN).
+
+    >>> check_label_smoothing(0.1)
+    """
+    if not 0.0 <= eps <= 1.0:  # NaN too
+        quiet = "" if eps > 1 else (" (PyTorch would quietly smooth nothing; give 0 for no "
+                                    "smoothing)")
+        raise BceError(f"--label-smoothing must be between 0 and 1; got {eps!r}{quiet}")
+
+
+def ce_index_terms(x: Array, target: NDArray[np.int64], weight: Array | None = None,
+                   ignore_index: int = -100, label_smoothing: float = 0.0) -> Terms:
+    """Cross-entropy with class indices; x is (M, C), target (M,), classes on the last axis.
+
+    ℓ_i = (1 − ε)·w_{y_i}·(−log p_{i,y_i}) + (ε/C)·Σ_c w_c·(−log p_{i,c}), zero where
+    y_i is ``ignore_index``; each term counts w_{y_i} (or 1) in the mean.
+
+    >>> t = ce_index_terms(np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([0, 1]))
+    >>> t.values.round(6).tolist(), float(t.denominators.sum())
+    ([0.126928, 0.126928], 2.0)
+    """
+    n_classes = x.shape[-1]
+    if n_classes == 0:  # every target is ignored (the targets were checked): nothing counts
+        zeros = np.zeros(target.shape, dtype=x.dtype)
+        return Terms(zeros, zeros)
+    log_probs = log_softmax(x).log_probs
+    ignored = target == ignore_index
+    safe = np.where(ignored, 0, target)
+    picked = -np.take_along_axis(log_probs, safe[:, None], axis=-1)[:, 0]
+    w_y = np.ones_like(picked) if weight is None else weight[safe]
+    w_y = np.where(ignored, 0, w_y).astype(x.dtype, copy=False)
+    values = w_y * picked
+    if label_smoothing > 0:
+        weighted = log_probs if weight is None else log_probs * weight
+        smooth = np.where(ignored, 0, -np.sum(weighted, axis=-1))
+        values = (1 - label_smoothing) * values + smooth * (label_smoothing / n_classes)
+    return Terms(values.astype(x.dtype, copy=False), w_y)
+
+
+def ce_prob_terms(x: Array, target: Array, weight: Array | None = None,
+                  label_smoothing: float = 0.0) -> Terms:
+    """Cross-entropy with class probabilities; x and target are (M, C).
+
+    ℓ_i = −Σ_c w_c·t'_{i,c}·log p_{i,c}, with t' = (1 − ε)·t + ε/C; each term counts 1.
+
+    >>> ce_prob_terms(np.array([[0.0, 0.0]]), np.array([[0.5, 0.5]])).values.round(6).tolist()
+    [0.693147]
+    """
+    n_classes = x.shape[-1]
+    log_probs = log_softmax(x).log_probs
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    product = log_probs * target
+    if weight is not None:
+        product = product * weight
+    values = (-np.sum(product, axis=-1)).astype(x.dtype, copy=False)
+    if n_classes == 0:  # PyTorch: the mean of an input with no elements is NaN
+        return Terms(values, np.zeros_like(values))
+    return Terms(values)
+
+
+class CrossEntropy(ClassLoss[CeOptions]):
+    """torch.nn.CrossEntropyLoss."""
+
+    name = "ce"
+    torch_name = "CrossEntropyLoss"
+    help = HELP
+    params = (CLASS_WEIGHT, IGNORE_INDEX, LABEL_SMOOTHING)
+    options_type = CeOptions
+    accepts_probabilities = True
+
+    def check_options(self, opts: CeOptions) -> None:
+        check_label_smoothing(opts.label_smoothing)
+
+    def index_terms(self, opts: CeOptions, plan: ClassPlan, x: Array, idx: NDArray[np.int64]
+                    ) -> Terms:
+        return ce_index_terms(x, idx, plan.class_weight, opts.ignore_index,
+                              opts.label_smoothing)
+
+    def prob_terms(self, opts: CeOptions, plan: ClassPlan, x: Array, t: Array) -> Terms:
+        return ce_prob_terms(x, t, plan.class_weight, opts.label_smoothing)
+
+    # ---------------------------------------------------------------- reporting
+
+    def header(self, outcome: Outcome) -> list[str]:
+        eps = self.opts(outcome).label_smoothing
+        return [*super().header(outcome), *([f"label smoothing ε = {eps:g}"] if eps else [])]
+
+    def json_options(self, outcome: Outcome) -> dict[str, object]:
+        o = self.opts(outcome)
+        kind = "class probabilities" if outcome.plan.probabilities else "class indices"
+        record = super().json_options(outcome)
+        return {"weight_shape": record["weight_shape"], "target": kind,
+                "ignore_index": o.ignore_index, "label_smoothing": o.label_smoothing}
+
+    def tables(self, outcome: Outcome, p: int) -> list[TableSpec]:
+        o = self.opts(outcome)
+        plan: ClassPlan = outcome.plan
+        eps, w = o.label_smoothing, plan.class_weight
+        table = LinesSpec(self._title(outcome), self._columns(outcome))
+        ncols = len(table.columns)
+        for label, row, k in self.positions(outcome, MAX_POSITIONS):
+            if row is None:
+                table.lines.append((label, None))
+                continue
+            logits, probs, cls = self.at(row, k, plan.probabilities)
+            term = float(flat(row.terms)[k])
+            term_cell = Cell(rounded(term, p), style_for(term))
+            if logits.size == 0:
+                table.lines.append((label, [Cell("no classes"), *[Cell("")] * (ncols - 4),
+                                            Cell(rounded(term, p)), Cell("")]))
+                continue
+            ls = log_softmax(np.asarray(logits, dtype=np.float64)[None, :])
+            lse, log_p = float(ls.log_sum_exp[0]), ls.log_probs[0]
+            if plan.probabilities:
+                table.lines.append((label, [Cell(f"{cls} ({rounded(float(probs[cls]), 2)})"),
+                                            Cell(rounded(lse, p)), term_cell,
+                                            Cell(rounded(math.exp(float(log_p[cls])), p))]))
+                continue
+            if cls == o.ignore_index:
+                table.lines.append((label, [Cell(f"{cls} (ignored)"),
+                                            *[Cell("")] * (ncols - 4), term_cell, Cell("")]))
+                continue
+            cells = [Cell(str(cls)), Cell(rounded(float(logits[cls]), p)), Cell(rounded(lse, p)),
+                     Cell(rounded(-float(log_p[cls]), p))]
+            if w is not None:
+                cells.append(Cell(rounded(float(w[cls]), p)))
+            if eps:
+                weighted = -log_p if w is None else -log_p * w
+                cells.append(Cell(rounded(float(np.sum(weighted)), p)))
+            table.lines.append((label, [*cells, term_cell,
+                                        Cell(rounded(math.exp(float(log_p[cls])), p))]))
+        return [table]
+
+    def _columns(self, outcome: Outcome) -> list[str]:
+        if outcome.plan.probabilities:
+            return ["row", "target (p)", "ln Σ exp x", "ℓ", "p(target)"]
+        names = ["row", "target", "x[target]", "ln Σ exp x", "−ln p(target)"]
+        if outcome.plan.class_weight is not None:
+            names.append("weight")
+        if self.opts(outcome).label_smoothing:
+            names.append("Σ w·(−ln p)" if outcome.plan.class_weight is not None else "Σ −ln p")
+        return [*names, "ℓ", "p(target)"]
+
+    def _title(self, outcome: Outcome) -> str:
+        eps = self.opts(outcome).label_smoothing
+        c = self.n_classes(outcome)
+        weighted = outcome.plan.class_weight is not None
+        if outcome.plan.probabilities:
+            base = "ℓ = −Σ_c " + ("w_c·" if weighted else "") + "t_c·ln p_c"
+            return base + (f", t smoothed to (1 − {eps:g})·t + {eps:g}/{c}" if eps else "")
+        nll = "w[y]·(−ln p(target))" if weighted else "−ln p(target)"
+        if not eps:
+            return (f"ℓ = {nll}, −ln p(target) = ln Σ exp x − x[target]" if weighted else
+                    "ℓ = −ln p(target) = ln Σ exp x − x[target]")
+        smooth = "Σ w·(−ln p)" if weighted else "Σ −ln p"
+        return f"ℓ = (1 − {eps:g})·{nll} + {eps:g}/{c}·{smooth} over all {c} classes"
+
+    def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
+        o = self.opts(outcome)
+        eps = o.label_smoothing
+        w = outcome.plan.class_weight
+        c = self.n_classes(outcome)
+        yield from self.help.formula
+        yield "  = NLLLoss on log_softmax(x): ℓ = −w[y]·log_softmax(x)[y]"
+        if outcome.plan.probabilities:
+            yield ("  with probability targets: ℓ = −Σ_c " + ("w_c × " if w is not None else "")
+                   + "t_c × ln p_c, with ln p_c = x_c − ln Σ_j exp(x_j)")
+            if eps:
+                yield f"  targets smoothed first: t → (1 − {eps:g}) × t + {eps:g}/{c}"
+            yield "  the mean divides by the number of samples (positions), whatever the weights"
+        else:
+            nll = "−x[y] + ln Σ_j exp(x_j)"
+            yield "  ℓ = " + (f"w[y] × ({nll})" if w is not None else nll) + "   (= −ln p(y))"
+            if eps:
+                yield (f"  with label smoothing ε = {eps:g} over C = {c} classes: "
+                       f"ℓ = (1 − {eps:g}) × that + {eps:g}/{c} × Σ_c "
+                       + ("w_c × " if w is not None else "") + "(−ln p_c)")
+            yield from self.ignore_line(outcome)
+            yield from self.mean_line(outcome)
+        yield ""
+        for label, row, k in self.positions(outcome, MAX_POSITIONS):
+            if row is None:
+                yield f"  {label}" if label != "⋮" else "  ⋮"
+                continue
+            yield from self._lines(outcome, label, row, k, p)
+        yield from self.nothing_counted(outcome)
+
+    def _lines(self, outcome: Outcome, label: str, row: Row, k: int, p: int) -> Iterator[str]:
+        o = self.opts(outcome)
+        eps = o.label_smoothing
+        w = outcome.plan.class_weight
+        logits, probs, cls = self.at(row, k, outcome.plan.probabilities)
+        if logits.size == 0:
+            yield f"  row {label}: no classes (C = 0): an empty sum, ℓ = 0"
+            return
+        lg = np.asarray(logits, dtype=np.float64)
+        ls = log_softmax(lg[None, :])
+        lse = float(ls.log_sum_exp[0])
+        log_p = ls.log_probs[0]
+        term = float(flat(row.terms)[k])
+        c = lg.size
+        exps = " + ".join("…" if j is None else f"e^{given(float(lg[j]), o.dtype, p)}"
+                          for j in elided(c))
+        if outcome.plan.probabilities:
+            t = (1 - eps) * probs + eps / c if eps else probs
+            parts = [("…" if j is None else
+                      (f"{given(float(w[j]), o.dtype, p)} × " if w is not None else "")
+                      + f"{rounded(float(t[j]), p)} × {_computed(float(log_p[j]), p)}")
+                     for j in elided(c)]
+            yield f"  row {label}: ln Σ exp = ln({exps}) = {rounded(lse, p)}"
+            yield f"    ℓ = −[{' + '.join(parts)}] = {rounded(term, p)}"
+            return
+        if cls == o.ignore_index:
+            yield f"  row {label}: target {cls} is the ignore index → ℓ = 0, not counted"
+            return
+        nll = float(-log_p[cls])
+        x_y = float(lg[cls])
+        line = (f"  row {label}: class {cls}: −{given(x_y, o.dtype, p)} + ln({exps}) = "
+                f"{minus(echo(-x_y, o.dtype, p))} + {rounded(lse, p)} = {rounded(nll, p)}")
+        weighted = nll
+        if w is not None:
+            weighted = float(w[cls]) * nll
+            line += (f"; × w[{cls}] = {echo(float(w[cls]), o.dtype, p)} → "
+                     f"{rounded(weighted, p)}")
+        yield line
+        if eps:
+            each = -log_p if w is None else -log_p * w
+            parts = [("…" if j is None else
+                      (f"{echo(float(w[j]), o.dtype, p)} × " if w is not None else "")
+                      + rounded(float(-log_p[j]), p)) for j in elided(c)]
+            smooth = float(np.sum(each))
+            yield (f"    Σ_c {'w_c × ' if w is not None else ''}(−ln p_c) = "
+                   f"{' + '.join(parts)} = {rounded(smooth, p)}")
+            yield (f"    smoothed: (1 − {eps:g}) × {rounded(weighted, p)} + {eps:g}/{c} × "
+                   f"{rounded(smooth, p)} = {rounded(term, p)}")
+
+
+def _computed(v: float, p: int) -> str:
+    """A computed number inside a formula: typographic minus, negative ones in parentheses."""
+    s = minus(rounded(v, p))
+    return f"({s})" if v < 0 else s
+
+
+LOSS = CrossEntropy()
+
+
+def ce(input: ArrayLike, target: ArrayLike, *, weight: ArrayLike | None = None,
+       ignore_index: int = -100, label_smoothing: float = 0.0, reduction: Reduction = "mean",
+       dtype: DType = "float64") -> Result:
+    from bcecli.api import run_arrays
+
+    return run_arrays(LOSS, input, target, weight=weight, ignore_index=ignore_index,
+                      label_smoothing=label_smoothing, reduction=reduction, dtype=dtype)
+
+
+ce.__doc__ = HELP.text() + """
+
+>>> r = ce([[2.0, 0.0], [0.0, 2.0]], [0, 0])
+>>> round(r.loss, 10), r.terms.round(6).tolist()
+(1.126928011, [0.126928, 2.126928])
+"""

@@ -1,0 +1,262 @@
+"""What the binary losses share: a term per element, target of the input's shape, weights
+that broadcast against the input, and the tutorials' breakdown (σ(x), terms, row means).
+
+A binary loss module subclasses :class:`ElementwiseLoss` and says how an element's term is
+computed (:meth:`~ElementwiseLoss.values`) and how its logs are written out in --explain.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+
+from bcecli.io.source import Block
+from bcecli.losses import checks
+from bcecli.losses.base import (
+    Array,
+    BlockTerms,
+    Loss,
+    Matrix,
+    Options,
+    Paired,
+    Param,
+    ShapeTrouble,
+)
+from bcecli.losses.numerics import sigmoid
+from bcecli.report.display import column_label, flat, row_value, row_word, shape_or_none
+from bcecli.report.numbers import echo, minus, rounded
+from bcecli.report.numbers import shape as fmt_shape
+from bcecli.report.specs import MatrixSpec, TableSpec
+
+if TYPE_CHECKING:
+    from bcecli.compute.outcome import Outcome, Row
+
+Shape = tuple[int, ...]
+OptionsT = TypeVar("OptionsT", bound=Options)
+
+WEIGHT = Param("weight", ("--weight", "-w"), Matrix, None,
+               "Weight of each element, broadcast against the input (trailing dimensions), "
+               "e.g. '[1, 2, 3]' for one per column, or a full matrix.")
+MAX_TERMS = 6
+"""Elements of a row written out in --explain before the middle ones are elided."""
+
+
+@dataclass(frozen=True)
+class ElementwisePlan:
+    """The weights given whole (not per row), cast to the dtype."""
+
+    weights: dict[str, Array] = field(default_factory=dict)
+
+
+def elided(n: int) -> list[int | None]:
+    """The elements written out of n: the first ones, None for the elided, the last.
+
+    >>> elided(3), elided(10)
+    ([0, 1, 2], [0, 1, 2, 3, None, 9])
+    """
+    if n <= MAX_TERMS:
+        return list(range(n))
+    return [*range(MAX_TERMS - 2), None, n - 1]
+
+
+def given(v: float, dtype: str, p: int) -> str:
+    """A given number inside a formula: typographic minus, negative ones in parentheses."""
+    s = minus(echo(v, dtype, p))
+    return f"({s})" if v < 0 else s
+
+
+class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
+    """A loss with one term per element of the input (bce, bce-logits)."""
+
+    @abstractmethod
+    def values(self, opts: OptionsT, x: Array, t: Array, block: Paired,
+               weights: Mapping[str, Array | None], warn: list[tuple[str, str, int]]
+               ) -> Array:
+        """The terms of a block (x, t in the dtype, of one shape); checks values first."""
+
+    @abstractmethod
+    def probabilities(self, opts: OptionsT) -> bool:
+        """True when the breakdown starts from σ(x) (the input holds logits)."""
+
+    @abstractmethod
+    def logs(self, opts: OptionsT, x: float, prob: float, p_text: str, p: int) -> tuple[str, str]:
+        """ln p and ln(1 − p) as --explain writes them for one element."""
+
+    @abstractmethod
+    def formula_notes(self, opts: OptionsT) -> list[str]:
+        """The lines under the formula in --explain (how the logs are computed)."""
+
+    # ---------------------------------------------------------------- computing
+
+    def by_rows(self, param: str, first: Block, more: bool, x_ndim: int) -> bool:
+        """A weight of the input's rank whose rows are not broadcast goes row by row."""
+        return first.data.ndim == x_ndim and x_ndim >= 2 and (first.rows != 1 or more)
+
+    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block]
+             ) -> ElementwisePlan:
+        if first_x.data.shape[1:] != first_t.data.shape[1:] or \
+                first_x.data.ndim != first_t.data.ndim:
+            raise ShapeTrouble()
+        return ElementwisePlan({name: checks.cast(b, _what(name), opts.dtype)
+                                for name, b in extras.items()})
+
+    def terms(self, opts: OptionsT, plan: ElementwisePlan, block: Paired) -> BlockTerms:
+        x = checks.cast(block.x, "input", opts.dtype)
+        t = checks.cast(block.t, "target", opts.dtype)
+        if x.shape != t.shape:
+            raise ShapeTrouble()
+        weights: dict[str, Array | None] = {}
+        for param in self.matrix_params:
+            w: Array | None = plan.weights.get(param.name)
+            if param.name in block.extras:
+                w = checks.cast(block.extras[param.name], _what(param.name), opts.dtype)
+            if w is not None:
+                try:
+                    ok = np.broadcast_shapes(w.shape, x.shape) == x.shape
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise ShapeTrouble()
+            weights[param.name] = w
+        warn: list[tuple[str, str, int]] = []
+        values = self.values(opts, x, t, block, weights, warn)
+        nrows = x.shape[0] if x.ndim >= 2 else 1
+        shown = {name: _rows(np.broadcast_to(w, x.shape))
+                 for name, w in weights.items() if w is not None}
+        per_row = math.prod(x.shape[1:]) if x.ndim >= 2 else x.size
+        return BlockTerms(values.reshape(nrows, per_row), _rows(x), _rows(t),
+                          extras=shown, warnings=warn)
+
+    def element_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def check_shapes(self, opts: OptionsT, x_shape: Shape, t_shape: Shape,
+                     extra_shapes: Mapping[str, Shape]) -> None:
+        checks.check_same_shape(x_shape, t_shape)
+        for name, shape in extra_shapes.items():
+            what = "target" if name == "pos_weight" else "input"
+            checks.check_broadcast(shape, x_shape, _option(name), what)
+
+    # ---------------------------------------------------------------- reporting
+
+    def header(self, outcome: Outcome) -> list[str]:
+        parts = [self.torch_name + (" on σ(x)" if self.shows_sigmoid(outcome) else "")]
+        for param in self.matrix_params:
+            shape = outcome.extra_shapes.get(param.name)
+            if shape is not None:
+                parts.append(f"{param.name} {fmt_shape(shape)}")
+        return parts
+
+    def shows_sigmoid(self, outcome: Outcome) -> bool:
+        """Whether the header says the loss is taken on σ(x) of the input (bce --sigmoid)."""
+        return False
+
+    def json_options(self, outcome: Outcome) -> dict[str, object]:
+        return {f"{p.name}_shape": shape_or_none(outcome.extra_shapes.get(p.name))
+                for p in self.matrix_params}
+
+    def tables(self, outcome: Outcome, p: int) -> list[TableSpec]:
+        word = row_word(outcome)
+        terms = MatrixSpec(f"terms ℓ and each row's {word}", lambda row: flat(row.terms),
+                           label_prefix="ℓ ", coloured=True, total_label=f"row {word}",
+                           total=lambda row: row_value(outcome, row))
+        if not self.probabilities(self.opts(outcome)):
+            return [terms]
+        probs = MatrixSpec("probabilities p = σ(x)", lambda row: flat(sigmoid(row.input)))
+        return [probs, terms]
+
+    def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
+        o = self.opts(outcome)
+        yield from self.help.formula
+        for note in self.formula_notes(o):
+            yield f"  {note}"
+        step = 1
+        if self.probabilities(o):
+            yield ""
+            yield f"Step {step}: probabilities p = σ(x) = 1 / (1 + e^−x)"
+            step += 1
+            for row in outcome.rows():
+                if row is None:
+                    yield "  ⋮"
+                    continue
+                x = flat(row.input)
+                s = flat(sigmoid(row.input))
+                parts = [("…" if j is None else f"σ({minus(echo(float(x[j]), o.dtype, p))}) = "
+                          f"{rounded(float(s[j]), p)}") for j in elided(x.size)]
+                yield f"  row {row.index}: " + ", ".join(parts)
+        yield ""
+        yield f"Step {step}: each element, written signed as by hand (ℓ is its negative)"
+        step += 1
+        for row in outcome.rows():
+            if row is None:
+                yield "  ⋮"
+                continue
+            yield from self._element_lines(outcome, row, p)
+        yield ""
+        word = row_word(outcome)
+        yield f"Step {step}: each row's {word}" + (" (reduction none keeps every term; the "
+                                                   "rows' means are for reading)"
+                                                   if o.reduction == "none" else "")
+        for row in outcome.rows():
+            if row is None:
+                yield "  ⋮"
+                continue
+            t = flat(row.terms)
+            shown = [("…" if j is None else rounded(float(t[j]), p)) for j in elided(t.size)]
+            total = " + ".join(shown)
+            value = rounded(row_value(outcome, row), p)
+            yield (f"  row {row.index}: {total} = {value}" if word == "sum" else
+                   f"  row {row.index}: ({total}) / {t.size} = {value}")
+
+    def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
+        if len({r.terms.size for r in shown}) != 1:
+            return None
+        values = [rounded(row_value(outcome, r), p) for r in shown]
+        if self.opts(outcome).reduction == "sum":
+            return f"{' + '.join(values)} = {rounded(outcome.loss, p)}"
+        return f"({' + '.join(values)}) / {len(shown)} = {rounded(outcome.loss, p)}"
+
+    def _element_lines(self, outcome: Outcome, row: Row, p: int) -> Iterator[str]:
+        o = self.opts(outcome)
+        dtype = o.dtype
+        logits = self.probabilities(o)
+        x = flat(row.input).astype(np.float64)
+        probs = flat(sigmoid(row.input)).astype(np.float64) if logits else x
+        y = flat(row.target)
+        t = flat(row.terms)
+        w = row.extras.get("weight")
+        pw = row.extras.get("pos_weight")
+        for j in elided(x.size):
+            if j is None:
+                yield "    …"
+                continue
+            pj, yj = float(probs[j]), float(y[j])
+            p_text = minus(rounded(pj, p) if logits else echo(pj, dtype, p))
+            ln_p, ln_q = self.logs(o, float(x[j]), pj, p_text, p)
+            a = f"{given(yj, dtype, p)} × {ln_p}"
+            if pw is not None:
+                a = f"{given(float(flat(pw)[j]), dtype, p)} × {a}"
+            inner = f"{a} + (1 − {given(yj, dtype, p)}) × {ln_q}"
+            if w is not None:
+                inner = f"{given(float(flat(w)[j]), dtype, p)} × [{inner}]"
+            yield (f"  row {row.index}, column {column_label(outcome, j)}: {inner} = "
+                   f"{minus(rounded(-float(t[j]), p))}")
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _what(name: str) -> str:
+    """A weight's name in messages about its values (``pos-weight``)."""
+    return name.replace("_", "-")
+
+
+def _rows(a: Array) -> Array:
+    """An array with a leading axis of rows (a vector or scalar input is one row)."""
+    return a if a.ndim >= 2 else a.reshape(1, *a.shape)

@@ -1,0 +1,25 @@
+"""The human output as text: --explain's lines, then the tables, for a terminal or a file."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from bcecli.compute.outcome import Outcome
+from bcecli.report.explain import explain
+from bcecli.report.table import render_table
+
+
+def render_text(outcome: Outcome, precision: int, width: int | None, color: bool,
+                with_explain: bool = False) -> str:
+    """The breakdown as text; ``width`` None: as wide as it needs (a pipe)."""
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, highlight=False,
+                      width=max(width or 10_000, 40), legacy_windows=False)
+    if with_explain:
+        for line in explain(outcome, precision):
+            console.print(line, markup=False, soft_wrap=True, highlight=False)
+        console.print()
+    render_table(outcome, console, precision, width)
+    return buf.getvalue()

@@ -1,0 +1,106 @@
+"""Numbers and shapes as text: the one formatting family every message and output uses.
+
+Two kinds of text, one function each:
+
+- :func:`exact` — the shortest text that reads back as the same number in the dtype
+  (``0.7193247832556007``; in float32 ``0.7193248``): values as the user typed them, and
+  machine output.  ``whole=True`` writes whole numbers without a decimal point (``2``), as
+  people type them in messages.
+- :func:`rounded` — a computed number for people, with ``p`` decimals, switching to
+  scientific notation where fixed decimals would hide it.
+
+:func:`echo` chooses between them for a given value shown in a formula.  Nothing here
+imports rich, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Shape = tuple[int, ...]
+
+
+def exact(v: float, dtype: str = "float64", whole: bool = False) -> str:
+    """The shortest text that reads back as ``v`` in ``dtype``; ``nan``, ``inf``, ``-inf``.
+
+    >>> exact(0.7193247832556007), exact(0.7193248271942139, "float32"), exact(2.0)
+    ('0.7193247832556007', '0.7193248', '2.0')
+    >>> exact(2.0, whole=True), exact(1.5, whole=True), exact(float("nan"), whole=True)
+    ('2', '1.5', 'nan')
+    """
+    f = float(v)
+    if math.isnan(f):
+        return "nan"
+    if whole and f.is_integer() and abs(f) < 1e16:
+        return str(int(f))
+    if dtype == "float32":
+        return str(np.float32(f))
+    return repr(f)
+
+
+def rounded(v: float, p: int) -> str:
+    """A computed number with ``p`` decimals, or in scientific notation when that hides it.
+
+    >>> rounded(0.71932478, 4), rounded(1e300, 4), rounded(3e-9, 4), rounded(0.0, 4)
+    ('0.7193', '1.0000e+300', '3.0000e-09', '0.0000')
+    >>> rounded(float("nan"), 4), rounded(float("-inf"), 2)
+    ('nan', '-inf')
+    """
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    a = abs(v)
+    if a >= 1e7 or (p > 0 and 0 < a < 0.5 * 10.0**-p):
+        return f"{v:.{max(p, 1)}e}"
+    return f"{v:.{p}f}"
+
+
+def echo(v: float, dtype: str, p: int) -> str:
+    """A given value in a formula: as typed when that is short, else rounded like the rest.
+
+    >>> [echo(v, "float64", 4) for v in (-0.4089, 1e-05, 0.45527732372283936, 2.0)]
+    ['-0.4089', '1e-05', '0.4553', '2']
+    """
+    text = exact(v, dtype, whole=True)
+    return text if len(text.lstrip("-")) <= p + 4 else rounded(v, p)
+
+
+def count(v: float, p: int) -> str:
+    """A count or a sum of weights: whole numbers without decimals.
+
+    >>> count(4.0, 4), count(2.5, 4)
+    ('4', '2.5000')
+    """
+    return exact(v, whole=True) if float(v).is_integer() else rounded(v, p)
+
+
+def minus(text: str) -> str:
+    """Typographic minus signs, for formulas written out.
+
+    >>> minus("-1.5e-05")
+    '−1.5e−05'
+    """
+    return text.replace("-", "−")
+
+
+def shape(s: Shape) -> str:
+    """A shape as people write it.
+
+    >>> shape((3, 2)), shape(()), shape((4,))
+    ('(3, 2)', '() (a scalar)', '(4,)')
+    """
+    if not s:
+        return "() (a scalar)"
+    return "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 term``, ``9 terms``.
+
+    >>> plural(1, "term"), plural(9, "term")
+    ('1 term', '9 terms')
+    """
+    return f"{n} {word}{'' if n == 1 else 's'}"
