@@ -82,7 +82,9 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     first_x, first_t = xs.peek(), ts.peek()
     if first_x is None or first_t is None:
         raise BceError("no data")  # sources raise a clearer message first
-    loss.adapt(opts, Streams(xs, ts), inputs.t.text)
+    text = frozenset(name for name, source in (("input", inputs.x), ("target", inputs.t),
+                                               *inputs.extras.items()) if source.text)
+    loss.adapt(opts, Streams(xs, ts), text)
     whole = inputs.x.whole or inputs.t.whole or loss.whole(first_x)
     if whole:
         xs, ts = Stream(iter([joined(list(xs))])), Stream(iter([joined(list(ts))]))
@@ -102,7 +104,7 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     read = _Progress()
     feed_t = RowFeed(ts)
     try:
-        plan = loss.plan(opts, first_x, first_t, at_once)
+        plan = loss.plan(opts, first_x, first_t, at_once, text)
         run = _Run(loss, opts, plan, keep, whole)
         jobs = _whole(run, first_x, first_t, read) if whole else \
             _pairs(run, xs, feed_t, first_t, per_row, read)

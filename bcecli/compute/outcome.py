@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bcecli.losses.base import Options
-from bcecli.report.numbers import Shape
+from bcecli.report.numbers import Shape, exact
 
 if TYPE_CHECKING:
     from bcecli.losses.base import Loss
@@ -123,16 +123,19 @@ class Outcome:
 def reduce_total(total: float, denominator: float, reduction: str) -> float:
     """The reduced loss from the sum of the terms and the denominator of the mean.
 
-    A mean over nothing (every target ignored, or zero total weight) is NaN, as in PyTorch.
+    A mean over nothing (every target ignored, or zero total weight) is NaN, as in PyTorch;
+    a sum that is not 0 over class weights that cancel (negative weights) is ±inf, as the
+    division gives it.
 
-    >>> reduce_total(3.0, 4.0, "mean"), reduce_total(3.0, 4.0, "sum"), reduce_total(1.0, 0, "mean")
+    >>> reduce_total(3.0, 4.0, "mean"), reduce_total(3.0, 4.0, "sum"), reduce_total(0, 0, "mean")
     (0.75, 3.0, nan)
+    >>> reduce_total(-2.0, 0.0, "mean")
+    -inf
     """
     if reduction == "sum":
         return total
-    if denominator == 0:
-        return math.nan
-    return total / denominator
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(total) / np.float64(denominator))
 
 
 def finalize(outcome: Outcome) -> Outcome:
@@ -150,8 +153,13 @@ def finalize(outcome: Outcome) -> Outcome:
                   f"{'-' if outcome.total < 0 else ''}inf, as it does in PyTorch")
     loss = reduce_total(outcome.total, outcome.denominator, o.reduction)
     if o.reduction == "mean" and outcome.denominator == 0:
-        reason = outcome.loss_fn.nan_reason(outcome)
-        notes.add("nan", f"the mean is NaN because {reason}, as in PyTorch")
+        if math.isnan(loss):
+            reason = outcome.loss_fn.nan_reason(outcome)
+            notes.add("nan", f"the mean is NaN because {reason}, as in PyTorch")
+        elif not math.isinf(outcome.total):
+            notes.add("zero", f"the mean divides {exact(outcome.total, o.dtype)} by class "
+                      f"weights that sum to 0 (negative weights cancel), giving "
+                      f"{exact(loss)}, as in PyTorch")
     outcome.loss = float(np.float32(loss)) if o.dtype == "float32" else loss
     outcome.warnings = notes.lines()
     return outcome

@@ -160,17 +160,24 @@ class Loss(ABC, Generic[OptionsT, P]):
 
     # ---------------------------------------------------------------- computing
 
-    def adapt(self, opts: OptionsT, streams: Streams, target_is_text: bool) -> None:
-        """Reshape the streams before planning (a ce target read from CSV); default none."""
+    def adapt(self, opts: OptionsT, streams: Streams, text: frozenset[str]) -> None:
+        """Reshape the streams before planning (a ce target read from CSV); default none.
+
+        ``text``: which of ``input``, ``target`` and the matrix params were read from
+        delimited text, which holds rows of fields (2-D, whatever shape it stands for).
+        """
 
     def whole(self, first_x: Block) -> bool:
         """True when the input must be read as one block (a vector or scalar input)."""
         return first_x.data.ndim < 2
 
     @abstractmethod
-    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block]
-             ) -> P:
-        """What the shapes of the first blocks decide (raises ShapeTrouble, or BceError)."""
+    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block],
+             text: frozenset[str]) -> P:
+        """What the shapes of the first blocks decide (raises ShapeTrouble, or BceError).
+
+        ``extras``: the matrix params read whole; ``text`` as for :meth:`adapt`.
+        """
 
     def by_rows(self, param: str, first: Block, more: bool, x_ndim: int) -> bool:
         """True when a matrix param's rows go with the input's rows (streamed beside them);

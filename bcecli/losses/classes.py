@@ -43,7 +43,7 @@ MAX_POSITIONS = 10
 """Positions of a K-dimensional sample shown before the middle ones are hidden."""
 
 CLASS_WEIGHT = Param("weight", ("--weight", "-w"), Matrix, None,
-                     "One weight per class, shape (C,) (a CSV row or column is read as such).")
+                     "One weight per class, shape (C,) (in CSV a row or a column).")
 IGNORE_INDEX = Param("ignore_index", ("--ignore-index",), int, -100,
                      "Class-index targets equal to this are skipped (not counted in the mean).")
 
@@ -150,7 +150,7 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
 
     # ---------------------------------------------------------------- computing
 
-    def adapt(self, opts: OptionsT, streams: Streams, target_is_text: bool) -> None:
+    def adapt(self, opts: OptionsT, streams: Streams, text: frozenset[str]) -> None:
         """A target read from CSV/TSV (always rows of fields) as the shape it stands for.
 
         Class indices for an (N, C) input are a vector (N,): in a file, one column, or one
@@ -160,7 +160,7 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         a 3-D input) stands for itself.
         """
         first_x, first_t = streams.input.peek(), streams.target.peek()
-        if not target_is_text or first_x is None or first_t is None:
+        if "target" not in text or first_x is None or first_t is None:
             return
         x_shape, data, loc = first_x.data.shape, first_t.data, first_t.locate
         if len(x_shape) > 2 or data.ndim != 2:
@@ -181,8 +181,8 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             return
         streams.target.replace([Block(data[0], lambda idx: loc((0, *idx)))])
 
-    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block]
-             ) -> ClassPlan:
+    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block],
+             text: frozenset[str]) -> ClassPlan:
         x_shape, t_shape = first_x.data.shape, first_t.data.shape
         if not x_shape:
             raise BceError(f"{self.name} input must have a class dimension: (C,), (N, C) or "
@@ -191,8 +191,8 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         weight = None
         if "weight" in extras:
             weight = checks.cast(extras["weight"], "weight", opts.dtype)
-            if weight.ndim == 2 and 1 in weight.shape:  # a CSV row or column
-                weight = weight.reshape(-1)
+            if "weight" in text and weight.ndim == 2 and 1 in weight.shape:
+                weight = weight.reshape(-1)  # a CSV row or column (CSV has no vectors)
             self._check_weight(weight.shape, c)
         probabilities = self.accepts_probabilities and len(t_shape) == len(x_shape) and \
             t_shape[1:] == x_shape[1:]

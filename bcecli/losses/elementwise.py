@@ -97,8 +97,8 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         """A weight of the input's rank whose rows are not broadcast goes row by row."""
         return first.data.ndim == x_ndim and x_ndim >= 2 and (first.rows != 1 or more)
 
-    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block]
-             ) -> ElementwisePlan:
+    def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block],
+             text: frozenset[str]) -> ElementwisePlan:
         if first_x.data.shape[1:] != first_t.data.shape[1:] or \
                 first_x.data.ndim != first_t.data.ndim:
             raise ShapeTrouble()
