@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 from bcecli.losses import checks
 from bcecli.losses.base import Array, DType, Help, Options, Paired, Param, Reduction
 from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss
-from bcecli.losses.numerics import sigmoid
+from bcecli.losses.numerics import log, log1p, sigmoid
 
 if TYPE_CHECKING:
     from bcecli.api import Result
@@ -65,8 +65,8 @@ def bce_terms(p: Array, y: Array, weight: Array | None = None) -> Array:
     [100.0]
     """
     with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p), LOG_CLAMP)
-        log_q = np.maximum(np.log1p(-p), LOG_CLAMP)
+        log_p = np.maximum(log(p), LOG_CLAMP)
+        log_q = np.maximum(log1p(-p), LOG_CLAMP)
     values = (y - 1) * log_q - y * log_p
     if weight is not None:
         values = values * weight
