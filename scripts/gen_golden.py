@@ -1,23 +1,44 @@
 #!/usr/bin/env python3
-"""Generate tests/golden/golden.json: loss cases whose expected results come from PyTorch.
+"""Generate the golden test data: loss cases whose expected results come from PyTorch.
 
-Run ``python3 scripts/gen_golden.py`` (needs torch and numpy) to rewrite the file.  The
-script is deterministic: a fixed seed drives every random choice, and the results are
-whatever torch computes for those inputs, so torch is the ground truth.
+Two files, each written only when asked for (by default both):
 
-Each case names a bcecli command (``bce``, ``bce-logits``, ``ce``), its options, the input
-and target, and either the loss torch computes (plus the ``reduction='none'`` elements) or
-the message of the exception torch raises.  Float32 cases are generated in float32 and
-stored as the exact float32 values, so parsing the stored decimal back to float64 and
-casting to float32 reproduces the input bit for bit; torch computes them in float32.
+- ``tests/golden/golden.json``: bce, bce-logits and ce (``--only golden``);
+- ``tests/golden/nll.json``: nll, i.e. ``torch.nn.NLLLoss`` / ``F.nll_loss`` (``--only nll``).
+
+How to run it: torch is not a dependency of bcecli, so it lives in a venv of its own, made
+by ``scripts/setup_genvenv.sh`` (``.genvenv``, with ``torch==2.13.0`` and numpy)::
+
+    scripts/setup_genvenv.sh
+    .genvenv/bin/python scripts/gen_golden.py --only nll     # rewrites nll.json only
+    .genvenv/bin/python scripts/gen_golden.py                # rewrites both files
+    .genvenv/bin/python scripts/gen_golden.py --out-dir /tmp/g   # leaves tests/ alone
+
+Regenerate golden.json only on purpose: torch adds float32 terms in an order set by its
+vectorised kernels, which depends on the CPU, so another machine changes the last bits of
+some committed float32 values (``--only nll`` leaves the file as it is).
+
+The script is deterministic: a fixed seed drives every random choice (the nll cases draw
+from a generator of their own, so neither file's cases move when the other's change), and
+the results are whatever torch computes for those inputs, so torch is the ground truth.
+
+Each case names a bcecli command (``bce``, ``bce-logits``, ``ce``, ``nll``), its options, the
+input and target, and either the loss torch computes (plus the ``reduction='none'``
+elements) or the message of the exception torch raises.  Float32 cases are generated in
+float32 and stored as the exact float32 values, so parsing the stored decimal back to
+float64 and casting to float32 reproduces the input bit for bit; torch computes them in
+float32.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +47,7 @@ import torch
 import torch.nn.functional as F
 
 SEED = 20_241_122
-OUT = Path(__file__).resolve().parent.parent / "tests" / "golden" / "golden.json"
+GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "golden"
 
 DTYPES = ("float64", "float32")
 REDUCTIONS = ("mean", "sum", "none")
@@ -93,10 +114,13 @@ def is_index_target(t: Any) -> bool:
     return len(flat) > 0 and all(isinstance(x, int) for x in flat)
 
 
-def torch_loss(command: str, args: dict[str, Any], inp: Any, tgt: Any, reduction: str):
+def torch_loss(command: str, args: dict[str, Any], inp: Any, tgt: Any, reduction: str,
+               shapes: dict[str, list[int]] | None = None):
     dtype = args["dtype"]
     x = to_tensor(inp, dtype)
     weight = to_tensor(args.get("weight"), dtype)
+    if command == "nll":
+        return nll_torch(args, x, weight, tgt, reduction, shapes or {})
     if command == "bce":
         y = to_tensor(tgt, dtype)
         p = torch.sigmoid(x) if args["sigmoid"] else x
@@ -127,14 +151,19 @@ CASES: list[dict[str, Any]] = []
 COUNTERS: Counter[str] = Counter()
 
 
-def add(command: str, args: dict[str, Any], inp: Any, tgt: Any) -> dict[str, Any]:
-    """Run torch on one case and record it."""
+def add(command: str, args: dict[str, Any], inp: Any, tgt: Any,
+        shapes: dict[str, list[int]] | None = None) -> dict[str, Any]:
+    """Run torch on one case and record it.
+
+    `shapes` gives the shape of an input or target that nested lists cannot hold (one with
+    a 0 in it: ``[]`` is (0,), never (0, 3)); the case then records it under "shapes".
+    """
     try:
-        loss = torch_loss(command, args, inp, tgt, args["reduction"])
+        loss = torch_loss(command, args, inp, tgt, args["reduction"], shapes)
     except Exception as exc:  # noqa: BLE001 - torch raises several types; record the message
         expect: dict[str, Any] = {"error": str(exc) or type(exc).__name__}
     else:
-        elements = torch_loss(command, args, inp, tgt, "none")
+        elements = torch_loss(command, args, inp, tgt, "none", shapes)
         expect = {"loss": enc(loss.tolist()), "elements": enc(elements.tolist())}
     COUNTERS[command] += 1
     case = {
@@ -145,6 +174,8 @@ def add(command: str, args: dict[str, Any], inp: Any, tgt: Any) -> dict[str, Any
         "target": tgt,
         "expect": expect,
     }
+    if shapes:
+        case["shapes"] = shapes
     CASES.append(case)
     return case
 
@@ -578,10 +609,325 @@ def gen_ce() -> None:
             as_list(ce_logits((2, 4), "float64", False)), [0, 1])
 
 
-def dump(cases: list[dict[str, Any]]) -> str:
+# --------------------------------------------------------------------------- nll
+#
+# F.nll_loss(input, target): ℓ = -weight[t]·input[t] per position, with the same layouts,
+# weights and ignore_index as ce with class indices, but no softmax: the input is taken as
+# it is (any real numbers).  The cases draw from a generator of their own, so golden.json's
+# draws stay where they were.
+
+NLL_SEED = 20_251_130
+NLL_DOC = (
+    "Golden cases for bcecli nll (torch.nn.NLLLoss / F.nll_loss), generated by "
+    f"scripts/gen_golden.py --only nll from torch {torch.__version__} (do not edit by hand; "
+    "rerun the script). Each case: id; command (nll); args (reduction, dtype, weight: a list "
+    "of one weight per class or null, ignore_index); input (any real numbers, not only "
+    "log-probabilities); target (integer class indices, a plain int for a 1-D input; a "
+    "non-integer number only in cases where torch raises). Optional shapes: {input: shape, "
+    "target: shape} for an array with a 0 in its shape, which nested lists cannot hold (the "
+    "stored value is then empty: reshape it). expect is either {loss, elements} - loss is "
+    "torch's result for the reduction (a nested list for 'none'), elements is always the "
+    "reduction='none' result - or {error: message of the exception torch raised}. NaN in "
+    "expect is the string 'nan'; no result is infinite. Float32 inputs and weights are exact "
+    "float32 values and torch computed float32 cases in float32; class indices are torch.long."
+)
+NLL_LAYOUTS = ("NC", "C", "NCd", "NCdd")
+
+nll_rng = np.random.default_rng(NLL_SEED)
+
+
+def nll_torch(args: dict[str, Any], x: torch.Tensor, weight: torch.Tensor | None, tgt: Any,
+              reduction: str, shapes: dict[str, list[int]]) -> torch.Tensor:
+    flat = np.asarray(tgt, dtype=object).reshape(-1)
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in flat):  # also when empty
+        y = torch.tensor(tgt, dtype=torch.long)
+    else:  # torch refuses anything but integer targets; let it say so
+        y = torch.tensor(tgt, dtype=TORCH_DTYPE[args["dtype"]])
+    if "input" in shapes:
+        x = x.reshape(shapes["input"])
+    if "target" in shapes:
+        y = y.reshape(shapes["target"])
+    return F.nll_loss(x, y, weight=weight, ignore_index=args["ignore_index"],
+                      reduction=reduction)
+
+
+def nll_args(reduction: str, dtype: str, weight: Any = None,
+             ignore_index: int = -100) -> dict[str, Any]:
+    return {"reduction": reduction, "dtype": dtype, "weight": weight,
+            "ignore_index": ignore_index}
+
+
+def nll_pick(seq):
+    return seq[int(nll_rng.integers(len(seq)))]
+
+
+def nll_shape(layout: str, c: int | None = None, n: int | None = None) -> tuple[int, ...]:
+    r = nll_rng
+    c = int(r.integers(2, 7)) if c is None else c
+    if layout == "C":
+        return (c,)
+    if layout == "NC":
+        return (int(r.integers(2, 7)) if n is None else n, c)
+    if layout == "NCd":
+        return (int(r.integers(1, 4)) if n is None else n, c, int(r.integers(1, 5)))
+    return (int(r.integers(1, 3)) if n is None else n, c, int(r.integers(1, 4)),
+            int(r.integers(1, 4)))
+
+
+def nll_input(shape: tuple[int, ...], dtype: str, kind: str = "real",
+              extremes: tuple[float, ...] = (), frac: float = 0.0) -> Any:
+    """kind 'logprob': log_softmax of normal logits along the class axis (what NLLLoss is
+    meant for, all <= 0); 'real': any real numbers of both signs, taken as they are."""
+    x = nll_rng.normal(0.0, 3.0, size=shape)
+    if kind == "logprob":
+        axis = 0 if len(shape) == 1 else 1
+        m = x.max(axis=axis, keepdims=True)
+        x = x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    if extremes:
+        mask = nll_rng.random(shape) < frac
+        x[mask] = [nll_pick(extremes) for _ in range(int(mask.sum()))]
+    return as_list(as_dtype(x, dtype))
+
+
+def nll_targets(shape: tuple[int, ...], ignore_index: int = -100, frac: float = 0.0) -> Any:
+    """Class indices for an input of `shape` (an int for (C,)), a fraction set to
+    ignore_index."""
+    t = nll_rng.integers(0, n_classes(shape), size=index_shape(shape))
+    if frac > 0:
+        t[nll_rng.random(t.shape) < frac] = ignore_index
+    return int(t) if t.ndim == 0 else t.tolist()
+
+
+def nll_weight(c: int, dtype: str, zero: tuple[int, ...] = ()) -> list[float]:
+    """One positive weight per class, 0 for the classes in `zero`."""
+    w = nll_rng.uniform(0.1, 3.0, size=c)
+    w[list(zero)] = 0.0
+    return as_list(as_dtype(w, dtype))
+
+
+def classes_in(tgt: Any, ignore_index: int = -100) -> set[int]:
+    return {int(v) for v in np.asarray(tgt).reshape(-1) if v != ignore_index}
+
+
+def gen_nll() -> None:
+    # every dtype x reduction x layout x weighted; ignore_index varies along: the default
+    # (unused, then used), a class that occurs (1), and values outside [0, C) in use
+    n = 0
+    for dtype in DTYPES:
+        for reduction in REDUCTIONS:
+            for layout in NLL_LAYOUTS:
+                for weighted in (False, True):
+                    shape = nll_shape(layout)
+                    c = n_classes(shape)
+                    mode = (n // 2) % 6
+                    ignore_index, frac = [(-100, 0.0), (-100, 0.3), (1, 0.0), (c + 2, 0.3),
+                                          (-1, 0.25), (0, 0.3)][mode]
+                    kind = ("logprob", "real", "real")[n % 3]
+                    n += 1
+                    w = nll_weight(c, dtype) if weighted else None
+                    add("nll", nll_args(reduction, dtype, w, ignore_index),
+                        nll_input(shape, dtype, kind), nll_targets(shape, ignore_index, frac))
+
+    # N = 1 and C = 1 (a single class: every target is 0, ℓ = -w·x)
+    one = [((1, 4), "mean", "float64", False), ((1, 3), "sum", "float32", True),
+           ((1, 5), "none", "float64", True), ((1, 3, 4), "mean", "float32", False),
+           ((1, 2, 2, 3), "sum", "float64", True), ((1, 1), "mean", "float64", False),
+           ((5, 1), "mean", "float64", False), ((4, 1), "sum", "float32", True),
+           ((3, 1), "none", "float32", False), ((1,), "mean", "float32", False),
+           ((1,), "none", "float64", True), ((2, 1, 3), "mean", "float64", True),
+           ((2, 1, 2, 2), "none", "float32", False)]
+    for shape, reduction, dtype, weighted in one:
+        w = nll_weight(n_classes(shape), dtype) if weighted else None
+        add("nll", nll_args(reduction, dtype, w), nll_input(shape, dtype, "real"),
+            nll_targets(shape))
+    # C = 1 with some targets ignored, and every one (ignore_index 0 is the only class)
+    add("nll", nll_args("mean", "float64", [2.5]), nll_input((4, 1), "float64"),
+        [0, -100, 0, -100])
+    add("nll", nll_args("mean", "float32", None, 0), nll_input((3, 1), "float32"), [0, 0, 0])
+
+    # zero class weights.  Some targets weigh 0: they add -0.0 and nothing to the mean's
+    # denominator
+    for i in range(6):
+        dtype, reduction = DTYPES[i % 2], REDUCTIONS[i % 3]
+        shape = nll_shape(("NC", "NCd", "NCdd")[i % 3], n=3 if i % 3 == 0 else 2)
+        c = n_classes(shape)
+        tgt = nll_targets(shape)
+        first = int(np.asarray(tgt).reshape(-1)[0])
+        add("nll", nll_args(reduction, dtype, nll_weight(c, dtype, (first,))),
+            nll_input(shape, dtype, ("logprob", "real")[i % 2]), tgt)
+    # ... every target weighs 0 (other classes do not): the weighted mean is 0/0 = nan
+    for i in range(6):
+        dtype, reduction = DTYPES[i % 2], REDUCTIONS[i % 3]
+        shape = nll_shape(NLL_LAYOUTS[i % 4], c=4)
+        tgt = nll_targets(shape)
+        zero = tuple(sorted(classes_in(tgt)))
+        if len(zero) == 4:  # keep a class with a weight
+            tgt = (np.asarray(tgt) % 3).tolist()
+            zero = tuple(sorted(classes_in(tgt)))
+        add("nll", nll_args(reduction, dtype, nll_weight(4, dtype, zero)),
+            nll_input(shape, dtype, "real"), tgt)
+    # ... every weight is 0
+    for i, reduction in enumerate(("mean", "sum")):
+        dtype = DTYPES[i]
+        shape = nll_shape("NC", c=3)
+        add("nll", nll_args(reduction, dtype, [0.0, 0.0, 0.0]), nll_input(shape, dtype, "real"),
+            nll_targets(shape))
+    # ... the targets left after ignore_index all weigh 0: nan again
+    for i, reduction in enumerate(("mean", "none")):
+        dtype = DTYPES[i]
+        x = nll_input((4, 3), dtype, "logprob")
+        add("nll", nll_args(reduction, dtype, nll_weight(3, dtype, (0,)), 2), x, [0, 2, 2, 0])
+
+    # every target ignored: mean nan (0/0), sum 0, elements 0 - whatever ignore_index is,
+    # inside [0, C) or not
+    for i in range(10):
+        dtype, reduction = DTYPES[i % 2], REDUCTIONS[i % 3]
+        shape = nll_shape(NLL_LAYOUTS[i % 4])
+        c = n_classes(shape)
+        ignore_index = [-100, 1, c + 3, -1, 0][i % 5]
+        w = nll_weight(c, dtype) if i % 2 else None
+        add("nll", nll_args(reduction, dtype, w, ignore_index), nll_input(shape, dtype, "real"),
+            nll_targets(shape, ignore_index, 1.0))
+    # targets out of range that equal ignore_index are skipped, not refused
+    for i, (ignore_index, layout) in enumerate([(None, "NC"), (-1, "NCd"), (-7, "NC"),
+                                                (1000, "NCdd"), (None, "C")]):
+        dtype, reduction = DTYPES[i % 2], REDUCTIONS[i % 3]
+        shape = nll_shape(layout)
+        c = n_classes(shape)
+        ii = c if ignore_index is None else ignore_index
+        tgt = nll_targets(shape, ii, 0.4)
+        if layout == "C":
+            tgt = ii
+        else:
+            first = np.asarray(tgt)
+            first.flat[0] = ii
+            tgt = first.tolist()
+        add("nll", nll_args(reduction, dtype, nll_weight(c, dtype) if i % 2 else None, ii),
+            nll_input(shape, dtype, "logprob"), tgt)
+
+    # extreme inputs.  float64: ±1e300 and ±1e30 among ordinary values, tiny values
+    for i in range(6):
+        reduction = REDUCTIONS[i % 3]
+        shape = nll_shape(("NC", "NCd", "C", "NCdd")[i % 4])
+        c = n_classes(shape)
+        w = nll_weight(c, "float64") if i % 2 else None
+        x = nll_input(shape, "float64", "real", (1e300, -1e300, 1e30, -1e30), 0.4)
+        add("nll", nll_args(reduction, "float64", w), x, nll_targets(shape))
+    # ±1e300 that cancel: the sum's last terms decide (here torch's order of summation)
+    add("nll", nll_args("sum", "float64"), [[1e300, 0.0], [-1e300, 0.0], [0.5, -2.0]], [0, 0, 1])
+    add("nll", nll_args("mean", "float64", [1.0, 3.0]),
+        [[5e-324, -1e-310], [-2.5e-308, 1e-300], [1e-30, 0.0]], [0, 1, 0])
+    # float32: ±1e30 and ±1e37 (the sums stay below float32's 3.4e38), 3e38 itself, and tiny
+    # (subnormal) values
+    for i in range(4):
+        reduction = REDUCTIONS[i % 3]
+        shape = nll_shape(("NC", "NCd", "NCdd", "C")[i % 4])
+        c = n_classes(shape)
+        w = nll_weight(c, "float32") if i % 2 else None
+        x = nll_input(shape, "float32", "real", (1e30, -1e30, 1e37, -1e37), 0.4)
+        add("nll", nll_args(reduction, "float32", w), x, nll_targets(shape))
+    big = as_list(as_dtype([[-3e38, 1.0], [-1.5e38, 2.0], [1.0, -1.5e38]], "float32"))
+    add("nll", nll_args("sum", "float32"), big[1:], [0, 1])
+    add("nll", nll_args("mean", "float32", as_list(as_dtype([1.0, 0.5], "float32"))), big,
+        [0, 1, 0])
+    tiny = as_list(as_dtype([[1e-40, -1e-45], [-1e-38, 3e-39], [1e-30, -2e-44]], "float32"))
+    add("nll", nll_args("none", "float32"), tiny, [0, 1, 1])
+    add("nll", nll_args("mean", "float32", as_list(as_dtype([0.5, 3.0], "float32"))), tiny,
+        [1, 0, 1])
+
+    # empty inputs (torch computes them: mean nan, sum 0, no elements)
+    empties = [((0, 3), "mean", "float64", False), ((0, 4), "sum", "float32", True),
+               ((0, 2), "none", "float64", False), ((0, 3), "mean", "float32", True),
+               ((0, 3, 2), "mean", "float64", False), ((2, 3, 0), "sum", "float32", False),
+               ((2, 2, 0, 3), "none", "float64", True), ((0, 2, 2, 2), "mean", "float32", False)]
+    for shape, reduction, dtype, weighted in empties:
+        c = n_classes(shape)
+        w = nll_weight(c, dtype) if weighted else None
+        tshape = index_shape(shape)
+        add("nll", nll_args(reduction, dtype, w), [], [],
+            {"input": list(shape), "target": list(tshape)})
+    # no classes, C = 0: fine while every target is ignored (a (0,) input with an ignored
+    # class-index target too)
+    for reduction, dtype, w in (("mean", "float64", None), ("sum", "float32", []),
+                                ("none", "float64", None)):
+        add("nll", nll_args(reduction, dtype, w), [], [-100, -100],
+            {"input": [2, 0], "target": [2]})
+    add("nll", nll_args("mean", "float32"), [], -100, {"input": [0]})
+    add("nll", nll_args("none", "float64", None, 3), [], 3, {"input": [0]})
+
+    # bigger float32 cases, where the order of summation shows in the last bits
+    for i, (shape, reduction, dtype, weighted) in enumerate([
+            ((64, 10), "mean", "float32", False), ((64, 10), "mean", "float32", True),
+            ((40, 7), "sum", "float32", True), ((4, 6, 25), "mean", "float32", True),
+            ((2, 5, 8, 8), "sum", "float32", False), ((3, 4, 30), "mean", "float64", True)]):
+        c = n_classes(shape)
+        w = nll_weight(c, dtype) if weighted else None
+        ignore_index = -100 if i % 2 == 0 else 2
+        add("nll", nll_args(reduction, dtype, w, ignore_index),
+            nll_input(shape, dtype, ("logprob", "real")[i % 2]),
+            nll_targets(shape, ignore_index, 0.1))
+
+    # errors (torch raises)
+    errors_before = len(CASES)
+    # a target class out of range, also with reduction 'none' and next to ignored ones
+    for i in range(8):
+        dtype, reduction = DTYPES[i % 2], REDUCTIONS[i % 3]
+        shape = nll_shape(NLL_LAYOUTS[i % 4])
+        c = n_classes(shape)
+        bad = [c, -1, c + 5, -100, c, -3, 2**40, c][i]
+        ignore_index = -1 if bad == -100 else -100
+        if len(shape) == 1:
+            tgt: Any = bad
+        else:
+            t = np.asarray(nll_targets(shape, ignore_index, 0.3))
+            t.flat[int(nll_rng.integers(t.size))] = bad
+            tgt = t.tolist()
+        add("nll", nll_args(reduction, dtype, None, ignore_index),
+            nll_input(shape, dtype, "real"), tgt)
+    # C = 0 with a target that is not ignored; a (0,) input with class 0
+    add("nll", nll_args("mean", "float64"), [], [0, -100], {"input": [2, 0], "target": [2]})
+    add("nll", nll_args("sum", "float32"), [], 0, {"input": [0]})
+    # the target's shape does not fit the input's
+    x23 = nll_input((2, 3), "float64")
+    mismatched = [
+        ("float64", x23, [0, 1, 2]),                                  # (N,C), target (N+1,)
+        ("float64", x23, [[0], [1]]),                                 # target (N, 1)
+        ("float64", x23, [[0, 1, 2], [1, 0, 2]]),                     # target (N, C)
+        ("float32", nll_input((2, 3), "float32"), 1),                 # target 0-d
+        ("float64", nll_input((3,), "float64"), [1, 0]),              # (C,), target (2,)
+        ("float32", nll_input((4,), "float32"), [[1]]),               # (C,), target (1, 1)
+        ("float64", nll_input((2, 3, 4), "float64"), [[0, 1, 2], [2, 1, 0]]),  # (N, d+-1)
+        ("float32", nll_input((2, 3, 4), "float32"), [0, 1]),         # (N,C,d), target (N,)
+        ("float64", nll_input((2, 3, 2, 3), "float64"),
+         [[[0, 1], [1, 2], [2, 0]], [[0, 0], [1, 1], [2, 2]]]),       # (N,d2,d1)
+        ("float32", nll_input((1, 2, 2, 2), "float32"), [[0, 1, 1, 0]]),  # (N, d1·d2)
+    ]
+    for i, (dtype, x, tgt) in enumerate(mismatched):
+        add("nll", nll_args(REDUCTIONS[i % 3], dtype), x, tgt)
+    # a weight of the wrong length or shape
+    for i, (layout, kind) in enumerate([("NC", "long"), ("NC", "short"), ("C", "long"),
+                                        ("NCd", "short"), ("NCdd", "long"), ("NC", "row"),
+                                        ("NC", "scalar")]):
+        dtype = DTYPES[i % 2]
+        shape = nll_shape(layout, c=3)
+        w: Any = {"long": nll_weight(4, dtype), "short": nll_weight(2, dtype),
+                  "row": [nll_weight(3, dtype)], "scalar": 2.0}[kind]
+        add("nll", nll_args(REDUCTIONS[i % 3], dtype, w), nll_input(shape, dtype),
+            nll_targets(shape))
+    # a 0-d input; targets that are not whole numbers
+    add("nll", nll_args("mean", "float64"), 1.5, 0)
+    add("nll", nll_args("none", "float32"), -0.5, 0)
+    add("nll", nll_args("mean", "float64"), nll_input((2, 3), "float64"), [0.5, 1.0])
+    add("nll", nll_args("sum", "float32"), nll_input((2, 2), "float32"),
+        [[0.25, 0.75], [0.5, 0.5]])
+    for case in CASES[errors_before:]:
+        assert "error" in case["expect"], case
+
+
+def dump(cases: list[dict[str, Any]], doc: str, seed: int) -> str:
     """One case a line, so the file diffs well."""
-    lines = ["{", f'  "_doc": {json.dumps(DOC)},', f'  "torch_version": "{torch.__version__}",',
-             f'  "seed": {SEED},', '  "cases": [']
+    lines = ["{", f'  "_doc": {json.dumps(doc)},', f'  "torch_version": "{torch.__version__}",',
+             f'  "seed": {seed},', '  "cases": [']
     body = [f"    {json.dumps(c, allow_nan=False)}" for c in cases]
     lines.append(",\n".join(body))
     lines.append("  ]")
@@ -590,31 +936,74 @@ def dump(cases: list[dict[str, Any]]) -> str:
 
 
 def check_exact(cases: list[dict[str, Any]]) -> None:
-    """float32 inputs must survive decimal -> float64 -> float32 unchanged."""
+    """float32 inputs and weights must survive decimal -> float64 -> float32 unchanged."""
     for c in cases:
         if c["args"]["dtype"] != "float32":
             continue
-        for key in ("input", "target"):
-            v = c[key]
-            if key == "target" and c["command"] == "ce" and is_index_target(v):
+        for key in ("input", "target", "weight"):
+            v = c["args"].get(key) if key == "weight" else c[key]
+            if v is None or (key == "target" and c["command"] in ("ce", "nll")
+                             and (is_index_target(v) or np.size(v) == 0)):
                 continue
             a = np.asarray(json.loads(json.dumps(v)), dtype=np.float64)
             assert np.array_equal(a.astype(np.float32).astype(np.float64), a), c["id"]
 
 
-def main() -> int:
+def check_finite_results(cases: list[dict[str, Any]]) -> None:
+    """No expected loss or element is infinite: bcecli's JSON writes infinity as null,
+    which the golden test reads as NaN."""
+    for c in cases:
+        assert "inf" not in json.dumps(c["expect"].get("elements", [])), c["id"]
+        assert "inf" not in json.dumps(c["expect"].get("loss", [])), c["id"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One golden file: the commands it holds and the functions that generate them."""
+
+    file: str
+    commands: tuple[str, ...]
+    generators: tuple[Callable[[], None], ...]
+    doc: str
+    seed: int
+    finite: bool = False  # check that no expected result is infinite
+
+
+OUTPUTS = {
+    "golden": Output("golden.json", ("bce", "bce-logits", "ce"), (gen_bce, gen_bce_logits, gen_ce),
+                     DOC, SEED),
+    "nll": Output("nll.json", ("nll",), (gen_nll,), NLL_DOC, NLL_SEED, finite=True),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Generate the golden test data from torch (see the module docstring).")
+    parser.add_argument("--only", action="append", choices=sorted(OUTPUTS), metavar="NAME",
+                        help="write only this file: golden (golden.json: bce, bce-logits, ce) "
+                             "or nll (nll.json); repeatable; default: all of them")
+    parser.add_argument("--out-dir", type=Path, default=GOLDEN_DIR,
+                        help=f"where to write the files (default {GOLDEN_DIR})")
+    opts = parser.parse_args(argv)
     torch.use_deterministic_algorithms(True)
-    gen_bce()
-    gen_bce_logits()
-    gen_ce()
-    check_exact(CASES)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    text = dump(CASES)
-    OUT.write_text(text)
-    errors = Counter(c["command"] for c in CASES if "error" in c["expect"])
-    print(f"wrote {len(CASES)} cases ({len(text) / 1e6:.2f} MB) to {OUT}", file=sys.stderr)
-    for command, count in sorted(COUNTERS.items()):
-        print(f"  {command}: {count} cases, {errors[command]} torch errors", file=sys.stderr)
+    names = [name for name in OUTPUTS if opts.only is None or name in opts.only]
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        output = OUTPUTS[name]
+        for generate in output.generators:
+            generate()
+        cases = [c for c in CASES if c["command"] in output.commands]
+        check_exact(cases)
+        if output.finite:
+            check_finite_results(cases)
+        path = opts.out_dir / output.file
+        text = dump(cases, output.doc, output.seed)
+        path.write_text(text)
+        print(f"wrote {len(cases)} cases ({len(text) / 1e6:.2f} MB) to {path}", file=sys.stderr)
+        errors = Counter(c["command"] for c in cases if "error" in c["expect"])
+        for command in output.commands:
+            print(f"  {command}: {COUNTERS[command]} cases, {errors[command]} torch errors",
+                  file=sys.stderr)
     return 0
 
 

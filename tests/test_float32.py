@@ -56,3 +56,16 @@ def test_float32_kernel_ulps(kernel: str) -> None:
     d = ulps(got, SWEEP[kernel])
     assert (d == 0).mean() >= exact_share, (kernel, np.bincount(np.minimum(d, 9)))
     assert d.max() <= worst, (kernel, np.bincount(np.minimum(d, 9)))
+
+
+def test_nll_of_torch_log_softmax_is_exact() -> None:
+    """nll on log-probabilities is a pick and a negation: exact whatever the input."""
+    s = SWEEP
+    import bcecli.losses.numerics as num
+
+    cx = np.array(s["ce_input"], dtype=np.float32)
+    lsm = num.log_softmax(cx).log_probs.astype(np.float64)
+    got = bcecli.nll(lsm, np.array(s["ce_target"]), dtype="float32", reduction="none").terms
+    want = bcecli.ce(cx.astype(np.float64), np.array(s["ce_target"]), dtype="float32",
+                     reduction="none").terms
+    assert np.array_equal(got, want)

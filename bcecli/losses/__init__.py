@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bcecli.losses import bce, bce_logits, cross_entropy
+from bcecli.losses import bce, bce_logits, cross_entropy, nll
 from bcecli.losses.base import Loss
 
-MODULES = (bce, bce_logits, cross_entropy)
+MODULES = (bce, bce_logits, cross_entropy, nll)
 LOSSES: dict[str, Loss[Any, Any]] = {m.LOSS.name: m.LOSS for m in MODULES}
 """The losses by command name, in the order of ``bcecli --help``."""
 API: dict[str, Callable[..., Any]] = {m.LOSS.api_name: getattr(m, m.LOSS.api_name)

@@ -1,0 +1,187 @@
+"""Each loss directly, and the losses against each other (as optax's tests do).
+
+The Python API computes through the same engine as the command line; these tests hold the
+losses to each other where PyTorch's definitions say they agree, and to hand-computed
+values where they stand alone.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+import bcecli
+from bcecli.errors import BceError
+from bcecli.losses import API, LOSSES
+from bcecli.losses.bce import bce_terms
+from bcecli.losses.bce_logits import bce_logits_terms
+from bcecli.losses.cross_entropy import ce_index_terms, ce_prob_terms
+from bcecli.losses.nll import nll_terms
+from bcecli.losses.numerics import log_softmax, sigmoid
+
+RNG = np.random.default_rng(31)
+X = RNG.normal(scale=2, size=(9, 4))
+Y = (RNG.random((9, 4)) < 0.5).astype(float)
+IDX = RNG.integers(0, 4, 9)
+W = np.array([0.5, 2.0, 1.0, 3.0])
+
+
+# ------------------------------------------------------------------ the terms, by hand
+
+def test_bce_terms_by_hand() -> None:
+    p, y = np.array([0.9, 0.2, 0.0, 1.0]), np.array([1.0, 0.3, 1.0, 1.0])
+    want = [-math.log(0.9), -(0.3 * math.log(0.2) + 0.7 * math.log(0.8)), 100.0, 0.0]
+    assert bce_terms(p, y).tolist() == pytest.approx(want, rel=1e-15)
+    assert bce_terms(p, y, np.array([2.0])).tolist() == pytest.approx(
+        [2 * v for v in want], rel=1e-15)
+
+
+def test_bce_logits_terms_by_hand() -> None:
+    x, y, pw = np.array([1.5, -2.0]), np.array([1.0, 0.25]), np.array([3.0, 2.0])
+    ls = [math.log(1 / (1 + math.exp(-v))) for v in x]
+    want = [(1 - y[i]) * x[i] - (1 + (pw[i] - 1) * y[i]) * ls[i] for i in range(2)]
+    assert bce_logits_terms(x, y, pos_weight=pw).tolist() == pytest.approx(want, rel=1e-15)
+
+
+def test_ce_terms_by_hand() -> None:
+    x = np.array([[2.0, 0.5, -1.0]])
+    lse = math.log(sum(math.exp(v) for v in x[0]))
+    t = ce_index_terms(x, np.array([1]), W[:3], label_smoothing=0.3)
+    nll = [lse - v for v in x[0]]
+    want = 0.7 * 2.0 * nll[1] + 0.1 * sum(w * n for w, n in zip(W[:3], nll, strict=True))
+    assert t.values.tolist() == pytest.approx([want], rel=1e-14)
+    assert t.denominators is not None and t.denominators.tolist() == [2.0]
+    probs = ce_prob_terms(x, np.array([[0.2, 0.8, 0.0]]))
+    assert probs.values.tolist() == pytest.approx([0.2 * nll[0] + 0.8 * nll[1]], rel=1e-14)
+
+
+def test_nll_terms_by_hand() -> None:
+    t = nll_terms(np.array([[-0.5, 1.5, 3.0], [2.0, 0.0, -7.0]]), np.array([1, 2]), W[:3])
+    assert t.values.tolist() == [-3.0, 7.0]
+    assert t.denominators is not None and t.denominators.tolist() == [2.0, 1.0]
+
+
+# ------------------------------------------------------------------ losses against each other
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_ce_with_one_hot_probabilities_equals_ce_with_indices(reduction: str) -> None:
+    one_hot = np.eye(4)[IDX]
+    a = bcecli.ce(X, IDX, reduction=reduction)
+    b = bcecli.ce(X, one_hot, reduction=reduction)
+    assert np.allclose(a.terms, b.terms, rtol=1e-14, atol=0)
+    assert np.allclose(a.loss, b.loss, rtol=1e-14, atol=0)
+
+
+def test_ce_with_one_hot_and_smoothing_equals_smoothed_indices() -> None:
+    a = bcecli.ce(X, IDX, label_smoothing=0.2)
+    b = bcecli.ce(X, np.eye(4)[IDX], label_smoothing=0.2)
+    assert a.loss == pytest.approx(b.loss, rel=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_logits_equals_bce_of_sigmoid(reduction: str) -> None:
+    x = np.clip(X, -8, 8)  # away from saturation, where σ(x) keeps its precision
+    a = bcecli.bce_logits(x, Y, reduction=reduction)
+    b = bcecli.bce(sigmoid(x), Y, reduction=reduction)
+    c = bcecli.bce(x, Y, sigmoid=True, reduction=reduction)
+    assert np.allclose(a.terms, b.terms, rtol=1e-12) and np.array_equal(b.terms, c.terms)
+    assert np.allclose(a.loss, b.loss, rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_of_log_softmax_equals_ce(weighted: bool, reduction: str) -> None:
+    idx = IDX.copy()
+    idx[[1, 5]] = 2
+    w = W if weighted else None
+    lsm = log_softmax(X).log_probs
+    a = bcecli.nll(lsm, idx, weight=w, ignore_index=2, reduction=reduction)
+    b = bcecli.ce(X, idx, weight=w, ignore_index=2, reduction=reduction)
+    assert np.allclose(a.terms, b.terms, rtol=1e-14, atol=0)
+    assert np.allclose(a.loss, b.loss, rtol=1e-14, atol=0)
+
+
+def test_k_dimensional_nll_of_log_softmax_equals_ce() -> None:
+    x = RNG.normal(size=(3, 5, 4, 2))
+    t = RNG.integers(0, 5, (3, 4, 2))
+    lsm = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    assert bcecli.nll(lsm, t).loss == pytest.approx(bcecli.ce(x, t).loss, rel=1e-14)
+
+
+@pytest.mark.parametrize(("name", "extra"), [
+    ("bce", {}), ("bce_logits", {"pos_weight": np.ones(4)}), ("ce", {}), ("nll", {}),
+])
+def test_weights_of_one_change_nothing(name: str, extra: dict[str, object]) -> None:
+    fn = API[name]
+    x = sigmoid(X) if name == "bce" else X
+    t = IDX if name in ("ce", "nll") else Y
+    plain = fn(x, t, reduction="none")
+    weighted = fn(x, t, weight=np.ones(4), reduction="none", **extra)
+    assert np.array_equal(plain.terms, weighted.terms)
+    assert fn(x, t).loss == fn(x, t, weight=np.ones(4), **extra).loss
+
+
+# ------------------------------------------------------------------ the Python API
+
+def test_api_functions_take_the_options_of_their_command() -> None:
+    for name, loss in LOSSES.items():
+        fn = API[loss.api_name]
+        params = inspect.signature(fn).parameters
+        assert list(params)[:2] == ["input", "target"], name
+        keywords = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        assert keywords == {p.name for p in loss.params} | {"reduction", "dtype"}, name
+        for p in loss.params:
+            assert params[p.name].default == p.default, (name, p.name)
+        assert fn.__doc__ and loss.help.formula[0] in fn.__doc__
+
+
+def test_api_result() -> None:
+    r = bcecli.bce([[0.9, 0.1, 0.3], [0.4, 0.8, 0.2]], [[1, 0, 0], [0, 1, 0]])
+    assert r.loss == pytest.approx(0.2540847836081325, rel=1e-15)
+    assert r.terms.shape == (2, 3) and r.row_means.shape == (2,)
+    assert r.row_means.mean() == pytest.approx(r.loss, rel=1e-15)
+    assert r.warnings == []
+    none = bcecli.bce([[0.9, 0.1]], [[1, 0]], reduction="none")
+    assert np.array_equal(none.loss, none.terms)
+    assert "bce mean=0.2540847836081325" in repr(r)
+
+
+def test_api_result_shows_the_cli_table() -> None:
+    from typer.testing import CliRunner
+
+    from bcecli.cli import app
+
+    x, t = "[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]", "[0, 2]"
+    cli = CliRunner().invoke(app, ["ce", "-i", x, "-t", t], env={"COLUMNS": "80"})
+    r = bcecli.ce(np.array(eval(x)), np.array(eval(t)))
+    assert r.table(width=80) == cli.stdout
+    bundle = r._repr_mimebundle_()
+    assert "CrossEntropyLoss" in bundle["text/html"] and bundle["text/plain"] == str(r)
+    assert "0.1755" in bundle["text/html"]
+
+
+def test_api_explain() -> None:
+    r = bcecli.bce([[-0.4089, -1.2471, 0.5907]], [[0, 1, 1]], sigmoid=True)
+    assert "0 × ln 0.3992 + (1 − 0) × ln(1 − 0.3992) = −0.5095" in r.explain()
+
+
+def test_api_errors_are_bce_errors() -> None:
+    with pytest.raises(BceError, match=r"shape mismatch"):
+        bcecli.bce([[0.5, 0.5]], [[1, 0, 0]])
+    with pytest.raises(BceError, match=r"input\[0, 1\]: input value 1.5 is outside \[0, 1\]"):
+        bcecli.bce([[0.5, 1.5]], [[1, 0]])
+    with pytest.raises(BceError, match="not an array of numbers"):
+        bcecli.ce([["a", "b"]], [0])
+    with pytest.raises(BceError, match="label-smoothing"):
+        bcecli.ce([[1.0, 2.0]], [0], label_smoothing=2.0)
+
+
+def test_package_exports_every_registered_loss() -> None:
+    for name in API:
+        assert getattr(bcecli, name) is API[name]
+        assert name in dir(bcecli)
+    with pytest.raises(AttributeError):
+        bcecli.nope  # noqa: B018
