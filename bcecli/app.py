@@ -135,7 +135,7 @@ def _check(req: Request) -> None:
                        f"it does not go with --format {req.format}")
     args = {"--input": req.input, "--target": req.target,
             **{f"--{n.replace('_', '-')}": v for n, v in req.matrices.items()}}
-    stdin = [name for name, arg in args.items() if arg.strip() == "-"]
+    stdin = [name for name, arg in args.items() if arg.strip().partition(":")[0] == "-"]
     if len(stdin) > 1:
         raise BceError(f"{' and '.join(stdin)} cannot both be read from stdin ('-'); give "
                        f"all but one of them as files")

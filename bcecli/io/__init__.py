@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from typing import BinaryIO
 
 import numpy as np
@@ -55,11 +56,9 @@ def _sniff(stream: ByteStream) -> tuple[Format, ByteStream]:
 def _open(opening: Opening, known: tuple[Format, str | None] | None) -> Source:
     if known is None:
         fmt, stream = _sniff(opening.stream)
-        return fmt.open(Opening(stream, opening.name, opening.size, None, opening.selector,
-                                opening.reopen))
+        return fmt.open(replace(opening, stream=stream))
     fmt, variant = known
-    return fmt.open(Opening(opening.stream, opening.name, opening.size, variant,
-                            opening.selector, opening.reopen))
+    return fmt.open(replace(opening, variant=variant))
 
 
 def open_source(arg: str, option: str, stdin: BinaryIO | None) -> Source:
@@ -74,10 +73,11 @@ def open_source(arg: str, option: str, stdin: BinaryIO | None) -> Source:
                                    f"{option} (inline JSON)")
     if is_number_text(text):
         return in_memory(f"{option} value", np.array(float(text)), lambda idx: f"{option} value")
-    if text == "-":
+    if text == "-" or text.startswith("-:"):  # stdin, optionally with a selector
         if stdin is None:
             raise BceError(f"{option}: stdin ('-') is closed; give a file instead")
-        return _open(Opening(stdin, f"stdin ({option})"), None)
+        selector = text[2:] if text.startswith("-:") else None
+        return _open(Opening(stdin, f"stdin ({option})", selector=selector), None)
     if not text:
         raise BceError(f"{option} is empty; give a path, '-', inline JSON or a number")
     path, selector = _split_selector(arg)
@@ -121,7 +121,7 @@ def _open_path(path: str, selector: str | None, option: str) -> Source:
     def reopen() -> BinaryIO:
         return open(path, "rb")
 
-    opening = Opening(stream, name, size, None, selector, reopen if regular else None)
+    opening = Opening(stream, name, size, None, selector, reopen if regular else None, path)
     try:
         source = _open(opening, _by_extension(path))
     except BaseException:

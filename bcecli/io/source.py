@@ -216,6 +216,8 @@ class Opening:
     """What ``FILE:SELECTOR`` selected within the file (an array of an archive)."""
     reopen: Callable[[], BinaryIO] | None = None
     """A fresh, seekable handle on the same file, for formats that must seek."""
+    arg: str = "-"
+    """The argument as typed, without the selector (the path, or ``-``)."""
 
 
 @dataclass(frozen=True)
