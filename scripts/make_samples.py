@@ -1,7 +1,9 @@
-"""Write ../shared/reference/tutorial-examples.json's examples as ready-to-run sample files.
+"""Write the tutorials' examples as ready-to-run sample files.
 
 Usage: python scripts/make_samples.py [path/to/tutorial-examples.json]
-Writes samples/<example>/input.*, target.* and samples/README.md (commands and losses).
+Reads ../shared/reference/tutorial-examples.json and tests/data/derived-examples.json
+(examples for losses the tutorials do not cover, from scripts/gen_derived_examples.py);
+writes samples/<example>/input.*, target.* and samples/README.md (commands and losses).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference" / "tutorial-examples.json"
+DERIVED = ROOT / "tests" / "data" / "derived-examples.json"
 
 
 def _write(path: Path, data: list[object]) -> str:
@@ -39,7 +42,8 @@ def _plain(cmd: str, dtype: str) -> str:
 
 def main() -> None:
     reference = Path(sys.argv[1]) if len(sys.argv) > 1 else REFERENCE
-    examples = json.loads(reference.read_text())["examples"]
+    examples = [*json.loads(reference.read_text())["examples"],
+                *json.loads(DERIVED.read_text())["examples"]]
     lines = ["# Samples", "",
              "The examples of the tutorials bcecli was conceived from, with the loss bcecli",
              "prints (`-f plain`) beside PyTorch 2.13's. Run from the repository root.", "",
@@ -53,7 +57,7 @@ def main() -> None:
         folder = ROOT / "samples" / ex["name"]
         folder.mkdir(parents=True, exist_ok=True)
         target = ex["target"]
-        if ex["command"] == "ce" and isinstance(target, list) and target and \
+        if ex["command"] in ("ce", "nll") and isinstance(target, list) and target and \
                 not isinstance(target[0], list):
             target = [[t] for t in target]  # one column of class indices
         x = _write(folder / "input", ex["input"])

@@ -32,3 +32,14 @@ def write(tmp_path: Path) -> Callable[[str, str | bytes], str]:
         return str(path)
 
     return make
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-snapshots", action="store_true", default=False,
+                     help="rewrite tests/snapshots/ from what bcecli prints now")
+
+
+@pytest.fixture
+def update_snapshots(request: pytest.FixtureRequest) -> bool:
+    """True under ``pytest --update-snapshots``: snapshot tests write instead of compare."""
+    return bool(request.config.getoption("--update-snapshots"))

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from bcecli.cli import app
 
 DATA = json.loads((Path(__file__).parent / "data" / "tutorial-examples.json").read_text())
-EXAMPLES = DATA["examples"]
+DERIVED = json.loads((Path(__file__).parent / "data" / "derived-examples.json").read_text())
+EXAMPLES = DATA["examples"] + DERIVED["examples"]
 TOL = {"float64": {"rtol": 1e-12, "atol": 1e-15}, "float32": {"rtol": 2e-6, "atol": 1e-7}}
 
 
@@ -27,8 +28,9 @@ def _run(example: dict, dtype: str, *extra: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_there_are_nine_examples() -> None:
-    assert len(EXAMPLES) == 9
+def test_there_are_nine_examples_and_the_derived_ones() -> None:
+    assert len(DATA["examples"]) == 9 and [e["name"] for e in DERIVED["examples"]] == [
+        "nll-3x5-log-probs"]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 HELP = Help(
     title="Cross-entropy over classes on logits, like torch.nn.CrossEntropyLoss.",
     short="Cross-entropy over classes (CrossEntropyLoss).",
-    formula=("ℓ = w[y]·(−x[y] + ln Σ_j exp x_j) = w[y]·(−ln softmax(x)[y])",
-             "with probability targets t: ℓ = −Σ_c w_c·t_c·ln softmax(x)_c"),
+    formula=("ℓ = w[y]·(−x[y] + ln Σ_j exp(x_j)) = −w[y]·log_softmax(x)[y]",
+             "with class probabilities t: ℓ = −Σ_c w_c·t_c·log_softmax(x)_c"),
     notes=(
         "Input (N, C), (C,) or (N, C, d1, ...); the target holds class indices (the input's "
         "shape without C; in CSV one column or one row) or class probabilities (the input's "
@@ -232,17 +232,16 @@ class CrossEntropy(ClassLoss[CeOptions]):
         eps = o.label_smoothing
         w = outcome.plan.class_weight
         c = self.n_classes(outcome)
-        yield from self.help.formula
-        yield "  = NLLLoss on log_softmax(x): ℓ = −w[y]·log_softmax(x)[y]"
+        yield self.help.formula[1 if outcome.plan.probabilities else 0]
+        yield ("  CrossEntropyLoss is NLLLoss on log_softmax(x): ce(x) = nll(log_softmax(x)), "
+               "with log_softmax(x)_j = x_j − ln Σ_k exp(x_k)")
         if outcome.plan.probabilities:
-            yield ("  with probability targets: ℓ = −Σ_c " + ("w_c × " if w is not None else "")
-                   + "t_c × ln p_c, with ln p_c = x_c − ln Σ_j exp(x_j)")
             if eps:
                 yield f"  targets smoothed first: t → (1 − {eps:g}) × t + {eps:g}/{c}"
             yield "  the mean divides by the number of samples (positions), whatever the weights"
         else:
-            nll = "−x[y] + ln Σ_j exp(x_j)"
-            yield "  ℓ = " + (f"w[y] × ({nll})" if w is not None else nll) + "   (= −ln p(y))"
+            if w is None:
+                yield "  no class weights: w[y] = 1"
             if eps:
                 yield (f"  with label smoothing ε = {eps:g} over C = {c} classes: "
                        f"ℓ = (1 − {eps:g}) × that + {eps:g}/{c} × Σ_c "
