@@ -428,10 +428,11 @@ def test_fast_parse_declines(text):
 
 
 def blocks_of(data: bytes, block_bytes: int, dialect=None):
-    head, jobs = delimited.iter_jobs(io.BytesIO(data), "f.csv", dialect, [0],
-                                     block_bytes=block_bytes)
-    parts = [b for b in (job() for job in jobs) if b.rows]
+    source = delimited.text_source(io.BytesIO(data), "f.csv", dialect,
+                                   block_bytes=block_bytes)
+    parts = list(source.blocks())
     lines = [p.locate((i, 0)) for p in parts for i in range(p.rows)]
+    head, _ = delimited.iter_jobs(io.BytesIO(data), "f.csv", dialect, [0])
     return head, np.concatenate([p.data for p in parts]), lines
 
 

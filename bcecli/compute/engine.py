@@ -32,6 +32,9 @@ from bcecli.report.numbers import shape as fmt_shape
 
 F64 = NDArray[np.float64]
 TEN_AND_TEN = Keep(10, 10)
+FOLLOWER_AHEAD = 2
+"""Blocks of the target (and per-row options) parsed ahead of the one in use: their blocks
+are cut by bytes too, and a short row (a label file) makes a block of many rows."""
 
 
 class Sink(Protocol):
@@ -77,8 +80,9 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
             progress: Callable[[], None] | None = None) -> Outcome:
     """The loss of the inputs under the options, with the rows and sums the report needs."""
     pool = pool or Pool(1)
+    behind = partial(pool.ordered, ahead=FOLLOWER_AHEAD)  # (a target block serves many rows)
     xs = Stream(inputs.x.blocks(pool.ordered))
-    ts = Stream(inputs.t.blocks(pool.ordered))
+    ts = Stream(inputs.t.blocks(behind))
     first_x, first_t = xs.peek(), ts.peek()
     if first_x is None or first_t is None:
         raise BceError("no data")  # sources raise a clearer message first
@@ -93,7 +97,7 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     per_row: dict[str, RowFeed] = {}
     at_once: dict[str, Block] = {}
     for name, source in inputs.extras.items():
-        stream = Stream(source.blocks(pool.ordered))
+        stream = Stream(source.blocks(behind))
         first = stream.peek()
         assert first is not None
         if not whole and loss.by_rows(name, first, stream.peek(1) is not None,
@@ -136,20 +140,20 @@ def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
         start = read.x_rows
         read.x_rows += xb.rows
         if xb.data.ndim and xb.rows == 0:  # an empty matrix's one block: checked, adds nothing
-            tb = Block(first_t.data[:0], first_t.locate)
+            t_parts = [Block(first_t.data[:0], first_t.locate)]
         else:
-            taken = feed_t.take(xb.rows)
-            if taken is None or taken.rows != xb.rows:
+            taken = feed_t.take_parts(xb.rows)
+            if taken is None or sum(b.rows for b in taken) != xb.rows:
                 raise ShapeTrouble()
-            tb = taken
-        extras: dict[str, Block] = {}
+            t_parts = taken
+        extras: dict[str, list[Block]] = {}
         for name, feed in per_row.items():
-            eb = feed.take(xb.rows)
-            if xb.rows and (eb is None or eb.rows != xb.rows):
+            parts = feed.take_parts(xb.rows)
+            if xb.rows and (parts is None or sum(b.rows for b in parts) != xb.rows):
                 raise ShapeTrouble()
-            if eb is not None:
-                extras[name] = eb
-        yield partial(run.block, Paired(start, xb, tb, extras))
+            if parts is not None:
+                extras[name] = parts
+        yield partial(run.pair, start, xb, t_parts, extras)
     if feed_t.take(1) is not None or any(f.take(1) is not None for f in per_row.values()):
         raise ShapeTrouble()
 
@@ -186,6 +190,11 @@ class _Run:
         self.tail: deque[Row] = deque(maxlen=keep.tail)
         self.warn = Warnings()
 
+    def pair(self, start: int, x: Block, t: list[Block], extras: dict[str, list[Block]]
+             ) -> _Result:
+        """Join the rows taken from several blocks (here, on the pool), then compute."""
+        return self.block(Paired(start, x, joined(t), {n: joined(p) for n, p in extras.items()}))
+
     def block(self, paired: Paired) -> _Result:
         """The terms of a block and everything reduced from them (runs on the pool)."""
         bt = self.loss.terms(self.opts, self.plan, paired)
@@ -206,7 +215,7 @@ class _Run:
         with np.errstate(invalid="ignore", divide="ignore"):
             row_values = row_sums / row_dens
         flat = v64.reshape(-1)
-        finite = bool(np.isfinite(flat).all())
+        finite = bool(np.isfinite(row_sums.sum()))  # (a term inf or NaN makes its sum so)
         kept = []
         for i in self._kept(paired.start, nrows):
             local = i - paired.start

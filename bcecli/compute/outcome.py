@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Keep:
     """How many of the first and of the last rows the breakdown keeps."""
 
@@ -44,7 +44,7 @@ class Keep:
         return cls((max_rows + 1) // 2, max_rows // 2)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Row:
     """One row of the breakdown: its inputs and its terms, for the table and --explain."""
 

@@ -10,11 +10,14 @@ results of every job before it, whatever the number of threads.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 T = TypeVar("T")
 MAX_DEFAULT_THREADS = 8
@@ -49,26 +52,46 @@ class Pool:
         self.threads = max(1, threads)
         self._executor: ThreadPoolExecutor | None = None
 
-    def ordered(self, jobs: Iterator[Callable[[], T]]) -> Iterator[T]:
-        """The results of the jobs, in the jobs' order."""
+    def ordered(self, jobs: Iterator[Callable[[], T]], ahead: int | None = None
+                ) -> Iterator[T]:
+        """The results of the jobs, in the jobs' order; at most ``ahead`` (default: as many
+        as there are threads) run or wait beyond the one being given back."""
         if self.threads == 1:
             for job in jobs:
                 yield job()
             return
+        first = next(jobs, None)
+        if first is None:
+            return
+        try:
+            second = next(jobs, None)
+        except Exception:
+            yield first()  # what went wrong in the first job is said first
+            raise
+        if second is None:  # one job: no thread is started
+            yield first()
+            return
+        jobs = itertools.chain((first, second), jobs)
         if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="bcecli")
-        ahead = self.threads + 1
+        ahead = self.threads if ahead is None else max(1, ahead)
         window: deque[Future[T]] = deque()
         try:
-            try:
-                for job in jobs:  # each runs in this thread's context (numpy's errstate)
-                    window.append(self._executor.submit(contextvars.copy_context().run, job))
-                    while len(window) > ahead:
+            while True:
+                try:
+                    job = next(jobs)
+                except StopIteration:
+                    break
+                except Exception:  # reading failed: what went wrong before it is said first
+                    while window:
                         yield window.popleft().result()
-            except Exception:
-                while window:  # what went wrong in an earlier job is said first
+                    raise
+                # each job runs in this thread's context (numpy's errstate)
+                window.append(self._executor.submit(contextvars.copy_context().run, job))
+                while len(window) > ahead:
                     yield window.popleft().result()
-                raise
             while window:
                 yield window.popleft().result()
         finally:

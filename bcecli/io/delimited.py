@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from functools import partial
 
 from bcecli.errors import BceError
-from bcecli.io.source import ByteStream, Format, Job, Opening, Source
+from bcecli.io.source import Block, ByteStream, Format, Job, Opening, Source
 from bcecli.io.textparse import (
     Dialect,
+    Location,
+    TextError,
     binary_error,
     comment_error,
     decode,
@@ -24,6 +26,8 @@ from bcecli.io.textparse import (
 )
 
 BLOCK_BYTES = 1 << 20
+BLOCK_VALUES = 1 << 18
+"""The most numbers a block holds (about, from its first line): 2 MiB once parsed."""
 MAX_LINE_BYTES = 1 << 26
 """The longest line read: 64 MiB holds a row of several million numbers."""
 BOM = b"\xef\xbb\xbf"
@@ -75,10 +79,10 @@ def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHea
     return TextHead(dialect, None, len(fields), line_no), pos
 
 
-def _too_long(name: str, line: int) -> BceError:
-    return BceError(f"{name}, line {line}: a line longer than {MAX_LINE_BYTES >> 20} MiB; "
-                    f"bcecli holds one line of text at a time: write a long vector as a column, "
-                    f"or as .npy")
+def _too_long(name: str, line: int) -> TextError:
+    return TextError(name, line, f": a line longer than {MAX_LINE_BYTES >> 20} MiB; bcecli "
+                     f"holds one line of text at a time: write a long vector as a column, or "
+                     f"as .npy")
 
 
 def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: list[int],
@@ -102,7 +106,19 @@ def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: 
     consumed[0] += len(buf)
     buf = buf.removeprefix(BOM)
     head, offset = read_head(buf, name, dialect)
-    return head, _pieces(stream, name, head, buf[offset:], consumed, block_bytes)
+    rest = buf[offset:]
+    return head, _pieces(stream, name, head, rest, consumed, _block_size(rest, head,
+                                                                         block_bytes))
+
+
+def _block_size(rest: bytes, head: TextHead, block_bytes: int) -> int:
+    """Bytes per block: ``block_bytes``, less where short fields (labels: ``0,1``) would
+    make a block of more than ``BLOCK_VALUES`` numbers (8 bytes each once parsed)."""
+    line_end = rest.find(b"\n", 0, 1 << 16)
+    if line_end <= 0 or not head.ncols:
+        return block_bytes
+    per_value = (line_end + 1) / head.ncols
+    return max(min(block_bytes, int(BLOCK_VALUES * per_value)), min(block_bytes, 1 << 16))
 
 
 def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
@@ -110,9 +126,9 @@ def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
     """Jobs for the rows after the head: ``rest`` is what was read already.
 
     Blocks of about ``block_bytes`` are cut at a line's end; a line is read in pieces, and
-    joined once, however long it is (up to ``MAX_LINE_BYTES``).
+    joined once, however long it is (up to ``MAX_LINE_BYTES``).  Lines are counted by the
+    jobs, on the pool: a block's lines count from 1 until :class:`_Lines` places it.
     """
-    line = head.data_line
     parts, held, whole_line = [rest], len(rest), b"\n" in rest
     at_end = False
     while not at_end:
@@ -128,30 +144,55 @@ def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
             if b"\0" in more:  # binary data (/dev/zero has no newline): name the NUL now
                 break
             if not whole_line and held > MAX_LINE_BYTES:
-                raise _too_long(name, line)
+                raise _too_long(name, 1)  # (line 1 of the block being read)
         buf = b"".join(parts)
         cut = len(buf) if at_end or b"\n" not in buf else buf.rfind(b"\n") + 1
-        piece, rest = buf[:cut], buf[cut:]
+        rest = buf[cut:]
         parts, held, whole_line = [rest], len(rest), False
-        if piece:
-            if not piece.endswith(b"\n"):
-                piece += b"\n"
-            nlines = piece.count(b"\n")
-            yield partial(parse_lines, piece, name, line, head.dialect, head.ncols, nlines)
-            line += nlines
+        if cut:
+            yield partial(_parse_piece, memoryview(buf)[:cut], name, head.dialect, head.ncols)
+
+
+def _parse_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int) -> Block:
+    buf = bytes(piece)  # (copied here, on the pool, not by the reader)
+    return parse_lines(buf if buf.endswith(b"\n") else buf + b"\n", name, 1, dialect, ncols)
+
+
+class _Lines:
+    """Places each block at its lines as the blocks come, in order, and shifts the errors
+    of a block (which count its lines from 1) likewise."""
+
+    def __init__(self, first: int) -> None:
+        self.next = first
+
+    def settle(self, block: Block) -> None:
+        if isinstance(block.locate, Location):
+            block.locate.offset = self.next - 1
+            self.next += block.locate.nlines
+
+    def place(self, exc: BceError) -> BceError:
+        return exc.shifted(self.next - 1) if isinstance(exc, TextError) else exc
 
 
 def open_delimited(opening: Opening) -> Source:
     """A delimited text file as a source of row blocks."""
-    name = opening.name
     if opening.selector is not None:
-        raise BceError(f"{name}: a CSV/TSV file has no named arrays (':{opening.selector}' "
-                       f"selects an array of an .npz archive)")
+        raise BceError(f"{opening.name}: a CSV/TSV file has no named arrays "
+                       f"(':{opening.selector}' selects an array of an .npz archive)")
+    return text_source(opening.stream, opening.name, DIALECTS.get(opening.variant or ""),
+                       opening.size)
+
+
+def text_source(stream: ByteStream, name: str, dialect: Dialect | None,
+                size: int | None = None, block_bytes: int | None = None) -> Source:
+    """Delimited text read from a stream (the dialect None: guessed from the first line)."""
     consumed = [0]
-    head, jobs = iter_jobs(opening.stream, name, DIALECTS.get(opening.variant or ""), consumed)
+    head, jobs = iter_jobs(stream, name, dialect, consumed, block_bytes)
     what = "a header row but no data" if head.column_names else "no data"
-    return Source(name, jobs, column_names=head.column_names, size_bytes=opening.size,
-                  consumed=consumed, text=True, empty=f"{name} has {what}")
+    lines = _Lines(head.data_line)
+    return Source(name, jobs, column_names=head.column_names, size_bytes=size,
+                  consumed=consumed, text=True, empty=f"{name} has {what}",
+                  settle=lines.settle, place=lines.place)
 
 
 FORMAT = Format("delimited", {".csv": "csv", ".tsv": "tsv", ".tab": "tsv"},

@@ -40,7 +40,7 @@ def index_locator(name: str) -> Locator:
     return lambda idx: f"{name}[{', '.join(map(str, idx))}]"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Block:
     """Consecutive rows of a matrix and a locator for indices within them."""
 
@@ -76,6 +76,10 @@ class Source:
     """Closes the file behind the blocks, if there is one."""
     empty: str | None = None
     """The error when the stream holds no rows at all; None: an empty matrix is valid."""
+    settle: Callable[[Block], None] | None = None
+    """Called with each block in order, as it is given out (text places its lines)."""
+    place: Callable[[BceError], BceError] | None = None
+    """Turns an error of the block being read into one that says where it is."""
 
     def blocks(self, run: Callable[[Iterator[Job]], Iterator[Block]] | None = None
                ) -> Iterator[Block]:
@@ -86,7 +90,7 @@ class Source:
         """
         first_empty: Block | None = None
         seen = False
-        for block in (run or _run_here)(self.jobs):
+        for block in self._in_order(run or _run_here):
             if block.data.ndim and block.rows == 0:
                 first_empty = first_empty or block
                 continue
@@ -97,6 +101,21 @@ class Source:
                 raise BceError(self.empty)
             if first_empty is not None:
                 yield first_empty
+
+    def _in_order(self, run: Callable[[Iterator[Job]], Iterator[Block]]) -> Iterator[Block]:
+        blocks = run(self.jobs)
+        while True:
+            try:
+                block = next(blocks)
+            except StopIteration:
+                return
+            except BceError as exc:
+                if self.place is None:
+                    raise
+                raise self.place(exc) from None
+            if self.settle is not None:
+                self.settle(block)
+            yield block
 
     def close(self) -> None:
         """Stop reading: the file behind the blocks is closed."""
@@ -152,6 +171,12 @@ class RowFeed:
 
     def take(self, n: int) -> Block | None:
         """Up to ``n`` rows as one block (fewer only when the matrix ends); None at the end."""
+        parts = self.take_parts(n)
+        return None if parts is None else joined(parts)
+
+    def take_parts(self, n: int) -> list[Block] | None:
+        """Up to ``n`` rows as consecutive blocks, to be joined by whoever uses them (on the
+        pool, not in the reading thread); None at the end."""
         parts: list[Block] = []
         got = 0
         while got < n:
@@ -171,7 +196,7 @@ class RowFeed:
         self.served += got
         if got == 0:  # the end (blocks of no rows, as an empty .npy has, count as none)
             return None
-        return joined(parts)
+        return parts
 
     def count_rest(self) -> int:
         """Read to the end, returning how many rows were left (for shape messages)."""
@@ -200,7 +225,7 @@ class Prefixed:
         return self._stream.read(n)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Opening:
     """What a format's opener gets: the stream and what is known about it."""
 
@@ -220,7 +245,7 @@ class Opening:
     """The argument as typed, without the selector (the path, or ``-``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Format:
     """One input format: how it is recognised and opened (see :data:`bcecli.io.FORMATS`)."""
 

@@ -51,7 +51,7 @@ class Matrix:
     path, ``-``, inline JSON or a number, read like ``--input``."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Param:
     """One option of a loss: a keyword of its API function and an option of its command."""
 
@@ -64,7 +64,7 @@ class Param:
     help: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Help:
     """A loss's documentation, written once: help, API docstring, README and --explain."""
 
@@ -103,7 +103,7 @@ class BlockTerms:
     """(key, message, count): what PyTorch computes without a word."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Paired:
     """A block of input rows with the matching target rows (and per-row option rows)."""
 

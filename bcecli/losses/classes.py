@@ -58,7 +58,7 @@ class ClassOptions(Options):
 OptionsT = TypeVar("OptionsT", bound=ClassOptions)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ClassLayout:
     """How an input and its target line up: the class axis is 1 for (N, C, d1, ...) and 0
     for a (C,) input; there is one term per position, shape ``element_shape``."""
@@ -117,7 +117,7 @@ class ClassLayout:
         return idx
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ClassPlan:
     """Whether targets are class probabilities, and the class weights (cast, shape (C,))."""
 
@@ -126,7 +126,7 @@ class ClassPlan:
     n_classes: int
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Terms:
     """The terms of M positions and what each counts in the mean (None: each counts 1)."""
 

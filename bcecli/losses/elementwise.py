@@ -46,7 +46,7 @@ MAX_TERMS = 6
 """Elements of a row written out in --explain before the middle ones are elided."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ElementwisePlan:
     """The weights given whole (not per row), cast to the dtype."""
 

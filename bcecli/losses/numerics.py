@@ -77,7 +77,7 @@ def log_sigmoid(x: Array) -> Array:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class LogSoftmax:
     """log softmax over the last axis, with the pieces the breakdown shows."""
 

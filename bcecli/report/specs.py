@@ -36,7 +36,7 @@ def style_for(term: float) -> str:
     return "red" if term <= 3 else "bold red"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Cell:
     """One cell: its text and its style (a rich style name, or "")."""
 
@@ -44,7 +44,7 @@ class Cell:
     style: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class MatrixSpec:
     """One line per row of the input, one column per element of the row.
 
@@ -62,7 +62,7 @@ class MatrixSpec:
     total: Callable[[Row], float] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class LinesSpec:
     """A table of named columns, one line per sample (or per position of a sample).
 

@@ -1,0 +1,63 @@
+"""The thread pool gives results, and errors, in the order of the jobs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from bcecli.compute.pool import Pool, default_threads
+from bcecli.errors import BceError
+
+
+def _jobs(fail_at: set[int], n: int = 12, read_fails_at: int | None = None
+          ) -> Iterator[Callable[[], int]]:
+    for i in range(n):
+        if i == read_fails_at:
+            raise BceError(f"reading {i}")
+
+        def job(i: int = i) -> int:
+            time.sleep(0.002 * ((i * 7) % 5))  # finish out of order
+            if i in fail_at:
+                raise BceError(f"job {i}")
+            return i
+        yield job
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4, 8])
+def test_results_in_order(threads: int) -> None:
+    with Pool(threads) as pool:
+        assert list(pool.ordered(_jobs(set()))) == list(range(12))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4, 8])
+@pytest.mark.parametrize("ahead", [None, 1, 3])
+def test_the_first_failing_job_is_the_error(threads: int, ahead: int | None) -> None:
+    got: list[int] = []
+    with Pool(threads) as pool, pytest.raises(BceError, match="job 5"):
+        for r in pool.ordered(_jobs({5, 6, 9}), ahead=ahead):
+            got.append(r)
+    assert got == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_a_failed_read_comes_after_the_jobs_before_it(threads: int) -> None:
+    got: list[int] = []
+    with Pool(threads) as pool, pytest.raises(BceError, match="reading 7"):
+        for r in pool.ordered(_jobs(set(), read_fails_at=7)):
+            got.append(r)
+    assert got == list(range(7))
+    got = []
+    with Pool(threads) as pool, pytest.raises(BceError, match="job 3"):
+        for r in pool.ordered(_jobs({3}, read_fails_at=7)):
+            got.append(r)
+    assert got == [0, 1, 2]
+
+
+def test_thread_count_from_the_environment() -> None:
+    assert default_threads({"BCECLI_THREADS": "5"}) == 5
+    assert 1 <= default_threads({}) <= 8
+    for bad in ("0", "-1", "two", "1.5"):
+        with pytest.raises(BceError, match="BCECLI_THREADS"):
+            default_threads({"BCECLI_THREADS": bad})
