@@ -188,8 +188,10 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
 
 def _tune_malloc() -> None:
     """Keep freed blocks' memory for the next blocks instead of fresh pages each time (glibc's
-    allocator hands arrays over 128 KiB to mmap): 10-15 % faster on a big CSV, the same peak.
-    Only the command line does this, for big inputs; nothing happens elsewhere than glibc."""
+    allocator hands arrays over 128 KiB to mmap): 10-15 % faster on a big CSV; and one heap
+    for all threads, so that the pool's threads reuse each other's freed blocks (a heap per
+    thread kept each one's peak: 14 MB more).  Only the command line does this, for big
+    inputs, before the pool starts its threads; nothing happens elsewhere than glibc."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -198,6 +200,7 @@ def _tune_malloc() -> None:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD: arrays up to 64 MiB from the heap
         libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: and the heap is not trimmed each time
+        libc.mallopt(-8, 1)  # M_ARENA_MAX: one heap for all threads, which reuse each other's
     except (OSError, AttributeError):
         pass
 

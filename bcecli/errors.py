@@ -21,8 +21,8 @@ class ExitCode(IntEnum):
 class BceError(Exception):
     """A usage or input problem: the message is shown to the user as it is.
 
-    >>> str(BceError("x.csv, line 3, field 2: 'abc' is not a number"))
-    "x.csv, line 3, field 2: 'abc' is not a number"
+    >>> str(BceError("x.csv, line 3, column 2: 'abc' is not a number"))
+    "x.csv, line 3, column 2: 'abc' is not a number"
     """
 
     def __init__(self, message: str) -> None:

@@ -278,6 +278,8 @@ class Case:
     label: str
     argv: list[str]
     devnull: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables set for this case only (e.g. BCECLI_THREADS)."""
     runs: list[Run] = field(default_factory=list)
     all_runs: list[Run] = field(default_factory=list)
     failure: Run | None = None
@@ -394,7 +396,8 @@ def run_cases(cases: Sequence[Case], repeat: int, *, warmup: bool = True,
         for case in cases:
             if case.failure is not None:
                 continue
-            run = run_once(case.argv, devnull=case.devnull, env=env)
+            run = run_once(case.argv, devnull=case.devnull,
+                           env={**(env or os.environ), **case.env} if case.env else env)
             name = "warm-up" if number == 0 else f"{number}/{repeat}"
             log(f"[run] {name:>7}  {case.label:<34} {run.wall:8.3f} s {run.rss_mb:8.1f} MB"
                 + ("" if run.returncode == 0 else f"  exit {run.returncode}"))
@@ -633,12 +636,22 @@ def target_large(data: Dataset, bench: Bench) -> list[Row]:
     torch = Case(f"{csv} torch+pandas baseline",
                  baseline_argv("baseline_torch_pandas.py", data.x_csv, data.y_csv))
     ours_npy = Case(f"{npy} bcecli", bench.argv(data.x_npy, data.y_npy, "-f", "plain"))
+    threads = [Case(f"{csv} bcecli, {n} thread{'s' * (n > 1)}",
+                    bench.argv(data.x_csv, data.y_csv, "-f", "plain"),
+                    env={"BCECLI_THREADS": str(n)}) for n in (1, 2)]
     no_pandas, no_torch = missing("typer", "pandas"), missing("typer", "pandas", "torch")
     group = [ours_csv] + ([pandas] if not no_pandas else [])
-    group += ([torch] if not no_torch else []) + [ours_npy]
+    group += ([torch] if not no_torch else []) + [ours_npy, *threads]
     bench.run(group)
 
     rows = [rss_row(ours_csv)]
+    one = threads[0]
+    for case in threads:
+        if case is one or case.median is None or not one.median:
+            rows.append(case_row(case, "BCECLI_THREADS=1", "info"))
+        else:
+            rows.append(case_row(case, f"wall / 1 thread = {case.median / one.median:.2f}",
+                                 "info"))
     limit = f"≤ {CSV_VS_PANDAS:.2f}"
     rows.append(skipped_row(pandas.label, no_pandas, limit) if no_pandas
                 else ratio_row(pandas, ours_csv, "bcecli/pandas", CSV_VS_PANDAS))

@@ -204,3 +204,23 @@ def test_every_sample_path_in_help_and_readmes_exists() -> None:
     paths = {m for text in texts for m in re.findall(r"samples/[\w./-]+\.\w+", text)}
     assert len(paths) >= 10
     assert [p for p in paths if not (root / p).is_file()] == []
+
+
+def test_readme_states_every_formula_as_written_once() -> None:
+    """The formula lives once, in each loss's Help; the README quotes the same lines."""
+    from bcecli.losses import LOSSES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for loss in LOSSES.values():
+        for line in loss.help.formula:
+            assert line in readme, (loss.name, line)
+        assert f"`bcecli {loss.name}`" in readme, loss.name
+
+
+def test_readme_python_example_runs() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(code.replace("print(r)", "str(r)"), namespace)
+    loss = namespace["r"].loss
+    assert f"r.loss          # {loss!r} " in code

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bcecli.cli import app
 from bcecli.io import npy
@@ -20,7 +20,7 @@ Y = (RNG.random((23, 4)) < 0.5).astype(float)
 runner = CliRunner()
 
 
-def run(*args: str, input: bytes | None = None):  # noqa: ANN201
+def run(*args: str, input: bytes | None = None) -> Result:
     return runner.invoke(app, list(args), input=input)
 
 

@@ -123,7 +123,12 @@ def test_threads_give_the_one_thread_result(tmp_path: Path, monkeypatch: pytest.
     and the table keeps the same first and last rows."""
     monkeypatch.setattr(delimited, "BLOCK_BYTES", 7)
     for name, files, _ in _cases(tmp_path):
-        assert _json(files, threads=threads) == _json(files, threads=1), name
+        one = _json(files, threads=1)
+        assert _json(files, threads=threads) == one, name
+        at = files.index("-i") + 1
+        piped = [*files[:at], "-", *files[at + 1:]]
+        stdin = _json(piped, threads=threads, input=Path(files[at]).read_bytes())
+        assert stdin == one, name
         table = runner.invoke(app, [*files, "--max-rows", "6"],
                               env={"BCECLI_THREADS": str(threads)})
         assert table.exit_code == 0, (name, table.stderr)
@@ -135,8 +140,8 @@ def test_threads_give_the_one_thread_result(tmp_path: Path, monkeypatch: pytest.
 
 def test_every_route_prints_the_same_loss(tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """-f plain is bit-identical for a CSV path (any threads), stdin, .npy, JSON and inline
-    JSON, over more terms than one chunk holds."""
+    """-f plain is bit-identical for a CSV path (any threads), stdin, .npy, .npz, JSON and
+    inline JSON, over more terms than one chunk holds."""
     monkeypatch.setattr(delimited, "BLOCK_BYTES", 4096)
     monkeypatch.setattr(npy, "BLOCK_BYTES", 4096)
     rng = np.random.default_rng(5)
@@ -144,12 +149,14 @@ def test_every_route_prints_the_same_loss(tmp_path: Path,
     y = (rng.random(x.shape) < 0.5).astype(float)
     xc, yc = _csv(tmp_path / "x.csv", x), _csv(tmp_path / "y.csv", y)
     np.save(tmp_path / "x.npy", x)
+    np.savez_compressed(tmp_path / "x.npz", logits=x)
     (tmp_path / "x.json").write_text(json.dumps(x.tolist()))
     routes = {
         "csv-1": (["-i", xc], 1, None), "csv-2": (["-i", xc], 2, None),
         "csv-7": (["-i", xc], 7, None),
         "stdin": (["-i", "-"], 2, (tmp_path / "x.csv").read_bytes()),
         "npy": (["-i", str(tmp_path / "x.npy")], 2, None),
+        "npz": (["-i", str(tmp_path / "x.npz") + ":logits"], 2, None),
         "json": (["-i", str(tmp_path / "x.json")], 2, None),
         "inline": (["-i", json.dumps(x.tolist())], 1, None),
     }

@@ -170,19 +170,22 @@ def fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     b = np.frombuffer(buf, dtype=np.uint8)
     if b.size >= 2 and b[1] in (sep, 10) and (out := _single_digits(b, sep, ncols)) is not None:
         return out
+    # one byte mask at a time (each is as big as the block): counts, then the ends
+    n_nl = int(np.count_nonzero(b == 10))
+    n_dots = int(np.count_nonzero(b == 46))
+    n_minus = int(np.count_nonzero(b == 45))
     db = b - np.uint8(48)  # digits 0-9; every other byte 10 or more
-    is_digit = db < 10
-    is_nl = b == 10
-    is_end = (b == sep) | is_nl
-    is_dot = b == 46
-    is_minus = b == 45
-    n, n_dots, n_minus = (int(np.count_nonzero(a)) for a in (is_end, is_dot, is_minus))
-    if int(np.count_nonzero(is_digit)) + n + n_dots + n_minus != b.size:
+    n_digits = int(np.count_nonzero(db < 10))
+    is_end = b == sep
+    is_end |= b == 10
+    n = int(np.count_nonzero(is_end))
+    if n_digits + n + n_dots + n_minus != b.size:
         return None  # some other byte: an exponent, '+', a space, a letter ...
-    if n == 0 or int(np.count_nonzero(is_nl)) * ncols != n:
+    if n == 0 or n_nl * ncols != n:
         return None
     ends = np.flatnonzero(is_end)
-    if ncols > 1 and not is_nl[ends[ncols - 1 :: ncols]].all():
+    del is_end
+    if ncols > 1 and not (b[ends[ncols - 1 :: ncols]] == 10).all():
         return None
     lens = np.diff(ends, prepend=-1)  # a field starts after the end before it
     lens -= 1
@@ -192,7 +195,7 @@ def fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     dot_k: NDArray[np.intp] | None = None  # digits after the dot (0 without one)
     has_dot: NDArray[np.bool_] | None = None
     if n_dots:
-        dpos = np.flatnonzero(is_dot)
+        dpos = np.flatnonzero(b == 46)
         if n_dots == n:  # the usual case: a dot in every field, if each lies in its own
             if not (dpos < ends).all() or not (dpos[1:] > ends[:-1]).all():
                 return None
@@ -208,7 +211,7 @@ def fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
         digits = lens - (1 if has_dot is None else has_dot)
     neg = None
     if n_minus:
-        neg = is_minus[ends - lens]  # (the fields' first bytes)
+        neg = b[ends - lens] == 45  # (the fields' first bytes)
         if int(np.count_nonzero(neg)) != n_minus:
             return None  # a minus that does not start its field
         digits = digits - neg
@@ -217,8 +220,8 @@ def fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     # digit values, every other byte 0; 16 leading zeros so every field has 16 bytes before
     # its end (a 17-byte field starts with '-', a zero, so its last 16 bytes hold it all)
     padded = np.zeros(b.size + 16, dtype=np.uint8)
-    np.multiply(db, is_digit, out=padded[16:])
-    del db, is_digit, is_nl, is_end, is_dot, is_minus, digits  # bound the memory
+    np.multiply(db, db < 10, out=padded[16:])
+    del db, digits  # bound the memory
     words = np.ndarray((padded.size - 7,), dtype="<u8", buffer=padded, strides=(1,))
     at = ends + 8  # the 8 bytes before each field's end, in padded
     v = _eight_digits(words[at])

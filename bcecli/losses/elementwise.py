@@ -28,7 +28,14 @@ from bcecli.losses.base import (
     ShapeTrouble,
 )
 from bcecli.losses.numerics import sigmoid
-from bcecli.report.display import column_label, flat, row_value, row_word, shape_or_none
+from bcecli.report.display import (
+    column_label,
+    each_row,
+    flat,
+    row_value,
+    row_word,
+    shape_or_none,
+)
 from bcecli.report.numbers import echo, minus, rounded
 from bcecli.report.numbers import shape as fmt_shape
 from bcecli.report.specs import MatrixSpec, TableSpec
@@ -180,38 +187,34 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
             yield ""
             yield f"Step {step}: probabilities p = σ(x) = 1 / (1 + e^−x)"
             step += 1
-            for row in outcome.rows():
-                if row is None:
-                    yield "  ⋮"
-                    continue
-                x = flat(row.input)
-                s = flat(sigmoid(row.input))
-                parts = [("…" if j is None else f"σ({minus(echo(float(x[j]), o.dtype, p))}) = "
-                          f"{rounded(float(s[j]), p)}") for j in elided(x.size)]
-                yield f"  row {row.index}: " + ", ".join(parts)
+            yield from each_row(outcome, lambda row: self._sigmoid_line(row, o.dtype, p))
         yield ""
         yield f"Step {step}: each element, written signed as by hand (ℓ is its negative)"
         step += 1
-        for row in outcome.rows():
-            if row is None:
-                yield "  ⋮"
-                continue
-            yield from self._element_lines(outcome, row, p)
+        yield from each_row(outcome, lambda row: self._element_lines(outcome, row, p))
         yield ""
         word = row_word(outcome)
         yield f"Step {step}: each row's {word}" + (" (reduction none keeps every term; the "
                                                    "rows' means are for reading)"
                                                    if o.reduction == "none" else "")
-        for row in outcome.rows():
-            if row is None:
-                yield "  ⋮"
-                continue
-            t = flat(row.terms)
-            shown = [("…" if j is None else rounded(float(t[j]), p)) for j in elided(t.size)]
-            total = " + ".join(shown)
-            value = rounded(row_value(outcome, row), p)
-            yield (f"  row {row.index}: {total} = {value}" if word == "sum" else
-                   f"  row {row.index}: ({total}) / {t.size} = {value}")
+        yield from each_row(outcome, lambda row: self._row_line(outcome, row, word, p))
+
+    @staticmethod
+    def _sigmoid_line(row: Row, dtype: str, p: int) -> Iterator[str]:
+        x = flat(row.input)
+        s = flat(sigmoid(row.input))
+        parts = [("…" if j is None else f"σ({minus(echo(float(x[j]), dtype, p))}) = "
+                  f"{rounded(float(s[j]), p)}") for j in elided(x.size)]
+        yield f"  row {row.index}: " + ", ".join(parts)
+
+    @staticmethod
+    def _row_line(outcome: Outcome, row: Row, word: str, p: int) -> Iterator[str]:
+        t = flat(row.terms)
+        shown = [("…" if j is None else rounded(float(t[j]), p)) for j in elided(t.size)]
+        total = " + ".join(shown)
+        value = rounded(row_value(outcome, row), p)
+        yield (f"  row {row.index}: {total} = {value}" if word == "sum" else
+               f"  row {row.index}: ({total}) / {t.size} = {value}")
 
     def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
         if len({r.terms.size for r in shown}) != 1:

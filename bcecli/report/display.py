@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,10 +67,19 @@ def summary(outcome: Outcome, p: int) -> str:
             or f"mean of {plural(n, 'term')} = {rounded(outcome.loss, p)}")
 
 
+def each_row(outcome: Outcome, lines: Callable[[Row], Iterator[str]]) -> Iterator[str]:
+    """The lines of each shown row, with ``⋮`` where rows are hidden."""
+    for row in outcome.rows():
+        if row is None:
+            yield "  ⋮"
+        else:
+            yield from lines(row)
+
+
 def shape_or_none(shape: tuple[int, ...] | None) -> list[int] | None:
     """A shape for JSON."""
     return None if shape is None else list(shape)
 
 
-__all__ = ["column_label", "exact", "flat", "header", "row_value", "row_word", "shape_or_none",
-           "summary"]
+__all__ = ["column_label", "each_row", "exact", "flat", "header", "row_value", "row_word",
+           "shape_or_none", "summary"]
