@@ -824,7 +824,7 @@ def test_sigint_exits_130_quietly(big_files, output):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait_until_reading(proc, x)
-        time.sleep(0.3)
+        time.sleep(0.05)
         assert proc.poll() is None, "finished before the interrupt; use a bigger file"
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)

@@ -109,7 +109,7 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     feed_t = RowFeed(ts)
     try:
         plan = loss.plan(opts, first_x, first_t, at_once, text)
-        run = _Run(loss, opts, plan, keep, whole)
+        run = _Run(loss, opts, plan, keep, whole, all_rows=sink is not None)
         jobs = _whole(run, first_x, first_t, read) if whole else \
             _pairs(run, xs, feed_t, first_t, per_row, read)
         for result in pool.ordered(jobs):
@@ -178,8 +178,9 @@ class _Run:
     """One computation: the blocks' terms (on any thread) and their reduction (in order)."""
 
     def __init__(self, loss: Loss[Any, Any], opts: Options, plan: Any, keep: Keep,
-                 whole: bool) -> None:
+                 whole: bool, all_rows: bool) -> None:
         self.loss, self.opts, self.plan, self.keep, self.whole = loss, opts, plan, keep, whole
+        self.all_rows = all_rows
         self.total = ChunkedSum()
         self.weights = ChunkedSum()
         self.count = 0
@@ -203,30 +204,33 @@ class _Run:
         shape = self.loss.element_shape(paired.x.data.shape)
         rest = shape[1:] if paired.x.data.ndim >= 2 else shape
         v64 = values.astype(np.float64, copy=False)
-        row_sums = v64.sum(axis=1)
+        flat = v64.reshape(-1)
         offset = paired.start * k
-        if bt.denominators is None:  # every term counts 1
-            row_dens = np.full(nrows, float(k))
-            den_parts = None
-        else:
-            d64 = bt.denominators.astype(np.float64, copy=False)
-            row_dens = d64.sum(axis=1)
-            den_parts = split_chunks(d64.reshape(-1), offset)
+        parts = split_chunks(flat, offset)
+        d64 = None if bt.denominators is None else \
+            bt.denominators.astype(np.float64, copy=False)
+        den_parts = None if d64 is None else split_chunks(d64.reshape(-1), offset)
+        kept_rows = self._kept(paired.start, nrows)
+        # each row's value: for every row where a sink wants them, else for the rows kept
+        rows = slice(None) if self.all_rows else [i - paired.start for i in kept_rows]
+        row_sums = v64[rows].sum(axis=1)
+        row_dens = np.full(row_sums.shape, float(k)) if d64 is None else d64[rows].sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             row_values = row_sums / row_dens
-        flat = v64.reshape(-1)
-        finite = bool(np.isfinite(row_sums.sum()))  # (a term inf or NaN makes its sum so)
+        head, _, sums, tail = parts  # (a term inf or NaN makes its chunk's sum so)
+        finite = bool(np.isfinite(sums.sum() + head.sum() + tail.sum()))
         kept = []
-        for i in self._kept(paired.start, nrows):
+        for j, i in enumerate(kept_rows):
             local = i - paired.start
+            at = local if self.all_rows else j
             kept.append(Row(
                 index=i, input=bt.inputs[local].copy(), target=bt.targets[local].copy(),
-                terms=values[local].copy(), value=float(row_values[local]),
-                denominator=float(row_dens[local]),
+                terms=values[local].copy(), value=float(row_values[at]),
+                denominator=float(row_dens[at]),
                 extras={n: a[local].copy() for n, a in bt.extras.items()},
             ))
-        return _Result(paired.start, values.reshape(nrows, *rest), row_values,
-                       split_chunks(flat, offset), den_parts, values.size,
+        return _Result(paired.start, values.reshape(nrows, *rest), row_values, parts,
+                       den_parts, values.size,
                        0 if finite else int(np.count_nonzero(np.isinf(flat))), kept,
                        bt.warnings)
 

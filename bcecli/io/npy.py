@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterator
 from functools import partial
+from typing import BinaryIO
 
 import numpy as np
 from numpy.lib import format as npformat
@@ -54,11 +56,13 @@ def read_header(stream: ByteStream, name: str) -> tuple[tuple[int, ...], bool, n
 
 
 def read_npy(stream: ByteStream, name: str, consumed: list[int],
-             block_bytes: int | None = None, file_size: int | None = None
-             ) -> tuple[tuple[int, ...], Iterator[Job]]:
+             block_bytes: int | None = None, file_size: int | None = None,
+             positional: BinaryIO | None = None) -> tuple[tuple[int, ...], Iterator[Job]]:
     """Read the header now; return the shape and jobs that convert its blocks of rows.
 
-    The bytes are read here, in order; each job turns one block's bytes into float64 rows.
+    The bytes are read here, in order, and each job turns one block's bytes into float64
+    rows; or, for a regular file given as ``positional`` (the same file as ``stream``), each
+    job reads its own block (``os.pread``), so that reading too spreads over the threads.
     ``file_size``, where known, lets a header that promises more data than the file holds
     be refused before anything is read.
     """
@@ -98,6 +102,14 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
         arr = np.frombuffer(data, dtype=dtype).reshape(rows_shape)
         return Block(arr.astype(np.float64, copy=False), shifted(locate, start))
 
+    def read_at(fd: int, offset: int, n: int, rows_shape: tuple[int, ...], start: int
+                ) -> Block:
+        data = os.pread(fd, n, offset)
+        if len(data) != n:  # the file shrank while it was read
+            raise BceError(f"{name}: truncated .npy file; the header promises shape "
+                           f"{fmt_shape(tuple(shape))} but the data ends early")
+        return convert(data, rows_shape, start)
+
     def fortran_order(data: bytes) -> Block:
         arr = np.frombuffer(data, dtype=dtype).reshape(shape[::-1]).T
         return Block(arr.astype(np.float64, copy=False), locate)
@@ -118,6 +130,21 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
         per_block = max(1, nrows if row_items == 0 else
                         block_bytes // (row_items * dtype.itemsize))
         start = 0
+        if positional is not None:
+            fd, offset, row_bytes = positional.fileno(), positional.tell(), \
+                row_items * dtype.itemsize
+            if file_size is not None and file_size - offset > total * dtype.itemsize:
+                raise BceError(f"{name}: extra bytes after the array data of shape "
+                               f"{fmt_shape(tuple(shape))}; the file is corrupt")
+            while start < nrows or (start == 0 and nrows == 0):
+                n = min(per_block, nrows - start)
+                consumed[0] += n * row_bytes
+                yield partial(read_at, fd, offset + start * row_bytes, n * row_bytes,
+                              (n, *shape[1:]), start)
+                start += n
+                if nrows == 0:
+                    break
+            return
         while start < nrows or (start == 0 and nrows == 0):
             n = min(per_block, nrows - start)
             data = _read_exact(stream, n * row_items * dtype.itemsize, name, shape)
@@ -137,9 +164,19 @@ def open_npy(opening: Opening) -> Source:
         raise BceError(f"{opening.name}: an .npy file holds one array; ':{opening.selector}' "
                        f"selects an array of an .npz archive")
     consumed = [0]
-    shape, jobs = read_npy(opening.stream, opening.name, consumed, file_size=opening.size)
+    if opening.reopen is None or opening.size is None:
+        shape, jobs = read_npy(opening.stream, opening.name, consumed, file_size=opening.size)
+        return Source(opening.name, jobs, size_bytes=opening.size, consumed=consumed,
+                      whole=len(shape) < 2)
+    fh = opening.reopen()  # a regular file: each job reads its own block from it
+    try:
+        shape, jobs = read_npy(fh, opening.name, consumed, file_size=opening.size,
+                               positional=fh)
+    except BaseException:
+        fh.close()
+        raise
     return Source(opening.name, jobs, size_bytes=opening.size, consumed=consumed,
-                  whole=len(shape) < 2)
+                  whole=len(shape) < 2, closer=fh.close)
 
 
 FORMAT = Format("npy", {".npy": None}, sniff=lambda first: first.startswith(MAGIC),

@@ -98,6 +98,8 @@ def check_broadcast(w_shape: Shape, shape: Shape, option: str, what: str) -> Non
 
 def outside_unit_warning(a: Array, what: str, locate: Locator) -> str | None:
     """A warning when some value lies outside [0, 1] although it is still computed."""
+    if a.size == 0 or (a.min() >= 0 and a.max() <= 1):  # the usual case: two cheap passes
+        return None
     bad = first_index((a < 0) | (a > 1))
     if bad is None:
         return None
