@@ -7,7 +7,9 @@ line starts without them.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # (typing is not imported: this module runs before the signals are set)
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "2.0.0.dev0"
 

@@ -39,6 +39,8 @@ class Environment:
     stderr_tty: bool = False
     width: int | None = None
     """The terminal's width, when stdout is a terminal."""
+    ascii: bool = False
+    """Whether to write in ASCII (``--ascii``)."""
 
     @classmethod
     def current(cls) -> Environment:
@@ -80,6 +82,10 @@ class Request:
     atol: float = 1e-8
     explain: bool = False
     max_rows: int = 20
+    stream: bool = False
+    """Write streamed output as it comes, not all or nothing (``--stream``)."""
+    ascii: bool = False
+    """Write the human output and messages in ASCII (``--ascii``)."""
 
 
 def execute(req: Request, env: Environment) -> int:
@@ -90,7 +96,9 @@ def execute(req: Request, env: Environment) -> int:
     """
     from bcecli.report.machine import Held, fmt_number
 
-    out = Held(env.stdout) if env.stdout is not None else None
+    if req.ascii:
+        env.ascii = True
+    out = Held(env.stdout, streaming=req.stream) if env.stdout is not None else None
     try:
         if out is None:
             raise BceError("standard output is closed; bcecli writes its results there")
@@ -98,7 +106,9 @@ def execute(req: Request, env: Environment) -> int:
             outcome = _compute(req, env, out)
         out.commit()
     except BceError as exc:
-        late = " (the output written before it is incomplete)" if out and out.flowing else ""
+        late = " (the output written before it is incomplete)" if out and out.written else ""
+        if out is not None:
+            out.discard()
         _say(env, f"bcecli: error: {exc.message}{late}")
         return ExitCode.TROUBLE
     except MemoryError:
@@ -124,8 +134,17 @@ def execute(req: Request, env: Environment) -> int:
 
 
 def _say(env: Environment, message: str) -> None:
-    if env.stderr is not None:  # (closed: nowhere to say it; the exit status still tells)
-        env.stderr.write(message + "\n")
+    """A line on stderr, in ASCII where asked or where stderr cannot encode it; if stderr
+    cannot take it (closed, a full disk), the exit status still tells."""
+    from bcecli.report.numbers import encodes, to_ascii
+
+    if env.ascii or not encodes(env.stderr, message):
+        message = to_ascii(message)
+    try:
+        if env.stderr is not None:
+            env.stderr.write(message + "\n")
+    except (OSError, ValueError):
+        pass
 
 
 def _check(req: Request) -> None:
@@ -175,6 +194,7 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
             tick = None if bar is None else (lambda: bar(x.consumed[0]))
             outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=keep,
                               sink=json_sink or csv_sink, progress=tick)
+        out.release()  # the input is read and checked: the output may flow now
         if json_sink is not None:
             write_json(outcome, json_sink, out)
         elif req.format == "plain" and req.reduction != "none":
@@ -229,9 +249,11 @@ def _human(req: Request, env: Environment, outcome: Any) -> str:
     """The table (after --explain's lines): colour on a terminal unless NO_COLOR is set (or
     FORCE_COLOR asks for it); the terminal's width, or COLUMNS, or as wide as needed."""
     from bcecli.report.console import render_text
+    from bcecli.report.numbers import encodes
 
     color = (env.stdout_tty or bool(env.env.get("FORCE_COLOR"))) and not env.env.get("NO_COLOR")
     width = env.width
     if width is None and env.env.get("COLUMNS", "").strip().isdigit():
         width = int(env.env["COLUMNS"])
-    return render_text(outcome, req.precision, width, color, req.explain)
+    ascii = env.ascii or not encodes(env.stdout)
+    return render_text(outcome, req.precision, width, color, req.explain, ascii)

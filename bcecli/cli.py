@@ -98,6 +98,12 @@ SHARED = [
     _option("explain", bool, False, "--explain", help="Write the calculation out step by step."),
     _option("max_rows", int, 20, "--max-rows", min=0,
             help="Rows shown in tables and --explain: the first and last half; 0 shows all."),
+    _option("ascii", bool, False, "--ascii",
+            help="Write tables, --explain and messages in ASCII (also when the output cannot "
+                 "show the symbols)."),
+    _option("stream", bool, False, "--stream",
+            help="Write -r none output as it comes, not all at the end (an input error may "
+                 "then follow part of it)."),
 ]
 """The options every loss takes after its own."""
 
@@ -128,7 +134,8 @@ def _command(loss: Loss[Any, Any]) -> Any:
             matrices={k: v for k, v in kw.items() if k in matrices and v is not None},
             reduction=kw["reduction"].value, format=kw["format"].value,
             dtype=kw["dtype"].value, precision=kw["precision"], expect=kw["expect"],
-            rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"], max_rows=kw["max_rows"])
+            rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"], max_rows=kw["max_rows"],
+            stream=kw["stream"], ascii=kw["ascii"])
         raise typer.Exit(execute(req, Environment.current()))
 
     params = [*HEAD, *map(_param, loss.params), *SHARED]
@@ -142,22 +149,64 @@ for _loss in LOSSES.values():
     app.command(_loss.name, help=_help(_loss), short_help=_loss.help.short)(_command(_loss))
 
 
-def main() -> None:
-    """Entry point: run the app; Ctrl-C exits 130, a reader that went away ends quietly."""
-    import os
-    import signal
+def run() -> None:
+    """Run the app (:func:`bcecli.__main__.main` sets the signals first).
+
+    A reader that went away ends quietly; a stream that cannot take what is left in it at
+    the end (stderr on a full disk) changes nothing: the exit status stays the run's.
+    """
+    import codecs
     import sys
 
     from bcecli.errors import ExitCode
+    from bcecli.report.numbers import ascii_fallback
 
-    if hasattr(signal, "SIGPIPE"):  # `bcecli ... | head`: end quietly (status 141), as cat does
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    codecs.register_error("bcecli-ascii", ascii_fallback)
+    for stream in (sys.stdout, sys.stderr):  # what a stream cannot encode: its ASCII form
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            reconfigure(errors="bcecli-ascii")
     try:
         app(standalone_mode=True)
-    except KeyboardInterrupt:
-        sys.stderr.write("bcecli: interrupted\n")
+    except KeyboardInterrupt:  # (only where no signal handler is set)
+        _say("bcecli: interrupted\n")
         sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence(sys.stdout)
         sys.exit(ExitCode.OK)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                _silence(stream)
+
+
+def main() -> None:
+    """The console script's former entry point: the same as ``bcecli``."""
+    from bcecli.__main__ import main as entry
+
+    entry()
+
+
+def _say(text: str) -> None:
+    import sys
+
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(text)
+    except (OSError, ValueError):
+        pass
+
+
+def _silence(stream: object) -> None:
+    """Point a stream that failed at /dev/null, so that Python's last flush succeeds."""
+    import os
+
+    fileno = getattr(stream, "fileno", None)
+    try:
+        if callable(fileno):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), fileno())
+    except (OSError, ValueError):
+        pass

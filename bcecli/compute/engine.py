@@ -62,6 +62,7 @@ class _Result:
     row_values: F64
     value_parts: tuple[F64, bool, F64, F64]
     den_parts: tuple[F64, bool, F64, F64] | None
+    loss_parts: list[tuple[float, tuple[F64, bool, F64, F64]]] | None
     count: int
     infinite: int
     rows: list[Row]
@@ -89,7 +90,7 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     text = frozenset(name for name, source in (("input", inputs.x), ("target", inputs.t),
                                                *inputs.extras.items()) if source.text)
     loss.adapt(opts, Streams(xs, ts), text)
-    whole = inputs.x.whole or inputs.t.whole or loss.whole(first_x)
+    whole = loss.whole(first_x)
     if whole:
         xs, ts = Stream(iter([joined(list(xs))])), Stream(iter([joined(list(ts))]))
     first_x, first_t = xs.peek(), ts.peek()
@@ -120,7 +121,7 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
         _shape_error(loss, opts, read.x_rows + sum(b.rows for b in xs), first_x, first_t,
                      feed_t, at_once, per_row, whole)
     x_shape = first_x.data.shape if whole else (read.x_rows, *first_x.data.shape[1:])
-    t_shape = first_t.data.shape if whole else (feed_t.served, *first_t.data.shape[1:])
+    t_shape = first_t.data.shape if whole else _rows_of(first_t, feed_t.served)
     extra_shapes = {n: b.data.shape for n, b in at_once.items()}
     extra_shapes |= {n: (f.served, *f.trailing) for n, f in per_row.items()}
     loss.check_shapes(opts, x_shape, t_shape, extra_shapes)
@@ -158,6 +159,11 @@ def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
         raise ShapeTrouble()
 
 
+def _rows_of(first: Block, rows: int) -> Shape:
+    """The shape of a matrix of ``rows`` rows like ``first`` (a scalar stays a scalar)."""
+    return first.data.shape if first.data.ndim == 0 else (rows, *first.data.shape[1:])
+
+
 def _shape_error(loss: Loss[Any, Any], opts: Options, x_rows: int, first_x: Block,
                  first_t: Block, feed_t: RowFeed, at_once: Mapping[str, Block],
                  per_row: Mapping[str, RowFeed], whole: bool) -> None:
@@ -166,7 +172,7 @@ def _shape_error(loss: Loss[Any, Any], opts: Options, x_rows: int, first_x: Bloc
         x_shape, t_shape = first_x.data.shape, first_t.data.shape
     else:
         x_shape = (x_rows, *first_x.data.shape[1:])
-        t_shape = (feed_t.served + feed_t.count_rest(), *first_t.data.shape[1:])
+        t_shape = _rows_of(first_t, feed_t.served + feed_t.count_rest())
     extra_shapes = {n: b.data.shape for n, b in at_once.items()}
     extra_shapes |= {n: (f.served + f.count_rest(), *f.trailing) for n, f in per_row.items()}
     loss.check_shapes(opts, x_shape, t_shape, extra_shapes)
@@ -190,6 +196,7 @@ class _Run:
         self.head: list[Row] = []
         self.tail: deque[Row] = deque(maxlen=keep.tail)
         self.warn = Warnings()
+        self.parts: list[tuple[float, ChunkedSum]] = []
 
     def pair(self, start: int, x: Block, t: list[Block], extras: dict[str, list[Block]]
              ) -> _Result:
@@ -201,8 +208,7 @@ class _Run:
         bt = self.loss.terms(self.opts, self.plan, paired)
         values = bt.values
         nrows, k = values.shape
-        shape = self.loss.element_shape(paired.x.data.shape)
-        rest = shape[1:] if paired.x.data.ndim >= 2 else shape
+        rest = self.loss.element_shape(paired.x.data.shape)[1:]  # one row's elements
         v64 = values.astype(np.float64, copy=False)
         flat = v64.reshape(-1)
         offset = paired.start * k
@@ -229,8 +235,11 @@ class _Run:
                 denominator=float(row_dens[at]),
                 extras={n: a[local].copy() for n, a in bt.extras.items()},
             ))
+        loss_parts = None if bt.parts is None else [
+            (coef, split_chunks(part.astype(np.float64, copy=False).reshape(-1), offset))
+            for coef, part in bt.parts]
         return _Result(paired.start, values.reshape(nrows, *rest), row_values, parts,
-                       den_parts, values.size,
+                       den_parts, loss_parts, values.size,
                        0 if finite else int(np.count_nonzero(np.isinf(flat))), kept,
                        bt.warnings)
 
@@ -242,6 +251,11 @@ class _Run:
     def reduce(self, result: _Result, sink: Sink | None) -> None:
         """Add a block's results to the run's (in row order)."""
         self.total.add(*result.value_parts)
+        if result.loss_parts is not None:
+            if not self.parts:
+                self.parts = [(coef, ChunkedSum()) for coef, _ in result.loss_parts]
+            for (_, total), (_, part) in zip(self.parts, result.loss_parts, strict=True):
+                total.add(*part)
         if result.den_parts is None:
             self.counted += result.count
         else:
@@ -265,7 +279,7 @@ class _Run:
             input_shape=x_shape, element_shape=self.loss.element_shape(x_shape),
             nrows=self.rows_done, head=self.head, tail=list(self.tail),
             column_names=column_names, extra_shapes=extra_shapes, infinite=self.infinite,
-            notes=self.warn,
+            notes=self.warn, parts=[(coef, total.value()) for coef, total in self.parts],
         )
         return finalize(outcome)
 

@@ -36,8 +36,23 @@ def split_chunks(values: F64, offset: int) -> tuple[F64, bool, F64, F64]:
         return values, False, _EMPTY, _EMPTY
     body = values[first:]
     whole = body.size // CHUNK
-    sums = body[:whole * CHUNK].reshape(whole, CHUNK).sum(axis=1)
-    return values[:first], True, sums, body[whole * CHUNK:]
+    chunks = body[:whole * CHUNK].reshape(whole, CHUNK)
+    return values[:first], True, _signed(chunks.sum(axis=1), chunks), body[whole * CHUNK:]
+
+
+def _signed(sums: F64, chunks: F64) -> F64:
+    """Sums whose chunks are all −0.0 made −0.0, as IEEE addition gives (numpy's sum
+    starts from +0.0).
+
+    >>> _signed(np.array([0.0]), np.array([[-0.0, -0.0]])).tolist()
+    [-0.0]
+    """
+    zero = sums == 0
+    if zero.any():
+        sums = sums.copy()
+        negative = np.signbit(chunks[zero]).all(axis=1) & (chunks[zero] == 0).all(axis=1)
+        sums[np.flatnonzero(zero)[negative]] = -0.0
+    return sums
 
 
 class ExactSum:
@@ -48,15 +63,23 @@ class ExactSum:
     ...     s.add(v)
     >>> s.value()
     1.0
+    >>> z = ExactSum()
+    >>> z.add(-0.0)
+    >>> z.value()
+    -0.0
     """
 
     def __init__(self) -> None:
         self._partials: list[float] = []
         self._special = 0.0
         self._infinite = False
+        self._negative_zero: bool | None = None
+        """True while every float added is −0.0 (whose IEEE sum is −0.0, not 0.0)."""
 
     def add(self, x: float) -> None:
         """Add one float exactly; infinities and NaN add as IEEE arithmetic says."""
+        self._negative_zero = (self._negative_zero is not False and x == 0
+                               and math.copysign(1.0, x) < 0)
         if not math.isfinite(x):
             self._special += x
             self._infinite = True
@@ -82,6 +105,8 @@ class ExactSum:
         """The sum, correctly rounded."""
         if self._infinite:
             return self._special
+        if self._negative_zero:
+            return -0.0
         return math.fsum(self._partials)
 
 
@@ -108,7 +133,8 @@ class ChunkedSum:
 
     def _flush(self) -> None:
         if self._pending:
-            self._exact.add(float(np.concatenate(self._pending).sum()))
+            chunk = np.concatenate(self._pending)
+            self._exact.add(float(_signed(np.array([chunk.sum()]), chunk[None, :])[0]))
             self._pending = []
 
     def value(self) -> float:

@@ -100,6 +100,8 @@ class Outcome:
     infinite: int = 0
     """How many elementwise terms are infinite."""
     notes: Warnings = field(default_factory=Warnings)
+    parts: list[tuple[float, float]] = field(default_factory=list)
+    """(coefficient, sum) of each part where the loss reduces in parts (see BlockTerms)."""
     loss: float = math.nan
     warnings: list[str] = field(default_factory=list)
 
@@ -118,6 +120,21 @@ class Outcome:
     def kept(self) -> list[Row]:
         """The rows shown: the head, then the tail."""
         return [*self.head, *self.tail]
+
+
+def reduce_parts(parts: list[tuple[float, float]], denominator: float, reduction: str
+                 ) -> float:
+    """``Σ coefficient·reduce(part)``, in PyTorch's order: each part reduced, then combined.
+
+    >>> reduce_parts([(0.5, 1.0), (0.25, 3.0)], 2.0, "mean")
+    0.625
+    """
+    with np.errstate(all="ignore"):
+        out = np.float64(0.0)
+        for i, (coef, part) in enumerate(parts):
+            term = np.float64(coef) * np.float64(reduce_total(part, denominator, reduction))
+            out = term if i == 0 else out + term
+    return float(out)
 
 
 def reduce_total(total: float, denominator: float, reduction: str) -> float:
@@ -151,7 +168,8 @@ def finalize(outcome: Outcome) -> Outcome:
     elif math.isinf(outcome.total) and o.reduction != "none":
         notes.add("inf", f"the sum of the terms overflows {o.dtype} to "
                   f"{'-' if outcome.total < 0 else ''}inf, as it does in PyTorch")
-    loss = reduce_total(outcome.total, outcome.denominator, o.reduction)
+    loss = (reduce_parts(outcome.parts, outcome.denominator, o.reduction) if outcome.parts
+            else reduce_total(outcome.total, outcome.denominator, o.reduction))
     if o.reduction == "mean" and outcome.denominator == 0:
         if math.isnan(loss):
             reason = outcome.loss_fn.nan_reason(outcome)

@@ -22,6 +22,7 @@ from bcecli.io.textparse import (
     decode,
     is_number,
     parse_lines,
+    printable,
     sniff_dialect,
 )
 
@@ -49,12 +50,14 @@ class TextHead:
     data_line: int
 
 
-def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHead, int]:
+def read_head(first: bytes, name: str, dialect: Dialect | None, first_line: int = 1,
+              blank_before: bool = False) -> tuple[TextHead, int]:
     """Inspect the first non-blank line(s); returns the head and the byte offset of the data.
 
-    ``first`` must hold at least the first non-blank line (or the whole file).
+    ``first`` must hold at least the first non-blank line (or the whole file); it starts at
+    line ``first_line``, after ``blank_before`` blank lines were passed over.
     """
-    pos, line_no = 0, 1
+    pos, line_no = 0, first_line
     while True:
         nl = first.find(b"\n", pos)
         end = len(first) if nl < 0 else nl
@@ -62,8 +65,8 @@ def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHea
         if line.strip(b" \t\r"):
             break
         if nl < 0:
-            raise BceError(f"{name} holds no data (only whitespace)" if first else
-                           f"{name} is empty")
+            raise BceError(f"{name} holds no data (only whitespace)" if first or blank_before
+                           else f"{name} is empty")
         pos, line_no = nl + 1, line_no + 1
     if b"\0" in line:
         raise binary_error(name, line_no)
@@ -73,10 +76,49 @@ def read_head(first: bytes, name: str, dialect: Dialect | None) -> tuple[TextHea
         raise comment_error(name, line_no)
     fields = [f.strip(" \t") for f in dialect.split(text)]
     if fields and all(_is_name(f) for f in fields):
-        names = [f.strip("\"'") for f in fields]
+        names = [printable(f.strip("\"'")) for f in fields]
         after = len(first) if nl < 0 else nl + 1
         return TextHead(dialect, names, len(names), line_no + 1), after
     return TextHead(dialect, None, len(fields), line_no), pos
+
+
+def _first_line(stream: ByteStream, name: str, block_bytes: int, consumed: list[int]
+                ) -> tuple[bytes, int, bool]:
+    """Read up to the end of the first line with content, passing over blank lines (they
+    are dropped as they come: any number of them takes linear time and little memory).
+
+    Returns the bytes from the start of that line (its BOM removed), its line number, and
+    whether blank lines were passed over.
+    """
+    parts: list[bytes] = []
+    held, line, skipped, start = 0, 1, False, True
+    while True:
+        more = stream.read(block_bytes)
+        consumed[0] += len(more)
+        if more:
+            parts.append(more)
+            held += len(more)
+        if start:  # the BOM, which may come in pieces
+            head = b"".join(parts)
+            if more and len(head) < len(BOM) and BOM.startswith(head):
+                continue
+            parts, held, start = [head.removeprefix(BOM)], len(head.removeprefix(BOM)), False
+        if more and b"\n" not in more and b"\0" not in more:
+            if held > MAX_LINE_BYTES:
+                raise _too_long(name, line)
+            continue  # the line goes on
+        buf = b"".join(parts)
+        content = len(buf) - len(buf.lstrip(b" \t\r\n"))  # the first byte that is not blank
+        cut = buf.rfind(b"\n", 0, content) + 1  # the start of the line it lies in
+        if cut:
+            line += buf.count(b"\n", 0, cut)
+            skipped = True
+            buf, content = buf[cut:], content - cut
+        parts, held = [buf], len(buf)
+        if not more or b"\0" in buf or buf.find(b"\n", content) >= 0:
+            return buf, line, skipped  # (NUL: binary data, said by the parser with its line)
+        if held > MAX_LINE_BYTES:
+            raise _too_long(name, line)
 
 
 def _too_long(name: str, line: int) -> TextError:
@@ -89,23 +131,8 @@ def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: 
               block_bytes: int | None = None) -> tuple[TextHead, Iterator[Job]]:
     """Read a delimited text stream: its head now, then jobs that parse its blocks of rows."""
     block_bytes = block_bytes or BLOCK_BYTES
-    parts: list[bytes] = []
-    size = 0
-    while True:  # until the first non-blank line is complete (or the stream ends)
-        more = stream.read(block_bytes)
-        parts.append(more)
-        size += len(more)
-        if not more or b"\n" in more or b"\0" in more:  # only then can the line be whole
-            buf = b"".join(parts)
-            body = buf.removeprefix(BOM).lstrip()
-            if not more or b"\0" in buf or (b"\n" in body and len(buf) >= len(BOM)):
-                break  # (NUL: binary data, said by the parser with its line)
-            parts = [buf]
-        if size > MAX_LINE_BYTES:
-            raise _too_long(name, 1)
-    consumed[0] += len(buf)
-    buf = buf.removeprefix(BOM)
-    head, offset = read_head(buf, name, dialect)
+    buf, line, skipped = _first_line(stream, name, block_bytes, consumed)
+    head, offset = read_head(buf, name, dialect, line, skipped)
     rest = buf[offset:]
     return head, _pieces(stream, name, head, rest, consumed, _block_size(rest, head,
                                                                          block_bytes))

@@ -76,6 +76,19 @@ def sniff_dialect(first_line: bytes) -> Dialect:
     return Dialect(b",")
 
 
+def printable(text: str) -> str:
+    """Text from a file as it may be shown: control characters (an escape sequence that
+    would drive the terminal, say) written as escapes.
+
+    >>> printable("cat"), printable("a\\x1b[2Jb")
+    ('cat', 'a\\\\x1b[2Jb')
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def count_lines(buf: bytes) -> int:
     """The newlines in ``buf``: numpy's count is five times faster than ``bytes.count`` and
     lets other threads run meanwhile.

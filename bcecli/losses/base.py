@@ -101,6 +101,10 @@ class BlockTerms:
     """(rows, ...): per-element options of the rows, for the breakdown (e.g. weights)."""
     warnings: list[tuple[str, str, int]] = field(default_factory=list)
     """(key, message, count): what PyTorch computes without a word."""
+    parts: list[tuple[float, Array]] | None = None
+    """Where PyTorch reduces a loss in parts, ``coefficient·reduce(part) + …`` (ce with
+    label smoothing: the NLL and the smoothing term apart): each part (rows, k) with its
+    coefficient; ``values`` is still the elementwise loss."""
 
 
 @dataclass(eq=False)

@@ -132,6 +132,8 @@ class Terms:
 
     values: Array
     denominators: Array | None = None
+    parts: list[tuple[float, Array]] | None = None
+    """Where PyTorch reduces the terms in parts (see :attr:`BlockTerms.parts`)."""
 
 
 class ClassLoss(Loss[OptionsT, ClassPlan]):
@@ -232,8 +234,10 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             terms.denominators.reshape(nrows, per_row)
         t_rows = t if t.ndim >= 2 or (t.ndim == 1 and x.ndim == 2) else t.reshape(1, *t.shape)
         x_rows = x if x.ndim >= 2 else x.reshape(1, *x.shape)
+        parts = None if terms.parts is None else [(c, p.reshape(nrows, per_row))
+                                                   for c, p in terms.parts]
         return BlockTerms(terms.values.reshape(nrows, per_row), x_rows, t_rows, dens,
-                          warnings=warn)
+                          warnings=warn, parts=parts)
 
     def check_probabilities(self, t: Array, ndim: int, c: int, locate: Locator,
                             warn: list[tuple[str, str, int]]) -> None:

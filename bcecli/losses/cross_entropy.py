@@ -84,7 +84,9 @@ def ce_index_terms(x: Array, target: NDArray[np.int64], weight: Array | None = N
     """Cross-entropy with class indices; x is (M, C), target (M,), classes on the last axis.
 
     ℓ_i = (1 − ε)·w_{y_i}·(−log p_{i,y_i}) + (ε/C)·Σ_c w_c·(−log p_{i,c}), zero where
-    y_i is ``ignore_index``; each term counts w_{y_i} (or 1) in the mean.
+    y_i is ``ignore_index``; each term counts w_{y_i} (or 1) in the mean.  With label
+    smoothing PyTorch reduces the two parts apart, then combines them: the terms come with
+    those parts (:attr:`Terms.parts`).
 
     >>> t = ce_index_terms(np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([0, 1]))
     >>> t.values.round(6).tolist(), float(t.denominators.sum())
@@ -92,20 +94,26 @@ def ce_index_terms(x: Array, target: NDArray[np.int64], weight: Array | None = N
     """
     n_classes = x.shape[-1]
     if n_classes == 0:  # every target is ignored (the targets were checked): nothing counts
-        zeros = np.zeros(target.shape, dtype=x.dtype)
-        return Terms(zeros, zeros)
-    log_probs = log_softmax(x).log_probs
-    ignored = target == ignore_index
-    safe = np.where(ignored, 0, target)
-    picked = -np.take_along_axis(log_probs, safe[:, None], axis=-1)[:, 0]
-    w_y = np.ones_like(picked) if weight is None else weight[safe]
-    w_y = np.where(ignored, 0, w_y).astype(x.dtype, copy=False)
-    values = w_y * picked
-    if label_smoothing > 0:
-        weighted = log_probs if weight is None else log_probs * weight
-        smooth = np.where(ignored, 0, -np.sum(weighted, axis=-1))
-        values = (1 - label_smoothing) * values + smooth * (label_smoothing / n_classes)
-    return Terms(values.astype(x.dtype, copy=False), w_y)
+        nll = np.zeros(target.shape, dtype=x.dtype)
+        w_y, smooth = nll, nll
+    else:
+        log_probs = log_softmax(x).log_probs
+        ignored = target == ignore_index
+        safe = np.where(ignored, 0, target)
+        picked = -np.take_along_axis(log_probs, safe[:, None], axis=-1)[:, 0]
+        w_y = np.ones_like(picked) if weight is None else weight[safe]
+        w_y = np.where(ignored, 0, w_y).astype(x.dtype, copy=False)
+        nll = (w_y * picked).astype(x.dtype, copy=False)
+        if label_smoothing > 0:
+            weighted = log_probs if weight is None else log_probs * weight
+            smooth = np.where(ignored, 0, -np.sum(weighted, axis=-1)).astype(x.dtype, copy=False)
+    if not label_smoothing > 0:
+        return Terms(nll, w_y)
+    with np.errstate(all="ignore"):  # (C = 0: ε/C is inf, and PyTorch's terms are NaN)
+        share = np.float64(label_smoothing) / np.float64(n_classes)
+        values = (1 - label_smoothing) * nll + smooth * share.astype(x.dtype)
+    return Terms(values.astype(x.dtype, copy=False), w_y,
+                 [(1 - label_smoothing, nll), (float(share), smooth)])
 
 
 def ce_prob_terms(x: Array, target: Array, weight: Array | None = None,
@@ -119,7 +127,7 @@ def ce_prob_terms(x: Array, target: Array, weight: Array | None = None,
     """
     n_classes = x.shape[-1]
     log_probs = log_softmax(x).log_probs
-    if label_smoothing > 0:
+    if label_smoothing > 0 and n_classes:
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
     product = log_probs * target
     if weight is not None:

@@ -100,9 +100,13 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
 
     # ---------------------------------------------------------------- computing
 
+    def whole(self, first_x: Block) -> bool:
+        """Only a scalar is read whole; a vector's elements are its rows."""
+        return first_x.data.ndim == 0
+
     def by_rows(self, param: str, first: Block, more: bool, x_ndim: int) -> bool:
         """A weight of the input's rank whose rows are not broadcast goes row by row."""
-        return first.data.ndim == x_ndim and x_ndim >= 2 and (first.rows != 1 or more)
+        return first.data.ndim == x_ndim and x_ndim >= 1 and (first.rows != 1 or more)
 
     def plan(self, opts: OptionsT, first_x: Block, first_t: Block, extras: Mapping[str, Block],
              text: frozenset[str]) -> ElementwisePlan:
@@ -132,10 +136,10 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
             weights[param.name] = w
         warn: list[tuple[str, str, int]] = []
         values = self.values(opts, x, t, block, weights, warn)
-        nrows = x.shape[0] if x.ndim >= 2 else 1
+        nrows = x.shape[0] if x.ndim else 1  # a vector's rows are its elements
         shown = {name: _rows(np.broadcast_to(w, x.shape))
                  for name, w in weights.items() if w is not None}
-        per_row = math.prod(x.shape[1:]) if x.ndim >= 2 else x.size
+        per_row = math.prod(x.shape[1:])
         return BlockTerms(values.reshape(nrows, per_row), _rows(x), _rows(t),
                           extras=shown, warnings=warn)
 
@@ -169,12 +173,15 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
 
     def tables(self, outcome: Outcome, p: int) -> list[TableSpec]:
         word = row_word(outcome)
-        terms = MatrixSpec(f"terms ℓ and each row's {word}", lambda row: flat(row.terms),
-                           label_prefix="ℓ ", coloured=True, total_label=f"row {word}",
+        vector = len(outcome.input_shape) == 1
+        terms = MatrixSpec("terms ℓ" if vector else f"terms ℓ and each row's {word}",
+                           lambda row: flat(row.terms), label_prefix="ℓ ", vector_label="ℓ",
+                           coloured=True, total_label=f"row {word}",
                            total=lambda row: row_value(outcome, row))
         if not self.probabilities(self.opts(outcome)):
             return [terms]
-        probs = MatrixSpec("probabilities p = σ(x)", lambda row: flat(sigmoid(row.input)))
+        probs = MatrixSpec("p = σ(x)" if vector else "probabilities p = σ(x)",
+                           lambda row: flat(sigmoid(row.input)), vector_label="p")
         return [probs, terms]
 
     def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
@@ -261,5 +268,5 @@ def _what(name: str) -> str:
 
 
 def _rows(a: Array) -> Array:
-    """An array with a leading axis of rows (a vector or scalar input is one row)."""
-    return a if a.ndim >= 2 else a.reshape(1, *a.shape)
+    """An array with a leading axis of rows (a scalar input is one row)."""
+    return a if a.ndim else a.reshape(1)

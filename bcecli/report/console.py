@@ -8,18 +8,21 @@ from rich.console import Console
 
 from bcecli.compute.outcome import Outcome
 from bcecli.report.explain import explain
+from bcecli.report.numbers import to_ascii
 from bcecli.report.table import render_table
 
 
 def render_text(outcome: Outcome, precision: int, width: int | None, color: bool,
-                with_explain: bool = False) -> str:
-    """The breakdown as text; ``width`` None: as wide as it needs (a pipe)."""
+                with_explain: bool = False, ascii: bool = False) -> str:
+    """The breakdown as text; ``width`` None: as wide as it needs (a pipe); ``ascii``:
+    written in ASCII (``--ascii``, or a stream that cannot encode the symbols)."""
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, highlight=False,
                       width=max(width or 10_000, 40), legacy_windows=False)
     if with_explain:
         for line in explain(outcome, precision):
-            console.print(line, markup=False, soft_wrap=True, highlight=False)
+            console.print(to_ascii(line) if ascii else line, markup=False, soft_wrap=True,
+                          highlight=False)
         console.print()
-    render_table(outcome, console, precision, width)
+    render_table(outcome, console, precision, width, ascii)
     return buf.getvalue()

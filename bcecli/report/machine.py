@@ -1,9 +1,10 @@
-"""Machine-readable output: plain, CSV and JSON, streamed with bounded memory.
+"""Machine-readable output: plain, CSV and JSON, in bounded memory, all or nothing.
 
 Numbers are written as the shortest text that round-trips in the computation's dtype
 (``0.7193247832556007`` in float64, ``0.7193248`` in float32); NaN is ``nan`` in CSV and
-plain output and ``null`` in JSON.  Output is held back until it passes a few megabytes,
-so an input error found late in a small or medium input leaves stdout empty.
+plain output and ``null`` in JSON.  Output is held (in memory, then in a temporary file)
+until the whole input has been read and checked, so an input error leaves stdout empty;
+``--stream`` writes it as it comes.
 """
 
 from __future__ import annotations
@@ -45,48 +46,99 @@ def _texts(values: NDArray[np.floating], dtype: str, nan: str) -> list[str]:
 
 
 class Held:
-    """stdout that keeps the first ``HOLD_BYTES`` back until the run succeeds.
+    """stdout that gets nothing unless the run succeeds: all of the output or none of it.
 
-    Beyond that the output streams (``-r none`` of a big input): an input error found later
-    then comes after what was written, and the message says so.  A failed write (a full
-    disk) is a :class:`BceError`.
+    Output is kept in memory up to ``hold`` characters, then in a temporary file, and
+    written by :meth:`commit` once the whole input has been read and checked; an error
+    before that leaves stdout empty.  With ``streaming`` (``--stream``) it is written as it
+    comes instead: an input error found later then follows what was written, and the
+    message says so.  A failed write (a full disk) is a :class:`BceError`.
     """
 
-    def __init__(self, stream: IO[str], hold: int = HOLD_BYTES) -> None:
+    def __init__(self, stream: IO[str], hold: int = HOLD_BYTES, streaming: bool = False
+                 ) -> None:
         self.stream = stream
         self.hold = hold
         self.parts: list[str] = []
         self.size = 0
-        self.flowing = False
+        self.flowing = streaming
+        self.written = False
+        """Whether anything reached the stream (for the message of a late error)."""
+        self.spill: IO[str] | None = None
 
     def _put(self, text: str | None) -> None:
         """Write text (None: flush); a failed write (not a closed pipe) is a BceError."""
         try:
             if text is None:
                 self.stream.flush()
-            else:
+            elif text:
                 self.stream.write(text)
+                self.written = True
         except BrokenPipeError:
             raise
         except OSError as exc:
             raise BceError(f"cannot write the output: {exc.strerror or exc}") from None
 
     def write(self, text: str) -> None:
+        """Write, or hold until :meth:`commit`."""
         if self.flowing:
             self._put(text)
-            return
-        self.parts.append(text)
-        self.size += len(text)
-        if self.size > self.hold:
-            self.flowing = True
-            self._put("".join(self.parts))
-            self.parts = []
+        elif self.spill is not None:
+            self._to_spill(text)
+        else:
+            self.parts.append(text)
+            self.size += len(text)
+            if self.size > self.hold:
+                import tempfile
 
-    def commit(self) -> None:
-        """The run succeeded: write what was held back."""
+                try:
+                    self.spill = tempfile.TemporaryFile("w+", encoding="utf-8")
+                except OSError as exc:
+                    raise _spill_error(exc) from None
+                self._to_spill("".join(self.parts))
+                self.parts = []
+
+    def _to_spill(self, text: str) -> None:
+        assert self.spill is not None
+        try:
+            self.spill.write(text)
+        except OSError as exc:
+            raise _spill_error(exc) from None
+
+    def release(self) -> None:
+        """The input is read and checked: write what was held, and let the rest flow."""
         self._put("".join(self.parts))
         self.parts = []
+        if self.spill is not None:
+            try:
+                self.spill.flush()
+                self.spill.seek(0)
+                while chunk := self.spill.read(FORMAT_VALUES * 16):
+                    self._put(chunk)
+            except OSError as exc:
+                raise _spill_error(exc) from None
+            self.discard()
+        self.flowing = True
+
+    def commit(self) -> None:
+        """The run succeeded: write what was held back, and flush."""
+        self.release()
         self._put(None)
+
+    def discard(self) -> None:
+        """Drop what was held (the run failed), and the temporary file."""
+        self.parts = []
+        if self.spill is not None:
+            self.spill.close()
+            self.spill = None
+
+
+def _spill_error(exc: OSError) -> BceError:
+    import tempfile
+
+    return BceError(f"cannot hold the output in a temporary file in {tempfile.gettempdir()} "
+                    f"({exc.strerror or exc}); free some space there, set TMPDIR to another "
+                    f"folder, or give --stream to write the output as it comes")
 
 
 class CsvSink:
@@ -117,9 +169,13 @@ class JsonSink:
         self.first = True
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
+        """Rows of terms (rows, ...): a row of one term is written as the number alone."""
         sep = "" if self.first else ", "
         self.first = False
-        self.elements.write(sep + ", ".join(_row_json(r, self.dtype) for r in terms))
+        if terms.ndim <= 1:  # rows of single terms (a vector's, or ce's per sample)
+            self.elements.write(sep + ", ".join(_texts(terms, self.dtype, "null")))
+        else:
+            self.elements.write(sep + ", ".join(_row_json(r, self.dtype) for r in terms))
         self.rows.write(sep + ", ".join(_texts(row_values, self.dtype, "null")))
 
     def __enter__(self) -> JsonSink:
@@ -176,20 +232,10 @@ def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
 
 
 def _write_elements(sink: JsonSink, out: Held, rank: int) -> None:
-    """Rows were spooled as ``[..], [..]``; wrap them to the elements' own nesting."""
+    """The spooled rows wrapped in the elements' own nesting (a scalar: the number)."""
     if rank == 0:
         sink.elements.seek(0)
-        text = sink.elements.read()
-        out.write(text.strip()[1:-1])
-        return
-    if rank == 1:
-        sink.elements.seek(0)
-        text = sink.elements.read(1 << 16)
-        out.write("[")
-        while text:
-            out.write(text.replace("[", "").replace("]", ""))
-            text = sink.elements.read(1 << 16)
-        out.write("]")
+        out.write(sink.elements.read().strip() or "null")
         return
     out.write("[")
     sink.copy(sink.elements, out)

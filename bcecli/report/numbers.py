@@ -104,3 +104,53 @@ def plural(n: int, word: str) -> str:
     ('1 term', '9 terms')
     """
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+ASCII = str.maketrans({
+    "−": "-", "×": "*", "·": "*", "ℓ": "l", "σ": "sigmoid", "Σ": "sum ", "ε": "eps",
+    "…": "...", "⋮": ":", "≥": ">=", "≤": "<=", "±": "+/-", "→": "->", "≈": "~", "∂": "d",
+    "√": "sqrt", "∞": "inf", "ᵢ": "_i", "ⱼ": "_j",
+    **{chr(0x2080 + d): str(d) for d in range(10)},  # subscript digits
+    **dict.fromkeys("─━═", "-"), **dict.fromkeys("│┃║", "|"),
+    **dict.fromkeys("┌┐└┘├┤┬┴┼┏┓┗┛┣┫┳┻╋┡┩╇╭╮╰╯╔╗╚╝", "+"),
+})
+"""The ASCII forms of the symbols bcecli writes (``--ascii``, or a stream that cannot
+encode them)."""
+
+
+def to_ascii(text: str) -> str:
+    """Text in ASCII: bcecli's symbols as words and signs, anything else escaped.
+
+    >>> to_ascii("ℓ = −[y·ln σ(x)]  ⋮  Σ w")
+    'l = -[y*ln sigmoid(x)]  :  sum  w'
+    >>> to_ascii("BCELoss · float64")
+    'BCELoss | float64'
+    >>> to_ascii("café")
+    'caf\\\\xe9'
+    """
+    out = text.replace(" · ", " | ").translate(ASCII)  # (a header's separators)
+    return out if out.isascii() else out.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def encodes(stream: object, text: str = "ℓσ−×Σ…⋮·━┃") -> bool:
+    """Whether a text stream can write bcecli's symbols (a stream with no encoding: yes).
+
+    >>> import io
+    >>> encodes(io.StringIO()), encodes(io.TextIOWrapper(io.BytesIO(), encoding="cp1252"))
+    (True, False)
+    """
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:
+        return True
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def ascii_fallback(error: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: what a stream cannot encode, in its ASCII form."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return to_ascii(error.object[error.start:error.end]), error.end

@@ -56,6 +56,8 @@ class MatrixSpec:
     values: Callable[[Row], Array]
     """The elements of a kept row, flat."""
     label_prefix: str = ""
+    vector_label: str = ""
+    """The one column's header when the input is a vector (its rows are single elements)."""
     coloured: bool = False
     total_label: str | None = None
     """The header of a last column (e.g. ``row mean``), or None for none."""

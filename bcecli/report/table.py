@@ -7,16 +7,17 @@ not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from bcecli.compute.outcome import Outcome
 from bcecli.report.display import column_label, header, summary
-from bcecli.report.numbers import plural, rounded
-from bcecli.report.specs import LinesSpec, MatrixSpec, style_for
+from bcecli.report.numbers import plural, rounded, to_ascii
+from bcecli.report.specs import Cell, LinesSpec, MatrixSpec, style_for
 
 MAX_COLUMNS = 12
 """Columns of a matrix shown where no width says otherwise (a pipe without COLUMNS)."""
@@ -47,34 +48,46 @@ def _candidates(n: int, width: int | None) -> list[int]:
     return list(range(n)) if n <= most else [*range(most), *range(n - 2, n)]
 
 
-def renderables(outcome: Outcome, precision: int, width: int | None
+Glyphs = Callable[[str], str]
+"""How text is written: as it is, or in ASCII (``--ascii``, or a stream that cannot
+encode the symbols)."""
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def renderables(outcome: Outcome, precision: int, width: int | None, ascii: bool = False
                 ) -> Iterator[RenderableType]:
     """The header, the loss's tables and the reduction, as rich renderables."""
-    yield Text(header(outcome), style="bold")
+    g: Glyphs = to_ascii if ascii else _plain
+    yield Text(g(header(outcome)), style="bold")
     hidden = 0
     for spec in outcome.loss_fn.tables(outcome, precision):
         if isinstance(spec, MatrixSpec):
-            table, hidden = _matrix(outcome, spec, precision, width)
+            table, hidden = _matrix(outcome, spec, precision, width, g)
         else:
-            table, hidden = _lines(spec, width)
+            table, hidden = _lines(spec, width, g)
+        if ascii:
+            table.box = box.ASCII2
         yield table
     if hidden:
-        yield Text(f"{plural(hidden, 'column')} hidden in the middle (a wider terminal, "
-                   f"COLUMNS=…, or -f csv shows them)", style="dim")
-    yield Text(summary(outcome, precision), style="bold")
+        yield Text(g(f"{plural(hidden, 'column')} hidden in the middle (a wider terminal, "
+                     f"COLUMNS=…, or -f csv shows them)"), style="dim")
+    yield Text(g(summary(outcome, precision)), style="bold")
     if outcome.hidden > 0:
         yield Text(f"{plural(outcome.hidden, 'row')} hidden (--max-rows 0 shows all)",
                    style="dim")
 
 
 def render_table(outcome: Outcome, console: Console, precision: int,
-                 width: int | None) -> None:
+                 width: int | None, ascii: bool = False) -> None:
     """Print the breakdown; ``width`` None: a pipe with no width, as wide as needed."""
-    for part in renderables(outcome, precision, width):
+    for part in renderables(outcome, precision, width, ascii):
         console.print(part)
 
 
-def _matrix(outcome: Outcome, spec: MatrixSpec, p: int, width: int | None
+def _matrix(outcome: Outcome, spec: MatrixSpec, p: int, width: int | None, g: Glyphs
             ) -> tuple[Table, int]:
     """One line per kept row, one column per element; and how many columns are hidden."""
     shown = outcome.kept()
@@ -86,58 +99,66 @@ def _matrix(outcome: Outcome, spec: MatrixSpec, p: int, width: int | None
         cells[row.index] = {j: (rounded(float(v), p), float(v))
                             for j, v in zip(candidates, values, strict=True)}
     longest = max((len(c[0]) for cs in cells.values() for c in cs.values()), default=1)
-    labels = {j: spec.label_prefix + column_label(outcome, j) for j in candidates}
+    vector = len(outcome.input_shape) == 1
+    labels = {j: g(spec.vector_label if vector else spec.label_prefix
+                   + column_label(outcome, j)) for j in candidates}
     cell = max(longest, *(len(s) for s in labels.values()), 1) if n else longest
     index_width = len(str(outcome.nrows)) + 4
-    totals = {row.index: rounded(spec.total(row), p) for row in shown} if spec.total else {}
+    with_total = spec.total is not None and spec.total_label is not None and not vector
+    totals = {row.index: rounded(spec.total(row), p) for row in shown} \
+        if with_total and spec.total else {}
     total_width = max([len(spec.total_label or ""), *map(len, totals.values())]) + 3 \
-        if spec.total else 0
+        if with_total else 0
     cols = fit_columns(n, cell, index_width + total_width + 1, width)
-    table = Table(title=Text(spec.title))
+    table = Table(title=Text(g(spec.title)))
     table.add_column("row", justify="right", style="dim", no_wrap=True)
     for j in cols:
-        table.add_column(Text("…" if j is None else labels[j]), justify="right", no_wrap=True)
-    if spec.total_label:
+        table.add_column(Text(g("…") if j is None else labels[j]), justify="right",
+                         no_wrap=True)
+    if with_total and spec.total_label:
         table.add_column(Text(spec.total_label), justify="right", style="bold", no_wrap=True)
-    extra = 1 if spec.total_label else 0
+    extra = 1 if with_total else 0
     for kept in outcome.rows():
         if kept is None:
-            table.add_row("⋮", *["⋮"] * (len(cols) + extra))
+            table.add_row(*[g("⋮")] * (len(cols) + extra + 1))
             continue
         row = kept
         out: list[str | Text] = []
         for j in cols:
             if j is None:
-                out.append("…")
+                out.append(g("…"))
                 continue
             text, value = cells[row.index][j]
             out.append(Text(text, style=style_for(value)) if spec.coloured else text)
-        if spec.total_label:
+        if with_total:
             out.append(totals[row.index])
         table.add_row(str(row.index), *out)
     return table, n - sum(j is not None for j in cols)
 
 
-def _lines(spec: LinesSpec, width: int | None) -> tuple[Table, int]:
+def _lines(spec: LinesSpec, width: int | None, g: Glyphs) -> tuple[Table, int]:
     """A table of named columns; those that do not fit are hidden from the middle."""
-    widths = [len(c) for c in spec.columns]
-    for _, cells in spec.lines:
+    columns = [g(c) for c in spec.columns]
+    lines = [(g(label), None if cells is None else [Cell(g(c.text), c.style) for c in cells])
+             for label, cells in spec.lines]
+    widths = [len(c) for c in columns]
+    for _, cells in lines:
         widths[0] = max(widths[0], len(_) if cells is not None or _ else 1)
         for i, cell in enumerate(cells or [], start=1):
             widths[i] = max(widths[i], len(cell.text))
-    keep = list(range(len(spec.columns)))
+    keep = list(range(len(columns)))
     if width is not None:
         while len(keep) > 2 and sum(widths[i] + 3 for i in keep) + 1 > width:
             middle = keep[len(keep) // 2] if len(keep) > 3 else keep[1]
             keep.remove(middle)
-    hidden = len(spec.columns) - len(keep)
-    table = Table(title=Text(spec.title))
+    hidden = len(columns) - len(keep)
+    table = Table(title=Text(g(spec.title)))
     for i in keep:
-        table.add_column(Text(spec.columns[i]), justify="right", no_wrap=True,
+        table.add_column(Text(columns[i]), justify="right", no_wrap=True,
                          style="dim" if i == 0 else "")
-    for label, cells in spec.lines:
+    for label, cells in lines:
         if cells is None:
-            table.add_row(label, *["⋮"] * (len(keep) - 1))
+            table.add_row(label, *[g("⋮")] * (len(keep) - 1))
             continue
         texts = [Text(label), *(Text(c.text, style=c.style) for c in cells)]
         table.add_row(*[texts[i] for i in keep])

@@ -1,0 +1,344 @@
+"""Reliability as a user meets it: real processes, pipes, signals, encodings and limits.
+
+Each test reproduces a defect a red-team run found (issue 8) with the installed command or
+``python -m bcecli`` in a subprocess, and checks what the README promises: exit statuses
+0/1/2/130, one line on stderr, nothing on stdout after an error, no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BCECLI = [sys.executable, "-m", "bcecli"]
+LINUX = sys.platform.startswith("linux")
+
+
+def run(*args: str, env: dict[str, str] | None = None, **kw: object
+        ) -> subprocess.CompletedProcess[bytes]:
+    full = {**os.environ, **(env or {})}
+    return subprocess.run([*BCECLI, *args], capture_output=True, env=full, timeout=120,
+                          **kw)
+
+
+def clean(proc: subprocess.CompletedProcess[bytes], status: int) -> str:
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == status, (proc.returncode, err[-2000:])
+    assert "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def late_nan(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """300,000 rows of logits whose last line holds nan: ~20 MB of CSV output before it."""
+    tmp = tmp_path_factory.mktemp("late")
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(300_000, 3))
+    np.savetxt(tmp / "x.csv", x, delimiter=",", fmt="%.6f")
+    with open(tmp / "x.csv", "a") as fh:
+        fh.write("0.5,nan,0.5\n")
+    np.savetxt(tmp / "t.csv", (rng.random((300_001, 3)) < 0.5), delimiter=",", fmt="%d")
+    return str(tmp / "x.csv"), str(tmp / "t.csv")
+
+
+# ------------------------------------------------------------------ all or nothing
+
+
+def test_a_late_error_leaves_stdout_empty(late_nan: tuple[str, str]) -> None:
+    x, t = late_nan
+    proc = run("bce-logits", "-i", x, "-t", t, "-r", "none", "-f", "csv")
+    err = clean(proc, 2)
+    assert proc.stdout == b""
+    assert "line 300001, column 2" in err and "incomplete" not in err
+    assert err.count("\n") == 1
+
+
+def test_stream_writes_as_it_goes_and_says_so(late_nan: tuple[str, str]) -> None:
+    x, t = late_nan
+    proc = run("bce-logits", "-i", x, "-t", t, "-r", "none", "-f", "csv", "--stream")
+    err = clean(proc, 2)
+    assert len(proc.stdout) > 1_000_000
+    assert "the output written before it is incomplete" in err
+
+
+def test_a_full_temporary_folder_is_said_as_such(late_nan: tuple[str, str],
+                                                 tmp_path: Path) -> None:
+    """Output held in a temporary file that cannot grow (a file size limit stands for a full
+    TMPDIR): the message says so, not 'cannot read the input'."""
+    x, t = late_nan
+    clean_t = tmp_path / "t.csv"
+    clean_x = tmp_path / "x.csv"
+    clean_x.write_bytes(Path(x).read_bytes().rsplit(b"0.5,nan", 1)[0])
+    clean_t.write_bytes(b"\n".join(Path(t).read_bytes().split(b"\n")[:300_000]) + b"\n")
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4_000_000, 4_000_000))
+
+    proc = run("bce-logits", "-i", str(clean_x), "-t", str(clean_t), "-r", "none", "-f",
+               "csv", env={"TMPDIR": str(tmp_path)}, preexec_fn=limit)
+    err = clean(proc, 2)
+    assert proc.stdout == b""
+    assert "temporary file" in err and "--stream" in err and "read the input" not in err
+
+
+# ------------------------------------------------------------------ signals
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    tmp = tmp_path_factory.mktemp("big")
+    rng = np.random.default_rng(3)
+    block = "".join(",".join(f"{v:.6f}" for v in r) + "\n" for r in rng.normal(size=(4000, 5)))
+    labels = "".join(",".join(str(int(v)) for v in r) + "\n"
+                     for r in rng.random((4000, 5)) < 0.5)
+    (tmp / "x.csv").write_text(block * 600)
+    (tmp / "t.csv").write_text(labels * 600)
+    return str(tmp / "x.csv"), str(tmp / "t.csv")
+
+
+def _handlers_set(pid: int, timeout: float = 20.0) -> bool:
+    """Whether the process catches SIGTERM yet (bcecli sets it with SIGINT, first thing)."""
+    deadline = time.monotonic() + timeout
+    bit = 1 << (signal.SIGTERM - 1)
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        caught = int(next(line.split()[1] for line in status.splitlines()
+                          if line.startswith("SigCgt:")), 16)
+        if caught & bit:
+            return True
+        time.sleep(0.001)
+    return False
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_ctrl_c_at_any_moment_after_start_up(tmp_path: Path) -> None:
+    """A Ctrl-C anywhere after bcecli's own code starts (its imports included): exit 130,
+    one line, never a traceback."""
+    x = tmp_path / "x.csv"
+    x.write_text("0.5,0.25\n-1,2\n")
+    rng = random.Random(5)
+    statuses = []
+    for _ in range(30):
+        proc = subprocess.Popen([*BCECLI, "bce-logits", "-i", str(x), "-t", "[[1,0],[0,1]]"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ready = _handlers_set(proc.pid)
+        time.sleep(rng.uniform(0, 0.15))
+        if ready:
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        statuses.append(proc.returncode)
+        assert b"Traceback" not in err, err.decode()
+        assert proc.returncode in (0, 130), (proc.returncode, err)
+        if proc.returncode == 130:
+            assert err == b"bcecli: interrupted\n" and out == b""
+    assert statuses.count(130) >= 10, statuses
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+@pytest.mark.parametrize(("sig", "status", "word"), [
+    (signal.SIGTERM, 143, "terminated"), (signal.SIGHUP, 129, "hung up"),
+    (signal.SIGINT, 130, "interrupted")])
+@pytest.mark.parametrize("output", [["-f", "plain"], ["-r", "none", "-f", "csv"],
+                                    ["-f", "json"]], ids=["plain", "csv", "json"])
+def test_termination_is_prompt_and_clean(big: tuple[str, str], tmp_path: Path, sig: int,
+                                         status: int, word: str, output: list[str]) -> None:
+    x, t = big
+    env = {**os.environ, "TMPDIR": str(tmp_path), "BCECLI_THREADS": "2"}
+    proc = subprocess.Popen([*BCECLI, "bce-logits", "-i", x, "-t", t, *output],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert _handlers_set(proc.pid)
+    time.sleep(0.3)  # reading and computing by now
+    assert proc.poll() is None, "finished before the signal; use a bigger file"
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 2.0, "no work may go on after the signal"
+    assert proc.returncode == status and err == f"bcecli: {word}\n".encode(), err
+    assert out == b""
+    assert list(tmp_path.iterdir()) == [], "a temporary file was left behind"
+    assert not _running(x), "a process is still reading the input"
+
+
+def _running(path: str) -> bool:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if path.encode() in (entry / "cmdline").read_bytes():
+                    return True
+            except OSError:
+                pass
+    return False
+
+
+# ------------------------------------------------------------------ encodings and terminals
+
+
+def _ascii_only(data: bytes) -> bool:
+    return all(b < 128 for b in data)
+
+
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "cp1252"},
+                                 {"PYTHONIOENCODING": "ascii"},
+                                 {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0",
+                                  "PYTHONIOENCODING": ""}],
+                         ids=["cp1252", "ascii", "C-locale"])
+def test_streams_that_cannot_encode_the_symbols(env: dict[str, str]) -> None:
+    x, t = "[[-0.4089, -1.2471, 0.5907]]", "[[0, 1, 1]]"
+    table = run("bce", "--sigmoid", "-i", x, "-t", t, "--explain", env=env)
+    clean(table, 0)
+    assert b"sigmoid(" in table.stdout and b"0.8166" in table.stdout
+    for args in (["ce", "-i", "[[1, 2]]", "-t", "[[0.5, 0.5]]", "--ignore-index", "0"],
+                 ["bce", "--help"], ["nll", "-i", "[[1, 2]]", "-t", "[0]", "--explain"]):
+        proc = run(*args, env=env)
+        clean(proc, 2 if "--ignore-index" in args else 0)
+    if env.get("PYTHONIOENCODING") == "ascii":
+        assert _ascii_only(table.stdout)
+
+
+def test_ascii_option() -> None:
+    proc = run("ce", "-i", "[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]", "-t", "[0, 2]", "--ascii",
+               "--explain", "--label-smoothing", "0.1")
+    clean(proc, 0)
+    assert _ascii_only(proc.stdout) and b"+-----" in proc.stdout
+    proc = run("ce", "-i", "[[1, 2]]", "-t", "[[0.5, 0.5]]", "--ignore-index", "0", "--ascii")
+    assert _ascii_only(clean(proc, 2).encode())
+
+
+def test_control_characters_in_a_header_are_escaped(tmp_path: Path) -> None:
+    x = tmp_path / "x.csv"
+    x.write_bytes(b"a\x1b[2J,b\x1b]0;title\x07\n0.5,0.25\n")
+    proc = run("bce", "-i", str(x), "-t", "[[1, 0]]", env={"COLUMNS": "120"})
+    clean(proc, 0)
+    assert b"\x1b" not in proc.stdout and b"\x07" not in proc.stdout
+    assert b"a\\x1b[2J" in proc.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_stderr_or_stdout_keeps_the_exit_status() -> None:
+    args = ["bce-logits", "-i", "[[0.5, 1.0]]", "-t", "[[2, 0]]"]  # warns: target outside
+    with open("/dev/full", "w") as full:
+        ok = subprocess.run([*BCECLI, *args, "-f", "plain"], stderr=full,
+                            stdout=subprocess.PIPE, timeout=60)
+        bad = subprocess.run([*BCECLI, "bce", "-i", "nope.csv", "-t", "1"], stderr=full,
+                             stdout=subprocess.PIPE, timeout=60)
+        no_out = subprocess.run([*BCECLI, *args, "-f", "plain"], stdout=full,
+                                stderr=subprocess.PIPE, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.strip()
+    assert bad.returncode == 2
+    assert no_out.returncode == 2 and b"cannot write the output" in no_out.stderr
+    assert b"Traceback" not in no_out.stderr
+
+
+def test_help_survives_optimize_2() -> None:
+    for command, formula in (("bce", "ℓ = −w·[y·max(ln p, −100)"), ("nll", "ℓ = −w[y]·x[y]")):
+        proc = subprocess.run([sys.executable, "-OO", "-m", "bcecli", command, "--help"],
+                              capture_output=True, timeout=60,
+                              env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        text = proc.stdout.decode()
+        assert proc.returncode == 0
+        assert formula in text and "Examples:" in text and "Exit status" in text
+
+
+# ------------------------------------------------------------------ arithmetic edges
+
+
+def _json(*args: str) -> dict[str, object]:
+    proc = run(*args, "-f", "json")
+    clean(proc, 0)
+    doc: dict[str, object] = json.loads(proc.stdout)
+    return doc
+
+
+def test_no_classes_with_label_smoothing_is_nan_as_in_torch() -> None:
+    """torch 2.13: probability targets give mean nan, sum -0., terms [-0., -0.]; class
+    indices (all ignored) give nan for every reduction."""
+    e = ("-i", "[[], []]", "--label-smoothing", "0.1")
+    assert _json("ce", *e, "-t", "[[], []]")["loss"] is None
+    assert run("ce", *e, "-t", "[[], []]", "-r", "sum", "-f", "plain").stdout == b"-0.0\n"
+    assert _json("ce", *e, "-t", "[[], []]", "-r", "none")["loss"] == [-0.0, -0.0]
+    for reduction in ("mean", "sum"):
+        assert _json("ce", *e, "-t", "[-100, -100]", "-r", reduction)["loss"] is None
+    assert _json("ce", *e, "-t", "[-100, -100]", "-r", "none")["loss"] == [None, None]
+
+
+def test_label_smoothing_overflows_as_torch_does() -> None:
+    """torch reduces the NLL and the smoothing term apart: their mean overflows (inf)
+    although each term (6.75e307) does not."""
+    args = ("ce", "-i", "[[0.9e308, 0], [0.9e308, 0]]", "-t", "[1, 1]", "--label-smoothing",
+            "0.5")
+    for reduction in ("mean", "sum"):
+        assert run(*args, "-r", reduction, "-f", "plain").stdout == b"inf\n"
+    assert _json(*args, "-r", "none")["loss"] == [6.750000000000001e307] * 2
+
+
+# ------------------------------------------------------------------ memory
+
+
+WRAP = ("import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL);"
+        " _, s, u = os.wait4(p.pid, 0); print(os.waitstatus_to_exitcode(s), u.ru_maxrss, "
+        "file=sys.stderr)")
+"""Runs a command from a small process and says its exit status and peak RSS (KiB): Linux
+charges a child at least its parent's RSS at the spawn, and pytest's is large."""
+
+
+def _peak_mb(args: list[str]) -> tuple[int, float, str]:
+    """Exit status, peak RSS (MB) and stderr of a run."""
+    proc = subprocess.run([sys.executable, "-c", WRAP, *BCECLI, *args], capture_output=True,
+                          timeout=300)
+    *err, last = proc.stderr.decode().strip().split("\n")
+    status, kib = last.split()
+    return int(status), int(kib) / 1024, "\n".join(err)
+
+
+@pytest.fixture(scope="module")
+def vectors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    tmp = tmp_path_factory.mktemp("vec")
+    rng = np.random.default_rng(2)
+    np.save(tmp / "v.npy", rng.normal(size=8_000_000))  # 64 MB
+    np.save(tmp / "vy.npy", (rng.random(8_000_000) < 0.5).astype(np.float64))
+    np.save(tmp / "x.npy", rng.normal(size=(2_000_000, 4)))  # 64 MB
+    np.save(tmp / "lab.npy", rng.integers(0, 4, 2_000_000))
+    yield tmp
+
+
+@pytest.mark.skipif(not LINUX, reason="ru_maxrss in KiB")
+@pytest.mark.parametrize("args", [
+    ["bce-logits", "-i", "v.npy", "-t", "vy.npy", "-f", "plain"],
+    ["bce-logits", "-i", "v.npy", "-t", "vy.npy", "-r", "none", "-f", "csv"],
+    ["ce", "-i", "x.npy", "-t", "lab.npy", "-r", "none", "-f", "csv"],
+    ["ce", "-i", "x.npy", "-t", "lab.npy", "-f", "json"],
+], ids=["vector", "vector-csv", "ce-labels-csv", "ce-labels-json"])
+def test_vectors_and_label_files_stream(vectors: Path, args: list[str]) -> None:
+    """A (N,) .npy and a ce label vector were read whole (516 MB for 80 MB of input)."""
+    status, peak, err = _peak_mb([a if not a.endswith(".npy") else str(vectors / a)
+                                  for a in args])
+    assert status == 0, err
+    assert peak < 150, f"peak RSS {peak:.0f} MB"
+
+
+def test_blank_lines_before_the_data(tmp_path: Path) -> None:
+    """66 MiB of blank lines: the data's line numbers, quickly (was a false 'line longer
+    than 64 MiB', and 12 s for exactly 64 MiB)."""
+    path = tmp_path / "blank.csv"
+    with open(path, "wb") as fh:
+        fh.write(b"\n" * (66 << 20))
+        fh.write(b"0.5,0.5\n0.5,x\n")
+    start = time.monotonic()
+    proc = run("bce", "-i", str(path), "-t", "[[1, 0], [0, 1]]")
+    assert time.monotonic() - start < 10
+    err = clean(proc, 2)
+    assert f"line {(66 << 20) + 2}, column 2: 'x' is not a number" in err
