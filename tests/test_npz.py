@@ -147,3 +147,14 @@ def test_npz_errors_name_the_array(files: dict[str, str], tmp_path: Path) -> Non
     np.savez(tmp_path / "bad.npz", logits=bad)
     err = fails("bce-logits", "-i", str(tmp_path / "bad.npz") + ":logits", "-t", files["y.npy"])
     assert "bad.npz:logits [7, 2]" in err
+
+
+def test_array_names_are_escaped_in_messages(tmp_path: Path) -> None:
+    path = tmp_path / "evil.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        for key in ("a\x1b[2J", "b"):
+            data = io.BytesIO()
+            np.save(data, np.array([0.5, 0.5]))
+            zf.writestr(f"{key}.npy", data.getvalue())
+    err = fails("bce", "-i", str(path), "-t", "[1, 0]")
+    assert "\x1b" not in err and "a\\x1b[2J, b" in err

@@ -14,6 +14,7 @@ from typing import IO, BinaryIO
 from bcecli.errors import BceError
 from bcecli.io import npy
 from bcecli.io.source import Format, Opening, Source
+from bcecli.io.textparse import printable
 
 MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive, or an empty one
 
@@ -63,12 +64,12 @@ def open_npz(opening: Opening) -> Source:
     try:
         members = {i.filename.removesuffix(".npy"): i for i in archive.infolist()
                    if not i.is_dir()}
-        keys = ", ".join(members) or "none"
+        keys = ", ".join(map(printable, members)) or "none"  # (names from the file: escaped)
         if opening.selector is not None:
             info = members.get(opening.selector)
             if info is None:
                 raise BceError(f"{name}: the archive holds no array named "
-                               f"'{opening.selector}'; its arrays: {keys}")
+                               f"'{printable(opening.selector)}'; its arrays: {keys}")
         elif len(members) == 1:
             (info,) = members.values()
         elif not members:
@@ -76,7 +77,7 @@ def open_npz(opening: Opening) -> Source:
         else:
             raise BceError(f"{name}: the .npz archive holds {len(members)} arrays ({keys}); "
                            f"choose one as {opening.arg}:NAME")
-        key = info.filename.removesuffix(".npy")
+        key = printable(info.filename.removesuffix(".npy"))
         label = f"{name}:{key}"
         try:
             stream = _Member(archive.open(info), label)
