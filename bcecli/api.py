@@ -4,6 +4,8 @@
 >>> r = bcecli.bce([[-0.4089, -1.2471, 0.5907]], [[0, 1, 1]], sigmoid=True)
 >>> round(r.loss, 4), r.row_means.round(4).tolist()
 (0.8166, [0.8166])
+>>> r.grad.round(4).tolist()          # ∂L/∂x, as loss.backward() gives it
+[[0.1331, -0.2589, -0.1188]]
 
 Each function (``bcecli.bce``, ``bce_logits``, ``ce``, ...) takes array-likes and the
 options of its command as keywords, and returns a :class:`Result`: the loss, the
@@ -14,7 +16,9 @@ console (or printed), a result is the table the command line prints.  Problems r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -36,10 +40,14 @@ class _Collect:
     def __init__(self) -> None:
         self.terms: list[NDArray[np.floating]] = []
         self.rows: list[NDArray[np.floating]] = []
+        self.grads: list[NDArray[np.floating]] = []
 
-    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
+              grad: NDArray[np.floating] | None = None) -> None:
         self.terms.append(terms)
         self.rows.append(row_values)
+        if grad is not None:
+            self.grads.append(grad)
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,19 @@ class Result:
     """The elementwise losses (``reduction='none'``), shaped like the loss's elements."""
     row_means: NDArray[np.float64]
     """Each row's mean term (its weighted mean where terms count differently)."""
+    backward: Callable[[float], NDArray[np.floating]] | None = field(
+        default=None, repr=False, compare=False)
+    """Computes ∂L/∂x given the mean's denominator (1 for sum and none)."""
+
+    @cached_property
+    def grad(self) -> NDArray[np.floating]:
+        """∂L/∂input, shaped like the input, as PyTorch's backward gives it:
+        ``loss.backward()`` for mean and sum, ``loss.backward(torch.ones_like(loss))`` for
+        none; computed on first use."""
+        if self.backward is None:
+            raise BceError("this result was not made from arrays, so it has no gradient")
+        o = self.outcome
+        return self.backward(o.denominator if o.options.reduction == "mean" else 1.0)
 
     @property
     def loss(self) -> Any:
@@ -106,11 +127,14 @@ class Result:
                 "text/plain": self.table()}
 
 
-def _array(value: ArrayLike, name: str) -> Source:
+def _values(value: ArrayLike, name: str) -> NDArray[np.float64]:
     try:
-        array = np.asarray(value, dtype=np.float64)
+        return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise BceError(f"{name}: not an array of numbers ({exc})") from None
+
+
+def _source(array: NDArray[np.float64], name: str) -> Source:
     return in_memory(name, array, index_locator(name))
 
 
@@ -118,15 +142,34 @@ def run_arrays(loss: Loss[Any, Any], input: ArrayLike, target: ArrayLike, **opti
                ) -> Result:
     """Compute ``loss`` on arrays; ``options`` are its keywords (matrices as arrays)."""
     matrices = {p.name for p in loss.params if p.kind is Matrix}
-    extras = {name: _array(value, name) for name, value in options.items()
+    arrays = {name: _values(value, name) for name, value in options.items()
               if name in matrices and value is not None}
     opts = loss.make_options({k: v for k, v in options.items() if k not in matrices})
+    x, t = _values(input, "input"), _values(target, "target")
+
+    def inputs() -> Inputs:  # sources are read once: fresh ones for each computation
+        return Inputs(_source(x, "input"), _source(t, "target"),
+                      {name: _source(a, name) for name, a in arrays.items()})
+
     sink = _Collect()
     with np.errstate(all="ignore"):
-        outcome = compute(loss, opts, Inputs(_array(input, "input"), _array(target, "target"),
-                                             extras), keep=Keep.rows(TABLE_ROWS), sink=sink)
+        outcome = compute(loss, opts, inputs(), keep=Keep.rows(TABLE_ROWS), sink=sink)
+
+    def backward(denominator: float) -> NDArray[np.floating]:
+        grads = _Collect()
+        with np.errstate(all="ignore"):
+            compute(loss, opts, inputs(), keep=Keep(0, 0), sink=grads, grad=denominator)
+        return _joined(grads.grads, outcome.input_shape, np.dtype(opts.dtype))
+
     shape = outcome.element_shape
-    terms = np.concatenate([t.reshape(-1) for t in sink.terms]).reshape(shape) \
-        if sink.terms else np.empty(shape)
+    terms = _joined(sink.terms, shape, np.float64)
     rows = np.concatenate(sink.rows) if sink.rows else np.empty(0)
-    return Result(outcome, terms, rows)
+    return Result(outcome, terms, rows, backward)
+
+
+def _joined(parts: list[NDArray[np.floating]], shape: tuple[int, ...], dtype: Any
+            ) -> NDArray[np.floating]:
+    """Blocks of rows as one array of the given shape."""
+    if not parts:
+        return np.empty(shape, dtype=dtype)
+    return np.concatenate([p.reshape(-1) for p in parts]).reshape(shape)

@@ -86,6 +86,8 @@ class Request:
     """Write streamed output as it comes, not all or nothing (``--stream``)."""
     ascii: bool = False
     """Write the human output and messages in ASCII (``--ascii``)."""
+    grad: bool = False
+    """Also compute ∂L/∂x (``--grad``)."""
 
 
 def execute(req: Request, env: Environment) -> int:
@@ -179,31 +181,50 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     opts = req.loss.make_options({**req.values, "reduction": req.reduction,
                                   "dtype": req.dtype})
     keep = Keep.rows(req.max_rows)
+    twice = req.grad and req.reduction == "mean"  # the gradient needs the mean's denominator
     with ExitStack() as opened, Pool(default_threads(env.env)) as pool:
-        x = opened.enter_context(open_source(req.input, "--input", env.stdin))
-        t = opened.enter_context(open_source(req.target, "--target", env.stdin))
+        x = opened.enter_context(open_source(req.input, "--input", env.stdin, twice))
+        t = opened.enter_context(open_source(req.target, "--target", env.stdin, twice))
         extras = {name: opened.enter_context(
-            open_source(arg, f"--{name.replace('_', '-')}", env.stdin))
+            open_source(arg, f"--{name.replace('_', '-')}", env.stdin, twice))
             for name, arg in req.matrices.items()}
         if (x.size_bytes or 0) >= BIG_BYTES:
             _tune_malloc()
         json_sink = opened.enter_context(JsonSink(req.dtype)) if req.format == "json" else None
-        csv_sink = CsvSink(out, req.dtype) if req.format == "csv" or (
-            req.format == "plain" and req.reduction == "none") else None
+        csv_sink = CsvSink(out, req.dtype, grads=req.grad) if req.format == "csv" or (
+            req.format == "plain" and (req.reduction == "none" or req.grad)) else None
+        grad = None
+        if req.grad:
+            grad = 1.0
+            if twice:  # a first reading for the denominator, then the same data again
+                with _progress(env, x.name, x.size_bytes) as bar:
+                    tick = None if bar is None else (lambda: bar(x.consumed[0]))
+                    first = compute(req.loss, opts, Inputs(x, t, extras), pool=pool,
+                                    keep=Keep(0, 0), progress=tick)
+                grad = first.denominator
+                x, t = (opened.enter_context(_again(s)) for s in (x, t))
+                extras = {n: opened.enter_context(_again(s)) for n, s in extras.items()}
         with _progress(env, x.name, x.size_bytes) as bar:
             tick = None if bar is None else (lambda: bar(x.consumed[0]))
             outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=keep,
-                              sink=json_sink or csv_sink, progress=tick)
+                              sink=json_sink or csv_sink, progress=tick, grad=grad)
         out.release()  # the input is read and checked: the output may flow now
         if json_sink is not None:
             write_json(outcome, json_sink, out)
-        elif req.format == "plain" and req.reduction != "none":
+        elif req.format == "plain" and csv_sink is None:
             from bcecli.report.machine import fmt_number
 
             out.write(fmt_number(outcome.loss, req.dtype) + "\n")
         elif req.format == "table":
             out.write(_human(req, env, outcome))
     return outcome
+
+
+def _again(source: Any) -> Any:
+    """The same data, from the start."""
+    if source.reopen is None:
+        raise BceError(f"{source.name} cannot be read a second time")
+    return source.reopen()
 
 
 def _tune_malloc() -> None:

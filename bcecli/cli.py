@@ -98,6 +98,9 @@ SHARED = [
     _option("explain", bool, False, "--explain", help="Write the calculation out step by step."),
     _option("max_rows", int, 20, "--max-rows", min=0,
             help="Rows shown in tables and --explain: the first and last half; 0 shows all."),
+    _option("grad", bool, False, "--grad",
+            help="Also compute the gradient ∂L/∂x as PyTorch's backward gives it (a table, "
+                 "'grad' in JSON; -f csv/plain print it instead of the losses)."),
     _option("ascii", bool, False, "--ascii",
             help="Write tables, --explain and messages in ASCII (also when the output cannot "
                  "show the symbols)."),
@@ -135,7 +138,7 @@ def _command(loss: Loss[Any, Any]) -> Any:
             reduction=kw["reduction"].value, format=kw["format"].value,
             dtype=kw["dtype"].value, precision=kw["precision"], expect=kw["expect"],
             rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"], max_rows=kw["max_rows"],
-            stream=kw["stream"], ascii=kw["ascii"])
+            stream=kw["stream"], ascii=kw["ascii"], grad=kw["grad"])
         raise typer.Exit(execute(req, Environment.current()))
 
     params = [*HEAD, *map(_param, loss.params), *SHARED]

@@ -115,9 +115,11 @@ def is_index_target(t: Any) -> bool:
 
 
 def torch_loss(command: str, args: dict[str, Any], inp: Any, tgt: Any, reduction: str,
-               shapes: dict[str, list[int]] | None = None):
+               shapes: dict[str, list[int]] | None = None, x: torch.Tensor | None = None):
+    """The loss torch computes; ``x``: the input as a tensor already made (one that
+    requires grad, for scripts/gen_grad.py), else it is made from ``inp``."""
     dtype = args["dtype"]
-    x = to_tensor(inp, dtype)
+    x = to_tensor(inp, dtype) if x is None else x
     weight = to_tensor(args.get("weight"), dtype)
     if command == "nll":
         return nll_torch(args, x, weight, tgt, reduction, shapes or {})

@@ -53,6 +53,17 @@ EXTRA = [
                            "[-1.1, -1.1, -1.1]]", "-t", "[0, 1, 2]", "-w", "[1, 2, 3]",
                            "--ignore-index", "2"]),
     ("nll-sum", ["nll", "-i", L, "-t", "[0, 2, 1, 1]", "-r", "sum"]),
+    ("grad-bce-logits", ["bce-logits", "-i", X, "-t", Y, "--grad"]),
+    ("grad-bce-clamp", ["bce", "-i", "[[0.0, 1.0, 0.5]]", "-t", "[[1, 0, 1]]", "--grad"]),
+    ("grad-bce-sigmoid-weight", ["bce", "--sigmoid", "-i", X, "-t", Y, "-w", "[1, 2, 3]",
+                                 "--grad", "-r", "sum"]),
+    ("grad-ce-weight-smoothing-ignore", ["ce", "-i", L, "-t", "[0, 2, 1, 1]", "-w", "[1, 2, 3]",
+                                         "--label-smoothing", "0.1", "--ignore-index", "1",
+                                         "--grad"]),
+    ("grad-ce-probabilities", ["ce", "-i", L, "-t", "[[0.7, 0.2, 0.1], [0, 0, 1], "
+                               "[0.2, 0.2, 0.6], [0.5, 0.5, 0]]", "--grad", "-r", "none"]),
+    ("grad-nll-weight-ignore", ["nll", "-i", "[[-0.2, -1.8, -3.1], [-2.5, -0.4, -1.3]]",
+                                "-t", "[0, 2]", "-w", "[1, 2, 3]", "--grad"]),
 ]
 CASES = [*_samples(), *EXTRA]
 WIDTHS = (100, 60)

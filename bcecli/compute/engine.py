@@ -40,8 +40,9 @@ are cut by bytes too, and a short row (a label file) makes a block of many rows.
 class Sink(Protocol):
     """Receives the elementwise terms of consecutive rows as they are computed."""
 
-    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
-        """Terms shaped (rows, ...) and one value per row."""
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
+              grad: NDArray[np.floating] | None = None) -> None:
+        """Terms shaped (rows, ...), one value per row, and ∂L/∂x (rows, ...) if asked."""
 
 
 @dataclass
@@ -63,6 +64,7 @@ class _Result:
     value_parts: tuple[F64, bool, F64, F64]
     den_parts: tuple[F64, bool, F64, F64] | None
     loss_parts: list[tuple[float, tuple[F64, bool, F64, F64]]] | None
+    grad: NDArray[np.floating] | None
     count: int
     infinite: int
     rows: list[Row]
@@ -78,8 +80,13 @@ class _Progress:
 
 def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool | None = None,
             keep: Keep = TEN_AND_TEN, sink: Sink | None = None,
-            progress: Callable[[], None] | None = None) -> Outcome:
-    """The loss of the inputs under the options, with the rows and sums the report needs."""
+            progress: Callable[[], None] | None = None,
+            grad: float | None = None) -> Outcome:
+    """The loss of the inputs under the options, with the rows and sums the report needs.
+
+    ``grad``: also ∂L/∂x, for the kept rows and the sink; its value is the mean's
+    denominator (known from a first run; any number for sum and none).
+    """
     pool = pool or Pool(1)
     behind = partial(pool.ordered, ahead=FOLLOWER_AHEAD)  # (a target block serves many rows)
     xs = Stream(inputs.x.blocks(pool.ordered))
@@ -110,7 +117,7 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     feed_t = RowFeed(ts)
     try:
         plan = loss.plan(opts, first_x, first_t, at_once, text)
-        run = _Run(loss, opts, plan, keep, whole, all_rows=sink is not None)
+        run = _Run(loss, opts, plan, keep, whole, all_rows=sink is not None, grad=grad)
         jobs = _whole(run, first_x, first_t, read) if whole else \
             _pairs(run, xs, feed_t, first_t, per_row, read)
         for result in pool.ordered(jobs):
@@ -184,9 +191,10 @@ class _Run:
     """One computation: the blocks' terms (on any thread) and their reduction (in order)."""
 
     def __init__(self, loss: Loss[Any, Any], opts: Options, plan: Any, keep: Keep,
-                 whole: bool, all_rows: bool) -> None:
+                 whole: bool, all_rows: bool, grad: float | None = None) -> None:
         self.loss, self.opts, self.plan, self.keep, self.whole = loss, opts, plan, keep, whole
         self.all_rows = all_rows
+        self.grad = grad
         self.total = ChunkedSum()
         self.weights = ChunkedSum()
         self.count = 0
@@ -225,6 +233,8 @@ class _Run:
             row_values = row_sums / row_dens
         head, _, sums, tail = parts  # (a term inf or NaN makes its chunk's sum so)
         finite = bool(np.isfinite(sums.sum() + head.sum() + tail.sum()))
+        grads = None if self.grad is None else \
+            self.loss.grad(self.opts, self.plan, paired, self.grad).reshape(bt.inputs.shape)
         kept = []
         for j, i in enumerate(kept_rows):
             local = i - paired.start
@@ -234,12 +244,13 @@ class _Run:
                 terms=values[local].copy(), value=float(row_values[at]),
                 denominator=float(row_dens[at]),
                 extras={n: a[local].copy() for n, a in bt.extras.items()},
+                grad=None if grads is None else grads[local].copy(),
             ))
         loss_parts = None if bt.parts is None else [
             (coef, split_chunks(part.astype(np.float64, copy=False).reshape(-1), offset))
             for coef, part in bt.parts]
         return _Result(paired.start, values.reshape(nrows, *rest), row_values, parts,
-                       den_parts, loss_parts, values.size,
+                       den_parts, loss_parts, grads, values.size,
                        0 if finite else int(np.count_nonzero(np.isinf(flat))), kept,
                        bt.warnings)
 
@@ -268,7 +279,7 @@ class _Run:
             (self.head if row.index < self.keep.head else self.tail).append(row)
         self.rows_done = result.start + (result.terms.shape[0] if result.terms.ndim else 1)
         if sink is not None:
-            sink.write(result.terms, result.row_values)
+            sink.write(result.terms, result.row_values, result.grad)
 
     def finish(self, x_shape: Shape, column_names: list[str] | None,
                extra_shapes: dict[str, Shape]) -> Outcome:
@@ -280,6 +291,7 @@ class _Run:
             nrows=self.rows_done, head=self.head, tail=list(self.tail),
             column_names=column_names, extra_shapes=extra_shapes, infinite=self.infinite,
             notes=self.warn, parts=[(coef, total.value()) for coef, total in self.parts],
+            grad_denominator=self.grad,
         )
         return finalize(outcome)
 

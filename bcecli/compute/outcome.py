@@ -57,6 +57,8 @@ class Row:
     denominator: float
     extras: dict[str, NDArray[np.floating]] = field(default_factory=dict)
     """Per-element options of the row, broadcast to its shape (e.g. ``weight``)."""
+    grad: NDArray[np.floating] | None = None
+    """∂L/∂x of the row's inputs, when asked for (``--grad``)."""
 
 
 @dataclass
@@ -102,6 +104,8 @@ class Outcome:
     notes: Warnings = field(default_factory=Warnings)
     parts: list[tuple[float, float]] = field(default_factory=list)
     """(coefficient, sum) of each part where the loss reduces in parts (see BlockTerms)."""
+    grad_denominator: float | None = None
+    """The mean's denominator the gradient was computed with (None: no gradient)."""
     loss: float = math.nan
     warnings: list[str] = field(default_factory=list)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from bcecli.errors import BceError
 from bcecli.io import delimited, jsontext, npy, npz
-from bcecli.io.source import ByteStream, Format, Opening, Prefixed, Source, in_memory
+from bcecli.io.source import ByteStream, Format, Opening, Prefixed, Source, Tee, in_memory
 from bcecli.io.textparse import is_number
 
 FORMATS: tuple[Format, ...] = (npy.FORMAT, npz.FORMAT, jsontext.FORMAT, delimited.FORMAT)
@@ -61,12 +61,22 @@ def _open(opening: Opening, known: tuple[Format, str | None] | None) -> Source:
     return fmt.open(replace(opening, variant=variant))
 
 
-def open_source(arg: str, option: str, stdin: BinaryIO | None) -> Source:
+def open_source(arg: str, option: str, stdin: BinaryIO | None, replay: bool = False
+                ) -> Source:
     """Open the matrix named by a command-line argument.
 
     ``[...]`` is inline JSON, a plain number a scalar, ``-`` standard input, anything else
-    a path, optionally followed by ``:SELECTOR``.
+    a path, optionally followed by ``:SELECTOR``.  With ``replay`` the source can be read
+    a second time (:attr:`Source.reopen`): a file is opened again; what comes from a pipe
+    is kept in a temporary file as it is read.
     """
+    source = _open_arg(arg, option, stdin, replay)
+    if source.reopen is None:
+        source.reopen = lambda: open_source(arg, option, None)
+    return source
+
+
+def _open_arg(arg: str, option: str, stdin: BinaryIO | None, replay: bool) -> Source:
     text = arg.strip()
     if text[:1] in ("[", "{", '"'):  # JSON; bytes that are not UTF-8 stay as they came
         return jsontext.from_bytes(text.encode("utf-8", "surrogateescape"),
@@ -77,11 +87,27 @@ def open_source(arg: str, option: str, stdin: BinaryIO | None) -> Source:
         if stdin is None:
             raise BceError(f"{option}: stdin ('-') is closed; give a file instead")
         selector = text[2:] if text.startswith("-:") else None
-        return _open(Opening(stdin, f"stdin ({option})", selector=selector), None)
+        opening = Opening(stdin, f"stdin ({option})", selector=selector)
+        return _replayable(opening, None) if replay else _open(opening, None)
     if not text:
         raise BceError(f"{option} is empty; give a path, '-', inline JSON or a number")
     path, selector = _split_selector(arg)
-    return _open_path(path, selector, option)
+    return _open_path(path, selector, option, replay)
+
+
+def _replayable(opening: Opening, known: tuple[Format, str | None] | None) -> Source:
+    """A source from a stream read once (a pipe), kept as it is read so that it can be
+    read again."""
+    tee = Tee(opening.stream, opening.name)
+    source = _open(replace(opening, stream=tee), known)
+
+    def reopen() -> Source:
+        again = _open(replace(opening, stream=tee.replay()), known)
+        again.closer = _then(again.closer, tee.close)
+        return again
+
+    source.reopen = reopen
+    return source
 
 
 def _split_selector(arg: str) -> tuple[str, str | None]:
@@ -94,7 +120,7 @@ def _split_selector(arg: str) -> tuple[str, str | None]:
     return arg, None
 
 
-def _open_path(path: str, selector: str | None, option: str) -> Source:
+def _open_path(path: str, selector: str | None, option: str, replay: bool = False) -> Source:
     name = path if path.isprintable() else repr(path)  # one line, whatever the path holds
     try:
         st = os.stat(path)
@@ -123,7 +149,10 @@ def _open_path(path: str, selector: str | None, option: str) -> Source:
 
     opening = Opening(stream, name, size, None, selector, reopen if regular else None, path)
     try:
-        source = _open(opening, _by_extension(path))
+        if replay and not regular:  # a FIFO, /dev/stdin: it cannot be opened again
+            source = _replayable(opening, _by_extension(path))
+        else:
+            source = _open(opening, _by_extension(path))
     except BaseException:
         fh.close()
         raise

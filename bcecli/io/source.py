@@ -80,6 +80,8 @@ class Source:
     """Called with each block in order, as it is given out (text places its lines)."""
     place: Callable[[BceError], BceError] | None = None
     """Turns an error of the block being read into one that says where it is."""
+    reopen: Callable[[], Source] | None = None
+    """A new source of the same data, read from the start (a second pass)."""
 
     def blocks(self, run: Callable[[Iterator[Job]], Iterator[Block]] | None = None
                ) -> Iterator[Block]:
@@ -136,7 +138,50 @@ def _run_here(jobs: Iterator[Job]) -> Iterator[Block]:
 
 def in_memory(name: str, array: F64, locate: Locator, size: int | None = None) -> Source:
     """A source of one block already in memory (JSON, inline data, a number, an array)."""
-    return Source(name, iter([ready(Block(array, locate))]), size_bytes=size, whole=True)
+    source = Source(name, iter([ready(Block(array, locate))]), size_bytes=size, whole=True)
+    source.reopen = lambda: in_memory(name, array, locate, size)
+    return source
+
+
+class Tee:
+    """A stream read once (a pipe) whose bytes are kept in a temporary file as they are
+    read, so that it can be read again from the start (:meth:`replay`)."""
+
+    def __init__(self, stream: ByteStream, name: str) -> None:
+        import tempfile
+
+        self._stream = stream
+        self._name = name
+        try:
+            self._spool: BinaryIO = tempfile.TemporaryFile()
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> BceError:
+        import tempfile
+
+        return BceError(f"{self._name}: cannot keep what is read in a temporary file in "
+                        f"{tempfile.gettempdir()} ({exc.strerror or exc}), to read it twice "
+                        f"for the gradient of a mean; give a file, or set TMPDIR")
+
+    def read(self, n: int = -1, /) -> bytes:
+        data = self._stream.read(n)
+        try:
+            self._spool.write(data)
+        except OSError as exc:
+            raise self._error(exc) from None
+        return data
+
+    def replay(self) -> ByteStream:
+        """What was read, from the start (the first reading must have reached the end)."""
+        while self.read(1 << 20):  # (whatever the first reading left)
+            pass
+        self._spool.flush()
+        self._spool.seek(0)
+        return self._spool
+
+    def close(self) -> None:
+        self._spool.close()
 
 
 def shifted(locate: Locator, offset: int) -> Locator:

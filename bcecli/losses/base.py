@@ -193,6 +193,19 @@ class Loss(ABC, Generic[OptionsT, P]):
         """The terms of a block of rows (raises BceError for bad values, ShapeTrouble)."""
 
     @abstractmethod
+    def grad(self, opts: OptionsT, plan: P, block: Paired, denominator: float) -> Array:
+        """∂L/∂x for a block's input rows (the block's shape), as PyTorch's backward gives
+        it: L the reported loss, Σℓ for reduction none; ``denominator`` the mean's."""
+
+    @abstractmethod
+    def grad_rule(self, outcome: Outcome) -> str:
+        """The gradient's formula for this outcome, e.g. ``∂L/∂x = (σ(x) − y)/9``."""
+
+    @abstractmethod
+    def grad_lines(self, outcome: Outcome, row: Row, p: int) -> Iterator[str]:
+        """A kept row's gradient written out, for --explain."""
+
+    @abstractmethod
     def element_shape(self, input_shape: Shape) -> Shape:
         """The shape of the elementwise loss for an input of this shape."""
 

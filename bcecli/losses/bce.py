@@ -12,8 +12,9 @@ from numpy.typing import ArrayLike
 
 from bcecli.losses import checks
 from bcecli.losses.base import Array, DType, Help, Options, Paired, Param, Reduction
-from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss
+from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss, given
 from bcecli.losses.numerics import log, log1p, sigmoid
+from bcecli.report.numbers import echo, minus, rounded
 
 if TYPE_CHECKING:
     from bcecli.api import Result
@@ -73,6 +74,33 @@ def bce_terms(p: Array, y: Array, weight: Array | None = None) -> Array:
     return values.astype(p.dtype, copy=False)
 
 
+EPSILON = float(np.float32(1e-12))
+"""BCELoss's backward divides by max(p·(1 − p), EPSILON), the C++ float 1e-12f."""
+
+
+def bce_grad(p: Array, y: Array, weight: Array | None, mean_of: float | None) -> Array:
+    """∂L/∂p = w·(p − y) / max((1 − p)·p, 1e-12f) [/ N], PyTorch's backward (not the
+    derivative of the clamped forward: at p = 0, y = 1 it is −1/1e-12f ≈ −1.000000004e12,
+    where ℓ is 100; 1e-12f is 9.9999999600e-13, not 1e-12).
+
+    >>> bce_grad(np.array([0.25, 0.0]), np.array([0.0, 1.0]), None, None).tolist()
+    [1.3333333333333333, -1000000003995.8029]
+    """
+    eps = p.dtype.type(EPSILON)
+    g = (p - y) / np.maximum((1 - p) * p, eps)
+    if weight is not None:
+        g = g * weight
+    if mean_of is not None:
+        g = g / p.dtype.type(mean_of)
+    return g.astype(p.dtype, copy=False)
+
+
+def sigmoid_backward(grad: Array, s: Array) -> Array:
+    """Sigmoid's backward, ``grad·(1 − σ)·σ``, in PyTorch's order."""
+    out: Array = (grad * (1 - s)) * s
+    return out
+
+
 class BinaryCrossEntropy(ElementwiseLoss[BceOptions]):
     """torch.nn.BCELoss (with --sigmoid: BCELoss on torch.sigmoid(x))."""
 
@@ -93,8 +121,43 @@ class BinaryCrossEntropy(ElementwiseLoss[BceOptions]):
     def probabilities(self, opts: BceOptions) -> bool:
         return opts.sigmoid
 
+    def gradient(self, opts: BceOptions, x: Array, t: Array,
+                 weights: Mapping[str, Array | None], denominator: float) -> Array:
+        mean_of = denominator if opts.reduction == "mean" else None
+        if not opts.sigmoid:
+            return bce_grad(x, t, weights.get("weight"), mean_of)
+        s = sigmoid(x)  # autograd composes BCELoss's backward with sigmoid's
+        return sigmoid_backward(bce_grad(s, t, weights.get("weight"), mean_of), s)
+
     def shows_sigmoid(self, outcome: Outcome) -> bool:
         return bool(self.opts(outcome).sigmoid)
+
+    def grad_formula(self, opts: BceOptions, weighted: bool, pos_weighted: bool) -> str:
+        w = "w·" if weighted else ""
+        core = f"{w}(p − y)/max(p·(1 − p), 1e−12)"
+        return f"{core}·p·(1 − p)" if opts.sigmoid else core
+
+    def grad_where(self, opts: BceOptions) -> str:
+        return ", p = σ(x)" if opts.sigmoid else ""
+
+    def grad_element(self, opts: BceOptions, x: float, y: float, w: float | None,
+                     pw: float | None, p: int) -> list[str]:
+        prob = float(sigmoid(np.array([x], dtype=opts.dtype))[0]) if opts.sigmoid else x
+        q = 1 - prob
+        pt = rounded(prob, p) if opts.sigmoid else echo(prob, opts.dtype, p)
+        yt = echo(y, opts.dtype, p)
+        lead = "" if w is None else given(w, opts.dtype, p) + "·"
+        pq = f"{pt}·(1 − {pt})"
+        if prob * q < EPSILON:  # the clamp bites: written out only here
+            below, floor = f"max({pq}, 1e−12)", "1e−12"
+        else:
+            below, floor = f"({pq})", rounded(prob * q, p)
+        if not opts.sigmoid:
+            return [minus(f"{lead}({pt} − {yt})/{below}"),
+                    minus(f"{lead}{_signed(prob - y, p)}/{floor}")]
+        # autograd: BCELoss's backward, then sigmoid's, ·σ(x)·(1 − σ(x))
+        return [minus(f"{lead}({pt} − {yt})/{below}·{pq}"),
+                minus(f"{lead}{_signed(prob - y, p)}/{floor}·{rounded(prob * q, p)}")]
 
     def logs(self, opts: BceOptions, x: float, prob: float, p_text: str, p: int
              ) -> tuple[str, str]:
@@ -110,6 +173,11 @@ class BinaryCrossEntropy(ElementwiseLoss[BceOptions]):
 
     def json_options(self, outcome: Outcome) -> dict[str, object]:
         return {"sigmoid": self.opts(outcome).sigmoid, **super().json_options(outcome)}
+
+
+def _signed(v: float, p: int) -> str:
+    s = rounded(v, p)
+    return f"({s})" if v < 0 else s
 
 
 LOSS = BinaryCrossEntropy()

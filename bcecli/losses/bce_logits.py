@@ -10,8 +10,8 @@ from numpy.typing import ArrayLike
 
 from bcecli.losses import checks
 from bcecli.losses.base import Array, DType, Help, Matrix, Options, Paired, Param, Reduction
-from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss
-from bcecli.losses.numerics import log_sigmoid
+from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss, given
+from bcecli.losses.numerics import log_sigmoid, sigmoid
 from bcecli.report.numbers import echo, minus, rounded
 
 if TYPE_CHECKING:
@@ -64,6 +64,27 @@ def bce_logits_terms(x: Array, y: Array, weight: Array | None = None,
     return values.astype(x.dtype, copy=False)
 
 
+def bce_logits_grad(x: Array, y: Array, weight: Array | None, pos_weight: Array | None,
+                    mean_of: float | None) -> Array:
+    """∂L/∂x = w·(σ(x)·(1 + (pw − 1)·y) − pw·y) [/ N], in PyTorch's order:
+    ``(pw·y + 1 − y)·σ(x) − pw·y``, then the weight, then the mean's division.
+
+    >>> bce_logits_grad(np.array([0.0, 2.0]), np.array([1.0, 0.0]), None, None, 2).tolist()
+    [-0.25, 0.44039853898894116]
+    """
+    s = sigmoid(x)
+    if pos_weight is not None:
+        t = pos_weight * y
+        g = ((t + 1) - y) * s - t
+    else:
+        g = s - y
+    if weight is not None:
+        g = g * weight
+    if mean_of is not None:
+        g = g / x.dtype.type(mean_of)
+    return g.astype(x.dtype, copy=False)
+
+
 class BinaryCrossEntropyWithLogits(ElementwiseLoss[Options]):
     """torch.nn.BCEWithLogitsLoss."""
 
@@ -82,6 +103,27 @@ class BinaryCrossEntropyWithLogits(ElementwiseLoss[Options]):
 
     def probabilities(self, opts: Options) -> bool:
         return True
+
+    def gradient(self, opts: Options, x: Array, t: Array, weights: Mapping[str, Array | None],
+                 denominator: float) -> Array:
+        return bce_logits_grad(x, t, weights.get("weight"), weights.get("pos_weight"),
+                               denominator if opts.reduction == "mean" else None)
+
+    def grad_formula(self, opts: Options, weighted: bool, pos_weighted: bool) -> str:
+        core = "((pw·y + 1 − y)·σ(x) − pw·y)" if pos_weighted else "(σ(x) − y)"
+        return ("w·" if weighted else "") + core
+
+    def grad_element(self, opts: Options, x: float, y: float, w: float | None,
+                     pw: float | None, p: int) -> list[str]:
+        s = float(sigmoid(np.array([x], dtype=opts.dtype))[0])
+        xt, yt = echo(x, opts.dtype, p), echo(y, opts.dtype, p)
+        lead = "" if w is None else given(w, opts.dtype, p) + "·"
+        if pw is None:
+            return [minus(f"{lead}(σ({xt}) − {yt})"), minus(f"{lead}({rounded(s, p)} − {yt})")]
+        pwt = given(pw, opts.dtype, p)
+        return [minus(f"{lead}(({pwt}·{yt} + 1 − {yt})·σ({xt}) − {pwt}·{yt})"),
+                minus(f"{lead}({rounded(pw * y + 1 - y, p)}·{rounded(s, p)} − "
+                      f"{rounded(pw * y, p)})")]
 
     def logs(self, opts: Options, x: float, prob: float, p_text: str, p: int
              ) -> tuple[str, str]:

@@ -30,8 +30,9 @@ from bcecli.losses.base import (
     Param,
     ShapeTrouble,
 )
+from bcecli.losses.numerics import exp
 from bcecli.report.display import flat, shape_or_none
-from bcecli.report.numbers import count, exact, plural, rounded
+from bcecli.report.numbers import count, exact, minus, plural, rounded, subscript
 from bcecli.report.numbers import shape as fmt_shape
 
 if TYPE_CHECKING:
@@ -83,6 +84,13 @@ class ClassLayout:
             return x.reshape(1, -1)
         positions = math.prod((x.shape[0], *x.shape[2:]))  # explicit: C may be 0
         return np.moveaxis(x, 1, -1).reshape(positions, self.n_classes)
+
+    def back(self, g: NDArray[np.floating], shape: Shape) -> NDArray[np.floating]:
+        """Values laid out by :meth:`classes_last` (M, C) back in the input's layout."""
+        if len(shape) == 1:
+            return g.reshape(shape)
+        out: NDArray[np.floating] = np.moveaxis(g.reshape(shape[0], *shape[2:], shape[1]), -1, 1)
+        return out
 
     def class_indices(self, t: NDArray[np.floating], ignore_index: int,
                       locate: Locator | None = None) -> NDArray[np.int64]:
@@ -149,6 +157,29 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
     def prob_terms(self, opts: OptionsT, plan: ClassPlan, x: Array, t: Array) -> Terms:
         """The terms of positions x (M, C) with class-probability targets t (M, C)."""
         raise NotImplementedError
+
+    @abstractmethod
+    def index_grad(self, opts: OptionsT, plan: ClassPlan, x: Array, idx: NDArray[np.int64],
+                   denominator: float) -> Array:
+        """∂L/∂x of positions x (M, C) with class-index targets, PyTorch's backward."""
+
+    def prob_grad(self, opts: OptionsT, plan: ClassPlan, x: Array, t: Array,
+                  denominator: float) -> Array:
+        """∂L/∂x of positions x (M, C) with class-probability targets t (M, C)."""
+        raise NotImplementedError
+
+    def grad(self, opts: OptionsT, plan: ClassPlan, block: Paired, denominator: float
+             ) -> Array:
+        x = checks.cast(block.x, "input", opts.dtype)
+        layout = ClassLayout(x.shape, plan.probabilities)
+        xs = layout.classes_last(x)
+        if plan.probabilities:
+            t = checks.cast(block.t, "target", opts.dtype)
+            g = self.prob_grad(opts, plan, xs, layout.classes_last(t), denominator)
+        else:
+            idx = layout.class_indices(block.t.data, opts.ignore_index, block.t.locate)
+            g = self.index_grad(opts, plan, xs, idx, denominator)
+        return layout.back(g, x.shape)
 
     # ---------------------------------------------------------------- computing
 
@@ -321,6 +352,43 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             below = "(" + " + ".join(count(r.denominator, p) for r in shown) + ")"
         return f"({' + '.join(terms)}) / {below} = {rounded(outcome.loss, p)}"
 
+    @abstractmethod
+    def grad_formula(self, outcome: Outcome) -> str:
+        """The gradient of one position before the mean's division."""
+
+    @abstractmethod
+    def grad_numbers(self, outcome: Outcome, values: Array, target: int, probs: Array,
+                     p: int) -> str:
+        """One position's gradient written out with its numbers, before the division."""
+
+    def grad_where(self, outcome: Outcome) -> str:
+        """What the rule names besides x, y and the weights (``, t' = …``)."""
+        return ""
+
+    def grad_rule(self, outcome: Outcome) -> str:
+        over = _over(outcome)
+        return f"∂L/∂x = {_grouped(self.grad_formula(outcome), over)}{over}" \
+            f"{self.grad_where(outcome)}"
+
+    def grad_lines(self, outcome: Outcome, row: Row, p: int) -> Iterator[str]:
+        plan: ClassPlan = outcome.plan
+        over = _over(outcome)
+        assert row.grad is not None
+        n = row.terms.size
+        shape = outcome.element_shape[1:]
+        for k in range(n):
+            if n > MAX_POSITIONS and MAX_POSITIONS - 3 <= k < n - 2:
+                if k == MAX_POSITIONS - 3:
+                    yield "    …"
+                continue
+            values, probs, cls = self.at(row, k, plan.probabilities)
+            grad = self.classes_at(row.grad, k)
+            where = (row.index, *(int(i) for i in np.unravel_index(k, shape))) if n > 1 \
+                else (row.index,)
+            numbers = self.grad_numbers(outcome, values, cls, probs, p)
+            yield (f"  ∂L/∂x{subscript(where)} = {_grouped(numbers, over)}{over} = "
+                   f"{minus(vector(grad, p))}")
+
     def ignored(self, outcome: Outcome, row: Row | None) -> bool:
         """Whether a row holds a target equal to the ignore index."""
         return row is not None and not outcome.plan.probabilities and bool(
@@ -350,18 +418,19 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
                 yield f"{row.index}, {where}", row, k
 
     @staticmethod
-    def at(row: Row, k: int, probabilities: bool) -> tuple[Array, Array, int]:
+    def classes_at(a: Array, k: int) -> Array:
+        """A sample's values (C, d1, ...) at its position k: (C,)."""
+        if a.ndim == 1:
+            return a
+        out: Array = np.moveaxis(a, 0, -1).reshape(math.prod(a.shape[1:]), a.shape[0])[k]
+        return out
+
+    def at(self, row: Row, k: int, probabilities: bool) -> tuple[Array, Array, int]:
         """At position k of a row: the values (C,), the target probabilities (C,) or an
         empty array, and the target class (the most probable one for probabilities)."""
-        def classes(a: Array) -> Array:
-            if a.ndim == 1:
-                return a
-            out: Array = np.moveaxis(a, 0, -1).reshape(math.prod(a.shape[1:]), a.shape[0])[k]
-            return out
-
-        values = classes(row.input)
+        values = self.classes_at(row.input, k)
         if probabilities:
-            probs = classes(row.target)
+            probs = self.classes_at(row.target, k)
             return values, probs, int(np.argmax(probs)) if probs.size else -1
         return values, np.empty(0), int(flat(row.target)[k])
 
@@ -389,6 +458,51 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         if self.opts(outcome).reduction == "mean" and not outcome.plan.probabilities \
                 and outcome.denominator == 0:
             yield "  nothing is counted: the mean divides 0 by 0, which is NaN (as in PyTorch)"
+
+
+def nll_grad(x: Array, idx: NDArray[np.int64], weight: Array | None, ignore_index: int,
+             reduction: str, denominator: float, upstream: float = 1.0) -> Array:
+    """NLLLoss's backward: ``−w[y]·g`` at each target class, 0 elsewhere and where the target
+    is ignored; ``g`` the upstream gradient, divided by the total weight for the mean (as
+    PyTorch does first: a total of 0 makes it infinite, and NaN where a weight is 0).
+
+    >>> nll_grad(np.zeros((2, 3)), np.array([2, -100]), None, -100, "mean", 1.0).tolist()
+    [[0.0, 0.0, -1.0], [0.0, 0.0, 0.0]]
+    """
+    dt = x.dtype.type
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = -(dt(upstream) / dt(denominator)) if reduction == "mean" else -dt(upstream)
+        kept = np.flatnonzero(idx != ignore_index)
+        out = np.zeros_like(x)
+        values = np.full(kept.size, g, dtype=x.dtype) if weight is None else \
+            weight[idx[kept]] * g
+        out[kept, idx[kept]] = values
+    return out
+
+
+def log_softmax_backward(g: Array, log_probs: Array) -> Array:
+    """``g − exp(log_softmax)·Σ_c g``, PyTorch's log_softmax backward over the last axis."""
+    out: Array = g - exp(log_probs) * g.sum(axis=-1, keepdims=True)
+    return out
+
+
+def vector(values: Array, p: int) -> str:
+    """A short vector for --explain: ``[0.7856, 0.1753, …, 0.0391]``."""
+    from bcecli.losses.elementwise import elided
+
+    return "[" + ", ".join("…" if j is None else rounded(float(values[j]), p)
+                           for j in elided(values.size)) + "]"
+
+
+def _over(outcome: Outcome) -> str:
+    """The mean's division in a gradient's formula: ``/1.5``; nothing for sum and none."""
+    d = outcome.grad_denominator
+    return f"/{count(d, 4)}" if outcome.options.reduction == "mean" and d is not None else ""
+
+
+def _grouped(formula: str, over: str) -> str:
+    """A sum in parentheses when it is divided: (a + b)/D."""
+    return f"({formula})" if over and " + " in formula else formula
 
 
 def _column(locate: Locator) -> Locator:

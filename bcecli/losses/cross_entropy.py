@@ -20,6 +20,9 @@ from bcecli.losses.classes import (
     ClassOptions,
     ClassPlan,
     Terms,
+    log_softmax_backward,
+    nll_grad,
+    vector,
 )
 from bcecli.losses.elementwise import elided, given
 from bcecli.losses.numerics import log_softmax
@@ -138,6 +141,54 @@ def ce_prob_terms(x: Array, target: Array, weight: Array | None = None,
     return Terms(values)
 
 
+def ce_index_grad(x: Array, idx: NDArray[np.int64], weight: Array | None, ignore_index: int,
+                  label_smoothing: float, reduction: str, denominator: float) -> Array:
+    """∂L/∂x of cross-entropy with class indices, as autograd derives it through PyTorch's
+    forward: NLL's backward (scaled by 1 − ε), plus the smoothing term's (−ε/C·w_c per
+    class, over the same denominator), then log_softmax's backward.
+
+    >>> ce_index_grad(np.array([[0.0, 0.0]]), np.array([0]), None, -100, 0.0, "mean", 1.0)
+    array([[-0.5,  0.5]])
+    """
+    n_classes = x.shape[-1]
+    log_probs = log_softmax(x).log_probs
+    upstream = 1 - label_smoothing if label_smoothing > 0 else 1.0
+    g = nll_grad(x, idx, weight, ignore_index, reduction, denominator, upstream)
+    if label_smoothing > 0 and n_classes:
+        dt = x.dtype.type
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = dt(label_smoothing / n_classes)
+            if reduction == "mean":
+                share = share / dt(denominator)
+        smooth = np.full(x.shape, -share, dtype=x.dtype)
+        smooth[idx == ignore_index] = 0
+        if weight is not None:
+            smooth = smooth * weight
+        g = g + smooth
+    return log_softmax_backward(g, log_probs).astype(x.dtype, copy=False)
+
+
+def ce_prob_grad(x: Array, target: Array, weight: Array | None, label_smoothing: float,
+                 reduction: str, denominator: float) -> Array:
+    """∂L/∂x of cross-entropy with class probabilities: ``−w·t/N`` through log_softmax's
+    backward, in autograd's order.
+
+    >>> ce_prob_grad(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]), None, 0.0, "sum", 1.0)
+    array([[-0.5,  0.5]])
+    """
+    n_classes = x.shape[-1]
+    dt = x.dtype.type
+    log_probs = log_softmax(x).log_probs
+    if label_smoothing > 0 and n_classes:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = -(dt(1) / dt(denominator)) if reduction == "mean" else dt(-1)
+    upstream = np.full(x.shape, g, dtype=x.dtype)
+    if weight is not None:
+        upstream = upstream * weight
+    return log_softmax_backward(upstream * target, log_probs).astype(x.dtype, copy=False)
+
+
 class CrossEntropy(ClassLoss[CeOptions]):
     """torch.nn.CrossEntropyLoss."""
 
@@ -158,6 +209,63 @@ class CrossEntropy(ClassLoss[CeOptions]):
 
     def prob_terms(self, opts: CeOptions, plan: ClassPlan, x: Array, t: Array) -> Terms:
         return ce_prob_terms(x, t, plan.class_weight, opts.label_smoothing)
+
+    def index_grad(self, opts: CeOptions, plan: ClassPlan, x: Array, idx: NDArray[np.int64],
+                   denominator: float) -> Array:
+        return ce_index_grad(x, idx, plan.class_weight, opts.ignore_index, opts.label_smoothing,
+                             opts.reduction, denominator)
+
+    def prob_grad(self, opts: CeOptions, plan: ClassPlan, x: Array, t: Array,
+                  denominator: float) -> Array:
+        return ce_prob_grad(x, t, plan.class_weight, opts.label_smoothing, opts.reduction,
+                            denominator)
+
+    def grad_formula(self, outcome: Outcome) -> str:
+        o = self.opts(outcome)
+        weighted = outcome.plan.class_weight is not None
+        eps, c = o.label_smoothing, self.n_classes(outcome)
+        t = "t'" if eps else "t"
+        if outcome.plan.probabilities:
+            return f"(Σ_c w_c·{t}_c·softmax(x) − w·{t})" if weighted else f"(softmax(x) − {t})"
+        if not eps:
+            return ("w[y]·" if weighted else "") + "(softmax(x) − onehot(y))"
+        if not weighted:
+            return "(softmax(x) − t')"
+        return (f"(1 − {eps:g})·w[y]·(softmax(x) − onehot(y)) + "
+                f"{eps:g}·(Σ_c w_c·softmax(x) − w)/{c}")
+
+    def grad_where(self, outcome: Outcome) -> str:
+        eps, c = self.opts(outcome).label_smoothing, self.n_classes(outcome)
+        if not eps or (outcome.plan.class_weight is not None and not outcome.plan.probabilities):
+            return ""
+        t = "t" if outcome.plan.probabilities else "onehot(y)"
+        return f", t' = (1 − {eps:g})·{t} + {eps:g}/{c}"
+
+    def grad_numbers(self, outcome: Outcome, values: Array, target: int, probs: Array,
+                     p: int) -> str:
+        soft = vector(np.exp(log_softmax(np.asarray(values, dtype=np.float64)[None, :])
+                             .log_probs[0]), p)
+        o = self.opts(outcome)
+        eps, c, w = o.label_smoothing, values.size, outcome.plan.class_weight
+        if outcome.plan.probabilities:
+            t = np.asarray(probs, dtype=np.float64)
+            t = (1 - eps) * t + eps / c if eps else t
+            if w is None:
+                return f"({soft} − {vector(t, p)})"
+            return f"({rounded(float(np.sum(w * t)), p)}·{soft} − {vector(w * t, p)})"
+        if target == o.ignore_index:
+            return "0 (ignored target)"
+        onehot = np.zeros(c)
+        onehot[target] = 1
+        if eps and w is None:
+            return f"({soft} − {vector((1 - eps) * onehot + eps / c, p)})"
+        lead = "" if w is None else f"{echo(float(w[target]), o.dtype, p)}·"
+        base = f"{lead}({soft} − {vector(onehot, 0)})"
+        if not eps:
+            return base
+        assert w is not None
+        return (f"(1 − {eps:g})·{base} + {eps:g}·({rounded(float(np.sum(w)), p)}·{soft} − "
+                f"{vector(w, p)})/{c}")
 
     # ---------------------------------------------------------------- reporting
 

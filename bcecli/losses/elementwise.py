@@ -36,7 +36,7 @@ from bcecli.report.display import (
     row_word,
     shape_or_none,
 )
-from bcecli.report.numbers import echo, minus, rounded
+from bcecli.report.numbers import count, echo, minus, rounded, subscript
 from bcecli.report.numbers import shape as fmt_shape
 from bcecli.report.specs import MatrixSpec, TableSpec
 
@@ -116,7 +116,9 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         return ElementwisePlan({name: checks.cast(b, _what(name), opts.dtype)
                                 for name, b in extras.items()})
 
-    def terms(self, opts: OptionsT, plan: ElementwisePlan, block: Paired) -> BlockTerms:
+    def _prepare(self, opts: OptionsT, plan: ElementwisePlan, block: Paired
+                 ) -> tuple[Array, Array, dict[str, Array | None]]:
+        """The block's input, target and weights, checked and in the dtype."""
         x = checks.cast(block.x, "input", opts.dtype)
         t = checks.cast(block.t, "target", opts.dtype)
         if x.shape != t.shape:
@@ -134,6 +136,20 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
                 if not ok:
                     raise ShapeTrouble()
             weights[param.name] = w
+        return x, t, weights
+
+    @abstractmethod
+    def gradient(self, opts: OptionsT, x: Array, t: Array, weights: Mapping[str, Array | None],
+                 denominator: float) -> Array:
+        """∂L/∂x of a block (x, t in the dtype), PyTorch's backward, mean's division included."""
+
+    def grad(self, opts: OptionsT, plan: ElementwisePlan, block: Paired, denominator: float
+             ) -> Array:
+        x, t, weights = self._prepare(opts, plan, block)
+        return self.gradient(opts, x, t, weights, denominator)
+
+    def terms(self, opts: OptionsT, plan: ElementwisePlan, block: Paired) -> BlockTerms:
+        x, t, weights = self._prepare(opts, plan, block)
         warn: list[tuple[str, str, int]] = []
         values = self.values(opts, x, t, block, weights, warn)
         nrows = x.shape[0] if x.ndim else 1  # a vector's rows are its elements
@@ -223,6 +239,44 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         yield (f"  row {row.index}: {total} = {value}" if word == "sum" else
                f"  row {row.index}: ({total}) / {t.size} = {value}")
 
+    @abstractmethod
+    def grad_formula(self, opts: OptionsT, weighted: bool, pos_weighted: bool) -> str:
+        """The gradient of one element before the mean's division, e.g. ``σ(x) − y``."""
+
+    @abstractmethod
+    def grad_element(self, opts: OptionsT, x: float, y: float, w: float | None,
+                     pw: float | None, p: int) -> list[str]:
+        """One element's gradient (before the mean's division) with its numbers, in steps."""
+
+    def grad_rule(self, outcome: Outcome) -> str:
+        o = self.opts(outcome)
+        weighted = "weight" in outcome.extra_shapes
+        formula = self.grad_formula(o, weighted, "pos_weight" in outcome.extra_shapes)
+        variable = "x" if self.probabilities(o) else "p"
+        return f"∂L/∂{variable} = {formula}{_over(outcome)}{self.grad_where(o)}"
+
+    def grad_where(self, opts: OptionsT) -> str:
+        """What the gradient's rule names besides x, y and the weights (``, p = σ(x)``)."""
+        return ""
+
+    def grad_lines(self, outcome: Outcome, row: Row, p: int) -> Iterator[str]:
+        o = self.opts(outcome)
+        variable = "x" if self.probabilities(o) else "p"
+        assert row.grad is not None
+        x, y, g = flat(row.input), flat(row.target), flat(row.grad)
+        w, pw = row.extras.get("weight"), row.extras.get("pos_weight")
+        shape = outcome.input_shape[1:]
+        for j in elided(x.size):
+            if j is None:
+                yield "    …"
+                continue
+            where = subscript((row.index, *(int(i) for i in np.unravel_index(j, shape))))
+            numbers = self.grad_element(o, float(x[j]), float(y[j]),
+                                        None if w is None else float(flat(w)[j]),
+                                        None if pw is None else float(flat(pw)[j]), p)
+            steps = " = ".join(step + _over(outcome) for step in numbers)
+            yield f"  ∂L/∂{variable}{where} = {steps} = {minus(rounded(float(g[j]), p))}"
+
     def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
         if len({r.terms.size for r in shown}) != 1:
             return None
@@ -256,6 +310,14 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
                 inner = f"{given(float(flat(w)[j]), dtype, p)} × [{inner}]"
             yield (f"  row {row.index}, column {column_label(outcome, j)}: {inner} = "
                    f"{minus(rounded(-float(t[j]), p))}")
+
+
+def _over(outcome: Outcome) -> str:
+    """The mean's division in a gradient's formula: ``/9``; nothing for sum and none."""
+    d = outcome.grad_denominator
+    if outcome.options.reduction != "mean" or d is None:
+        return ""
+    return f"/{count(d, 4)}"
 
 
 def _option(name: str) -> str:

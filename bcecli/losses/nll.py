@@ -17,6 +17,7 @@ from bcecli.losses.classes import (
     ClassOptions,
     ClassPlan,
     Terms,
+    nll_grad,
 )
 from bcecli.losses.elementwise import given
 from bcecli.report.display import flat
@@ -82,6 +83,23 @@ class NegativeLogLikelihood(ClassLoss[ClassOptions]):
     def index_terms(self, opts: ClassOptions, plan: ClassPlan, x: Array,
                     idx: NDArray[np.int64]) -> Terms:
         return nll_terms(x, idx, plan.class_weight, opts.ignore_index)
+
+    def index_grad(self, opts: ClassOptions, plan: ClassPlan, x: Array,
+                   idx: NDArray[np.int64], denominator: float) -> Array:
+        return nll_grad(x, idx, plan.class_weight, opts.ignore_index, opts.reduction,
+                        denominator)
+
+    def grad_formula(self, outcome: Outcome) -> str:
+        return ("−w[y]·" if outcome.plan.class_weight is not None else "−") + "onehot(y)"
+
+    def grad_numbers(self, outcome: Outcome, values: Array, target: int, probs: Array,
+                     p: int) -> str:
+        o = self.opts(outcome)
+        if target == o.ignore_index:
+            return "0 (ignored target)"
+        w = outcome.plan.class_weight
+        lead = "−" if w is None else f"−{given(float(w[target]), o.dtype, p)}·"
+        return f"{lead}onehot({target})"
 
     def tables(self, outcome: Outcome, p: int) -> list[TableSpec]:
         o, w = self.opts(outcome), outcome.plan.class_weight

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bcecli.compute.outcome import Outcome
-from bcecli.report.display import summary
+from bcecli.report.display import each_row, summary
 
 
 def explain(outcome: Outcome, p: int) -> Iterator[str]:
@@ -21,6 +21,10 @@ def explain(outcome: Outcome, p: int) -> Iterator[str]:
     yield from outcome.loss_fn.explain(outcome, p)
     yield ""
     yield f"Loss: {_final(outcome, p)}"
+    if outcome.grad_denominator is not None:
+        yield ""
+        yield f"Gradient, as PyTorch's backward gives it: {outcome.loss_fn.grad_rule(outcome)}"
+        yield from each_row(outcome, lambda row: outcome.loss_fn.grad_lines(outcome, row, p))
     if outcome.hidden > 0:
         yield f"({outcome.hidden} rows not written out; --max-rows 0 shows all)"
     yield (f"(Numbers are rounded to {p} decimals for reading; every sum is taken over the "

@@ -142,14 +142,21 @@ def _spill_error(exc: OSError) -> BceError:
 
 
 class CsvSink:
-    """Elementwise losses as CSV, one line per input row."""
+    """Elementwise losses (or, with ``grads``, ∂L/∂x) as CSV, one line per input row."""
 
-    def __init__(self, out: Held, dtype: str) -> None:
+    def __init__(self, out: Held, dtype: str, grads: bool = False) -> None:
         self.out = out
         self.dtype = dtype
+        self.grads = grads
 
-    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
-        width = max(1, math.prod(terms.shape[1:]))  # one line per input row, terms flattened
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
+              grad: NDArray[np.floating] | None = None) -> None:
+        if self.grads and grad is not None:
+            terms = grad
+        width = math.prod(terms.shape[1:])  # one line per input row, terms flattened
+        if width == 0:  # rows of nothing: empty lines
+            self.out.write("\n" * (terms.shape[0] if terms.ndim else 1))
+            return
         step = max(1, FORMAT_VALUES // width)  # format a slice at a time: bounded memory
         for start in range(0, terms.shape[0], step):
             texts = _texts(terms[start:start + step], self.dtype, "nan")
@@ -166,17 +173,20 @@ class JsonSink:
         self.dtype = dtype
         self.elements = tempfile.SpooledTemporaryFile(max_size=HOLD_BYTES, mode="w+")
         self.rows = tempfile.SpooledTemporaryFile(max_size=HOLD_BYTES, mode="w+")
+        self.grads = tempfile.SpooledTemporaryFile(max_size=HOLD_BYTES, mode="w+")
+        self.has_grad = False
         self.first = True
 
-    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating]) -> None:
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
+              grad: NDArray[np.floating] | None = None) -> None:
         """Rows of terms (rows, ...): a row of one term is written as the number alone."""
         sep = "" if self.first else ", "
         self.first = False
-        if terms.ndim <= 1:  # rows of single terms (a vector's, or ce's per sample)
-            self.elements.write(sep + ", ".join(_texts(terms, self.dtype, "null")))
-        else:
-            self.elements.write(sep + ", ".join(_row_json(r, self.dtype) for r in terms))
+        self.elements.write(sep + _rows_json(terms, self.dtype))
         self.rows.write(sep + ", ".join(_texts(row_values, self.dtype, "null")))
+        if grad is not None:
+            self.has_grad = True
+            self.grads.write(sep + _rows_json(grad, self.dtype))
 
     def __enter__(self) -> JsonSink:
         return self
@@ -184,11 +194,19 @@ class JsonSink:
     def __exit__(self, *exc: object) -> None:
         self.elements.close()
         self.rows.close()
+        self.grads.close()
 
     def copy(self, which: IO[str], out: Held) -> None:
         which.seek(0)
         while chunk := which.read(1 << 20):
             out.write(chunk)
+
+
+def _rows_json(rows: NDArray[np.floating], dtype: str) -> str:
+    """Rows (rows, ...) as JSON items: a row of one value is the number alone."""
+    if rows.ndim <= 1:  # rows of single values (a vector's, or ce's per sample)
+        return ", ".join(_texts(rows, dtype, "null"))
+    return ", ".join(_row_json(r, dtype) for r in rows)
 
 
 def _row_json(row: NDArray[np.floating], dtype: str) -> str:
@@ -224,6 +242,10 @@ def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
     out.write('"row_means": [')
     sink.copy(sink.rows, out)
     out.write("]")
+    if sink.has_grad:
+        out.write(', "grad": ')
+        # one sample's rows ((C,) for ce): the input itself, else the rows in a list
+        _write_elements(sink, out, len(outcome.element_shape), sink.grads)
     if o.reduction != "none":
         out.write(f', "loss": {json.dumps(loss)}')
     if outcome.warnings:
@@ -231,12 +253,14 @@ def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
     out.write("}\n")
 
 
-def _write_elements(sink: JsonSink, out: Held, rank: int) -> None:
-    """The spooled rows wrapped in the elements' own nesting (a scalar: the number)."""
+def _write_elements(sink: JsonSink, out: Held, rank: int, spool: IO[str] | None = None
+                    ) -> None:
+    """The spooled rows wrapped in their own nesting (a scalar: the number)."""
+    spool = sink.elements if spool is None else spool
     if rank == 0:
-        sink.elements.seek(0)
-        out.write(sink.elements.read().strip() or "null")
+        spool.seek(0)
+        out.write(spool.read().strip() or "null")
         return
     out.write("[")
-    sink.copy(sink.elements, out)
+    sink.copy(spool, out)
     out.write("]")

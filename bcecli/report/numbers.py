@@ -154,3 +154,16 @@ def ascii_fallback(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
     return to_ascii(error.object[error.start:error.end]), error.end
+
+
+_SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
+
+
+def subscript(index: tuple[int, ...]) -> str:
+    """An element's index as subscripts: ``x₀₂``; with commas once an index has two digits.
+
+    >>> subscript((0, 2)), subscript((12, 3)), subscript(())
+    ('₀₂', '₁₂,₃', '')
+    """
+    sep = "," if any(i > 9 for i in index) else ""
+    return sep.join(map(str, index)).translate(_SUB)

@@ -36,6 +36,17 @@ def style_for(term: float) -> str:
     return "red" if term <= 3 else "bold red"
 
 
+def grad_style(value: float) -> str:
+    """Colour a gradient by its sign: the way the input would move the loss up.
+
+    >>> grad_style(-0.2), grad_style(0.0), grad_style(0.2)
+    ('cyan', 'dim', 'magenta')
+    """
+    if math.isnan(value) or value == 0:
+        return "dim"
+    return "magenta" if value > 0 else "cyan"
+
+
 @dataclass(eq=False)
 class Cell:
     """One cell: its text and its style (a rich style name, or "")."""
@@ -59,6 +70,8 @@ class MatrixSpec:
     vector_label: str = ""
     """The one column's header when the input is a vector (its rows are single elements)."""
     coloured: bool = False
+    style: Callable[[float], str] | None = None
+    """How a cell is coloured by its value, where not by :func:`style_for` (``coloured``)."""
     total_label: str | None = None
     """The header of a last column (e.g. ``row mean``), or None for none."""
     total: Callable[[Row], float] | None = None

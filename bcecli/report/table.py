@@ -7,17 +7,20 @@ not at all.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 
+import numpy as np
+from numpy.typing import NDArray
 from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from bcecli.compute.outcome import Outcome
-from bcecli.report.display import column_label, header, summary
+from bcecli.compute.outcome import Outcome, Row
+from bcecli.report.display import column_label, flat, header, summary
 from bcecli.report.numbers import plural, rounded, to_ascii
-from bcecli.report.specs import Cell, LinesSpec, MatrixSpec, style_for
+from bcecli.report.specs import Cell, LinesSpec, MatrixSpec, grad_style, style_for
 
 MAX_COLUMNS = 12
 """Columns of a matrix shown where no width says otherwise (a pipe without COLUMNS)."""
@@ -57,19 +60,33 @@ def _plain(text: str) -> str:
     return text
 
 
+def _row_grad(row: Row) -> NDArray[np.floating]:
+    assert row.grad is not None, "gradients are kept for every shown row with --grad"
+    return flat(row.grad)
+
+
 def renderables(outcome: Outcome, precision: int, width: int | None, ascii: bool = False
                 ) -> Iterator[RenderableType]:
     """The header, the loss's tables and the reduction, as rich renderables."""
     g: Glyphs = to_ascii if ascii else _plain
     yield Text(g(header(outcome)), style="bold")
     hidden = 0
-    for spec in outcome.loss_fn.tables(outcome, precision):
+    specs = outcome.loss_fn.tables(outcome, precision)
+    if outcome.grad_denominator is not None:
+        specs.append(MatrixSpec(outcome.loss_fn.grad_rule(outcome),
+                                _row_grad, label_prefix="∂ ",
+                                vector_label="∂L/∂x", style=grad_style))
+    for spec in specs:
         if isinstance(spec, MatrixSpec):
             table, hidden = _matrix(outcome, spec, precision, width, g)
         else:
             table, hidden = _lines(spec, width, g)
         if ascii:
             table.box = box.ASCII2
+        title = table.title
+        if isinstance(title, Text) and title.cell_len > _natural_width(table):
+            table.title = None  # a formula wider than its table: a line of its own, unbroken
+            yield Text(title.plain, style="table.title")
         yield table
     if hidden:
         yield Text(g(f"{plural(hidden, 'column')} hidden in the middle (a wider terminal, "
@@ -78,6 +95,14 @@ def renderables(outcome: Outcome, precision: int, width: int | None, ascii: bool
     if outcome.hidden > 0:
         yield Text(f"{plural(outcome.hidden, 'row')} hidden (--max-rows 0 shows all)",
                    style="dim")
+
+
+def _natural_width(table: Table) -> int:
+    """How wide a table is drawn when there is room."""
+    from rich.measure import Measurement
+
+    console = Console(width=1 << 20, file=io.StringIO())
+    return Measurement.get(console, console.options, table).maximum
 
 
 def render_table(outcome: Outcome, console: Console, precision: int,
@@ -91,7 +116,7 @@ def _matrix(outcome: Outcome, spec: MatrixSpec, p: int, width: int | None, g: Gl
             ) -> tuple[Table, int]:
     """One line per kept row, one column per element; and how many columns are hidden."""
     shown = outcome.kept()
-    n = shown[0].terms.size if shown else 0
+    n = spec.values(shown[0]).size if shown else 0
     candidates = _candidates(n, width)  # (a row of a million terms: format a few)
     cells: dict[int, dict[int, tuple[str, float]]] = {}
     for row in shown:
@@ -129,7 +154,9 @@ def _matrix(outcome: Outcome, spec: MatrixSpec, p: int, width: int | None, g: Gl
                 out.append(g("…"))
                 continue
             text, value = cells[row.index][j]
-            out.append(Text(text, style=style_for(value)) if spec.coloured else text)
+            style = spec.style(value) if spec.style else style_for(value) if spec.coloured \
+                else ""
+            out.append(Text(text, style=style) if style else text)
         if with_total:
             out.append(totals[row.index])
         table.add_row(str(row.index), *out)
