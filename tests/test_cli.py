@@ -224,3 +224,12 @@ def test_readme_python_example_runs() -> None:
     exec(code.replace("print(r)", "str(r)"), namespace)
     loss = namespace["r"].loss
     assert f"r.loss          # {loss!r} " in code
+
+
+def test_installed_version_is_the_packages() -> None:
+    """pip and ``bcecli --version`` name the same version (pyproject reads __version__)."""
+    from importlib.metadata import version
+
+    import bcecli
+
+    assert version("bcecli") == bcecli.__version__
