@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up the venv that generates the golden test data (scripts/gen_golden.py).
 #
-#   scripts/setup_genvenv.sh [GROUP ...]      GROUP: torch (the default) or all
+#   scripts/setup_genvenv.sh [GROUP ...]      GROUP: torch (the default), keras, sklearn,
+#                                             jax (with optax) or all
 #   GENVENV=/tmp/gv scripts/setup_genvenv.sh  another place (default .genvenv, relative to
 #                                             the repository root)
 #   PYTHON=python3.11 scripts/setup_genvenv.sh  the interpreter that creates the venv
@@ -32,16 +33,23 @@ group_torch() {
     echo "numpy"
 }
 
-# ---- TODO(more reference libraries): not set up yet, do not install -----------------
-# Each future group gets a function group_NAME above this line printing its pinned
-# requirements, an entry in ALL_GROUPS, and its import check in check_group.  Planned:
-#   keras    keras==X.Y.Z with its backend (pin both)
-#   sklearn  scikit-learn==X.Y.Z
-#   jax      jax==X.Y.Z jaxlib==X.Y.Z optax==X.Y.Z
-PLANNED_GROUPS="keras sklearn jax"
-# ---- end TODO ------------------------------------------------------------------------
+group_keras() {  # Keras 3 on the JAX backend (KERAS_BACKEND=jax in the scripts)
+    echo "keras==3.15.1"
+    echo "jax==0.10.2"
+    echo "jaxlib==0.10.2"
+}
 
-ALL_GROUPS="torch"  # append keras sklearn jax here once their group functions exist
+group_sklearn() {
+    echo "scikit-learn==1.9.1"
+}
+
+group_jax() {  # optax's losses, on JAX
+    echo "jax==0.10.2"
+    echo "jaxlib==0.10.2"
+    echo "optax==0.2.8"
+}
+
+ALL_GROUPS="torch keras sklearn jax"
 
 check_group() {  # after installing: import the group's libraries and show their versions
     case "$1" in
@@ -53,11 +61,17 @@ assert torch.__version__.split("+")[0] == "2.13.0", torch.__version__
 print(f"  torch {torch.__version__}, numpy {numpy.__version__}")
 EOF
             ;;
+        keras) KERAS_BACKEND=jax "$venv/bin/python" -c \
+            'import keras; print(f"  keras {keras.__version__} on {keras.backend.backend()}")' ;;
+        sklearn) "$venv/bin/python" -c \
+            'import sklearn; print(f"  scikit-learn {sklearn.__version__}")' ;;
+        jax) "$venv/bin/python" -c \
+            'import jax, optax; print(f"  jax {jax.__version__}, optax {optax.__version__}")' ;;
     esac
 }
 
 usage() {
-    sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # --------------------------------------------------------------------------- arguments
@@ -73,10 +87,6 @@ for arg in "$@"; do
         *)
             if declare -F "group_$arg" >/dev/null; then
                 groups="$groups $arg"
-            elif [[ " $PLANNED_GROUPS " == *" $arg "* ]]; then
-                echo "setup_genvenv.sh: group '$arg' is planned but not set up yet" \
-                     "(see the TODO in $0)" >&2
-                exit 2
             else
                 echo "setup_genvenv.sh: unknown group '$arg' (groups: $ALL_GROUPS, all)" >&2
                 exit 2
