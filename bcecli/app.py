@@ -162,12 +162,38 @@ def _check(req: Request) -> None:
     if len(stdin) > 1:
         raise BceError(f"{' and '.join(stdin)} cannot both be read from stdin ('-'); give "
                        f"all but one of them as files")
+    _read_once(args, stdin[0] if stdin else None)
     for name, tol in (("--rtol", req.rtol), ("--atol", req.atol)):
         if not math.isfinite(tol):
             raise BceError(f"{name} must be a finite number; got {tol!r}")
     ignore = req.values.get("ignore_index")
     if ignore is not None and not -2**63 <= ignore < 2**63:
         raise BceError(f"--ignore-index must fit in 64 bits; got {ignore}")
+
+
+def _read_once(args: dict[str, str], on_stdin: str | None) -> None:
+    """Two options naming one pipe (a FIFO twice, or /dev/stdin beside '-') would wait for
+    each other for ever: a pipe's bytes can be read only once."""
+    import stat
+
+    seen: dict[tuple[int, int], str] = {}
+    for name, arg in args.items():
+        path = arg.strip()
+        if path[:1] in ("[", "{", '"') or not path:
+            continue
+        if name != on_stdin and not os.path.exists(path):
+            path = path.rpartition(":")[0]  # FILE:SELECTOR
+        try:
+            st = os.fstat(0) if name == on_stdin else os.stat(path)
+        except (OSError, ValueError):
+            continue  # (opening it says what is wrong)
+        if not stat.S_ISFIFO(st.st_mode):
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            raise BceError(f"{seen[key]} and {name} name the same pipe, whose data can be read "
+                           f"only once; give one of them as a file")
+        seen[key] = name
 
 
 def _compute(req: Request, env: Environment, out: Any) -> Any:
@@ -208,6 +234,11 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
             tick = None if bar is None else (lambda: bar(x.consumed[0]))
             outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=keep,
                               sink=json_sink or csv_sink, progress=tick, grad=grad)
+        if twice and not _same_data(first, outcome):
+            raise BceError("the data changed between the two readings that the gradient of a "
+                           f"mean needs ({first.count} terms summing to {first.total!r}, then "
+                           f"{outcome.count} summing to {outcome.total!r}); give files that "
+                           f"stay as they are while bcecli runs")
         out.release()  # the input is read and checked: the output may flow now
         if json_sink is not None:
             write_json(outcome, json_sink, out)
@@ -218,6 +249,15 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
         elif req.format == "table":
             out.write(_human(req, env, outcome))
     return outcome
+
+
+def _same_data(first: Any, second: Any) -> bool:
+    """Whether two readings gave the same terms: their count and their exact sums (the sums
+    are the same to the last bit for the same numbers, see README "Sums")."""
+    def key(o: Any) -> tuple[int, str, str]:
+        return o.count, repr(float(o.total)), repr(float(o.denominator))
+
+    return key(first) == key(second)
 
 
 def _again(source: Any) -> Any:

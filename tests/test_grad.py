@@ -393,3 +393,46 @@ def test_fifo_input_with_grad_mean(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     got = np.loadtxt(p.stdout.splitlines(), delimiter=",")
     np.testing.assert_allclose(got, tutorial_grad(), rtol=1e-15)
+
+
+def test_data_changed_between_the_two_readings_is_an_error(cli: Any, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """The mean's gradient reads the input twice: a file that changes in between (here the
+    second reading sees other numbers) must not give a gradient with the old denominator."""
+    import bcecli.app as app
+    from bcecli.io import open_source
+
+    x, other = tmp_path / "x.csv", tmp_path / "other.csv"
+    x.write_text("0.5,1.5\n2.0,-1.0\n")
+    other.write_text("0.5,1.5\n2.0,-1.5\n")  # the same shape, a number rewritten
+    y = tmp_path / "y.csv"
+    y.write_text("0,1\n1,0\n")
+    real = app._again
+
+    def again(source: Any) -> Any:
+        if str(x) in source.name:
+            return open_source(str(other), "--input", None)
+        return real(source)
+
+    monkeypatch.setattr(app, "_again", again)
+    r = cli("bce-logits", "-i", x, "-t", y, "--grad", "-f", "csv")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "changed between the two readings" in r.stderr
+    monkeypatch.setattr(app, "_again", real)
+    r = cli("bce-logits", "-i", x, "-t", y, "--grad", "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_one_fifo_for_two_options_is_refused(tmp_path: Path) -> None:
+    """A FIFO's data can be read once: named twice, bcecli would wait for ever."""
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    p = subprocess.run([sys.executable, "-m", "bcecli", "bce-logits", "-i", str(fifo), "-t",
+                        str(fifo), "--grad"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stdout == ""
+    assert "name the same pipe" in p.stderr
