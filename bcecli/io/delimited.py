@@ -205,7 +205,8 @@ def open_delimited(opening: Opening) -> Source:
     """A delimited text file as a source of row blocks."""
     if opening.selector is not None:
         raise BceError(f"{opening.name}: a CSV/TSV file has no named arrays "
-                       f"(':{opening.selector}' selects an array of an .npz archive)")
+                       f"(':{printable(opening.selector)}' selects an array of an .npz "
+                       f"archive)")
     return text_source(opening.stream, opening.name, DIALECTS.get(opening.variant or ""),
                        opening.size)
 

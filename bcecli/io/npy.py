@@ -15,6 +15,7 @@ from numpy.lib import format as npformat
 from bcecli.errors import BceError
 from bcecli.io.memory import guard_memory
 from bcecli.io.source import Block, ByteStream, Format, Job, Locator, Opening, Source, shifted
+from bcecli.io.textparse import printable
 from bcecli.report.numbers import shape as fmt_shape
 
 MAGIC = b"\x93NUMPY"
@@ -44,7 +45,7 @@ def read_header(stream: ByteStream, name: str) -> tuple[tuple[int, ...], bool, n
                 shape, fortran, dtype = npformat.read_array_header_1_0(stream)
             else:
                 shape, fortran, dtype = npformat.read_array_header_2_0(stream)
-    except MemoryError:
+    except (MemoryError, BceError):  # (BceError: a damaged .npz member, said as such)
         raise
     except Exception as exc:  # whatever a broken header makes numpy's parser raise
         reason = " ".join(str(exc).split())  # one line, whatever numpy says
@@ -161,8 +162,8 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
 def open_npy(opening: Opening) -> Source:
     """An .npy file as a source of row blocks."""
     if opening.selector is not None:
-        raise BceError(f"{opening.name}: an .npy file holds one array; ':{opening.selector}' "
-                       f"selects an array of an .npz archive")
+        raise BceError(f"{opening.name}: an .npy file holds one array; "
+                       f"':{printable(opening.selector)}' selects an array of an .npz archive")
     consumed = [0]
     if opening.reopen is None or opening.size is None:
         shape, jobs = read_npy(opening.stream, opening.name, consumed, file_size=opening.size)
