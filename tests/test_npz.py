@@ -254,3 +254,7 @@ def test_members_x_and_x_npy_are_picked_as_numpy_picks_them(tmp_path: Path,
     err = fails("bce", "-i", str(path), "-t", "[[1]]")
     assert f"holds 2 arrays ({', '.join(order)})" in err
 
+
+def test_a_selector_on_empty_stdin_says_stdin_is_empty() -> None:
+    assert fails("bce", "-i", "-:x", "-t", "0.5", input=b"") == \
+        "bcecli: error: stdin (--input) is empty\n"
