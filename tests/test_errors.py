@@ -985,3 +985,81 @@ def test_json_is_recognised_by_its_first_character(cli, data, shown) -> None:
         assert r.exit_code == 0 and r.stdout == "0.6931471805599453\n"
     else:
         fails(cli, "bce", "-i", "-", "-t", "1", input=data, parts=("stdin (--input)", shown))
+
+
+# ------------------------------------------------------------------ the first error wins
+# The error said is the one at the earliest row; at one row, a line that cannot be read
+# before a bad value, the input before the target before a per-row option.  Block sizes
+# and thread counts change nothing.
+
+SIZES = [(64, "1"), (64, "2"), (1 << 20, "1"), (1 << 20, "2")]
+
+
+@pytest.fixture(params=SIZES, ids=lambda p: f"block{p[0]}-threads{p[1]}")
+def blocks(request, monkeypatch) -> None:
+    from bcecli.io import delimited
+
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", request.param[0])
+    monkeypatch.setenv("BCECLI_THREADS", request.param[1])
+
+
+@pytest.mark.parametrize("data, line, what", [
+    (b'0.5\n"0.5"\n0.5\x00\n', 2, "'\"0.5\"' is not a number"),  # a quote before a NUL
+    (b"0.5\nabc\n\xff\n", 2, "'abc' is not a number"),  # before bad UTF-8
+    (b"0.5\n\xff\nabc\n0\x00\n", 2, "not valid UTF-8"),
+    (b"0.5\n0.5\x00\n\xff\n", 2, "binary data (a NUL byte)"),
+    (b"1.5\nabc\n", 1, "input value 1.5 is outside [0, 1]"),  # a value before a syntax error
+    (b"1.5\nnan\n", 1, "input value 1.5 is outside [0, 1]"),  # out of range before NaN
+    (b"0.5\n" * 300 + b"2\n" + b"0.5\n" * 300 + b"x\n", 301, "input value 2 is outside"),
+], ids=["quote-nul", "text-utf8", "utf8-nul", "nul-utf8", "range-text", "range-nan",
+        "range-text-far"])
+def test_the_error_of_the_first_bad_line_is_said(cli, write, blocks, data: bytes, line: int,
+                                                 what: str) -> None:
+    rows = data.count(b"\n")
+    err = fails(cli, "bce", "-i", write("m.csv", data), "-t", write("o.csv", "1\n" * rows))
+    assert err.startswith(f"bcecli: error: {write('m.csv', data)}, line {line}"), err
+    assert what in err, err
+
+
+@pytest.mark.parametrize("n", [10, 1000, 100_000])
+def test_which_error_is_said_does_not_depend_on_where_blocks_end(cli, write, blocks,
+                                                                 n: int) -> None:
+    path = write("m.csv", "1.5\n" + "0.5\n" * n + "nan\n")
+    err = fails(cli, "bce", "-i", path, "-t", path)
+    assert err == f"bcecli: error: {path}, line 1, column 1: input value 1.5 is outside " \
+                  f"[0, 1]; BCELoss needs probabilities (use --sigmoid or bce-logits for " \
+                  f"logits)\n"
+
+
+@pytest.mark.parametrize("x_bad, t_bad, said", [
+    (("value", 300), ("text", 200), "t.csv, line 200"),
+    (("value", 200), ("text", 300), "x.csv, line 200"),
+    (("text", 200), ("value", 100), "t.csv, line 100"),
+    (("text", 200), ("text", 200), "x.csv, line 200"),  # one row: the input first
+    (("value", 200), ("text", 200), "t.csv, line 200"),  # a line unread before a value
+    (("value", 200), ("value", 200), "x.csv, line 200"),
+])
+def test_errors_of_input_and_target_come_in_row_order(cli, write, blocks, x_bad, t_bad,
+                                                      said: str) -> None:
+    def lines(bad: tuple[str, int]) -> str:
+        out = ["0.5\n"] * 400
+        out[bad[1] - 1] = "2\n" if bad[0] == "value" else "x\n"
+        return "".join(out)
+
+    err = fails(cli, "bce", "-i", write("x.csv", lines(x_bad)), "-t",
+                write("t.csv", lines(t_bad)))
+    assert f"{said}, column 1: " in err, err
+
+
+def test_a_target_whose_second_block_starts_badly(cli, write, monkeypatch) -> None:
+    """ce looks at the target's second block before computing (is the file one row?):
+    its error must still wait for the input's rows before it."""
+    from bcecli.io import delimited
+
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 64)
+    row = ",".join(["0.025"] * 40) + "\n"  # a row longer than a block: a block each
+    x = write("x.csv", "nan" + row[5:] + row)
+    t = write("t.csv", row + "x," + row[6:])
+    err = fails(cli, "ce", "-i", x, "-t", t)
+    assert err.startswith(f"bcecli: error: {x}, line 1, column 1: input value nan is not a "
+                          f"finite number"), err

@@ -158,3 +158,103 @@ def test_array_names_are_escaped_in_messages(tmp_path: Path) -> None:
             zf.writestr(f"{key}.npy", data.getvalue())
     err = fails("bce", "-i", str(path), "-t", "[1, 0]")
     assert "\x1b" not in err and "a\\x1b[2J, b" in err
+
+
+def _member_offset(raw: bytes) -> int:
+    """Where the first member's data starts in a zip archive (after its local header)."""
+    import struct
+
+    n, e = struct.unpack("<HH", raw[26:30])
+    return 30 + n + e
+
+
+@pytest.mark.parametrize("rows", [2, 100000])
+def test_a_bad_crc_says_the_archive_is_damaged(tmp_path: Path, rows: int) -> None:
+    # a small member fails on its header (it used to be called "not a plain Python dict
+    # literal"), a big one half-way (it used to be a traceback, exit 1)
+    np.savez(tmp_path / "s.npz", x=np.full((rows, 3), 0.5))
+    raw = bytearray((tmp_path / "s.npz").read_bytes())
+    raw[_member_offset(raw) + min(100, rows * 24 - 1) + (1000000 if rows > 2 else 0)] ^= 1
+    (tmp_path / "crc.npz").write_bytes(bytes(raw))
+    err = fails("bce", "-i", str(tmp_path / "crc.npz"), "-t", "0.5")
+    assert err == f"bcecli: error: {tmp_path / 'crc.npz'}: the .npz archive is damaged " \
+                  f"(x.npy: Bad CRC-32)\n"
+    err = fails("bce", "-i", "-", "-t", "0.5", input=bytes(raw))
+    assert err == "bcecli: error: stdin (--input): the .npz archive is damaged " \
+                  "(x.npy: Bad CRC-32)\n"
+
+
+def test_a_broken_deflate_stream_says_the_archive_is_damaged(tmp_path: Path) -> None:
+    np.savez_compressed(tmp_path / "c.npz", x=np.full((1000, 3), 0.5))
+    raw = bytearray((tmp_path / "c.npz").read_bytes())
+    raw[_member_offset(raw)] = 0xFF  # block type 3: no such deflate block (zlib.error)
+    (tmp_path / "z.npz").write_bytes(bytes(raw))
+    err = fails("bce", "-i", str(tmp_path / "z.npz"), "-t", "0.5")
+    assert err.startswith(f"bcecli: error: {tmp_path / 'z.npz'}: the .npz archive is "
+                          f"damaged (x.npy: Error -3 while decompressing data: "), err
+
+
+def test_an_encrypted_archive_is_refused(tmp_path: Path) -> None:
+    np.savez(tmp_path / "s.npz", x=np.full((4, 3), 0.5))
+    raw = bytearray((tmp_path / "s.npz").read_bytes())
+    raw[6] |= 1  # the "encrypted" flag, in the local header and in the central directory
+    raw[raw.find(b"PK\x01\x02") + 8] |= 1
+    for arg, data, name in ((str(tmp_path / "e.npz"), None, str(tmp_path / "e.npz")),
+                            ("-", bytes(raw), "stdin (--input)")):
+        (tmp_path / "e.npz").write_bytes(bytes(raw))
+        err = fails("bce", "-i", arg, "-t", "0.5", input=data)
+        assert err == f"bcecli: error: {name}: the .npz archive is encrypted (x.npy); " \
+                      f"bcecli cannot read encrypted archives\n"
+
+
+def _archive(path: Path, members: dict[str, float]) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, value in members.items():
+            data = io.BytesIO()
+            np.save(data, np.array([[value]]))
+            zf.writestr(member, data.getvalue())
+
+
+def test_names_from_the_archive_and_the_selector_are_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "evil.npz"
+    _archive(path, {"a\nb\x1b[2J.npy": 0.5, "c": 0.5})
+    for arg in (str(path), str(path) + ":no\x1b[2Jpe"):
+        err = fails("bce", "-i", arg, "-t", "[[1]]")
+        assert "\x1b" not in err and "a\\nb\\x1b[2J, c" in err, err
+    assert "no array named 'no\\x1b[2Jpe'" in err
+    err = fails("bce", "-i", "-:no\x1b[2Jpe", "-t", "[[1]]", input=b"0.5\n")
+    assert "\x1b" not in err and "':no\\x1b[2Jpe'" in err
+    good = tmp_path / "good.npz"
+    _archive(good, {"x": 2.0})
+    err = fails("bce", "-i", str(good) + ":x", "-t", "[[1]]")  # the value 2: its array named
+    assert err.startswith(f"bcecli: error: {good}:x [0, 0]: input value 2 is outside"), err
+
+
+def test_an_array_whose_name_holds_a_colon_is_selected(tmp_path: Path) -> None:
+    path = tmp_path / "c.npz"
+    _archive(path, {"a:b.npy": 0.25, "a.npy": 0.5})
+    assert plain("bce", "-i", f"{path}:a:b", "-t", "[[1]]") == \
+        plain("bce", "-i", "[[0.25]]", "-t", "[[1]]")
+    assert plain("bce", "-i", f"{path}:a", "-t", "[[1]]") == \
+        plain("bce", "-i", "[[0.5]]", "-t", "[[1]]")
+    err = fails("bce", "-i", f"{path}:a:c", "-t", "[[1]]")
+    assert "no array named 'a:c'; its arrays: a:b, a" in err
+
+
+@pytest.mark.parametrize("order", [("x", "x.npy"), ("x.npy", "x")])
+def test_members_x_and_x_npy_are_picked_as_numpy_picks_them(tmp_path: Path,
+                                                          order: tuple[str, str]) -> None:
+    path = tmp_path / "both.npz"
+    _archive(path, {member: {"x": 0.25, "x.npy": 0.75}[member] for member in order})
+    with np.load(path) as npz:  # numpy: "x" is the member x, "x.npy" the member x.npy
+        assert npz["x"][0, 0] == 0.25 and npz["x.npy"][0, 0] == 0.75
+    for key, value in (("x", "0.25"), ("x.npy", "0.75")):
+        assert plain("bce", "-i", f"{path}:{key}", "-t", "[[1]]") == \
+            plain("bce", "-i", f"[[{value}]]", "-t", "[[1]]")
+    err = fails("bce", "-i", str(path), "-t", "[[1]]")
+    assert f"holds 2 arrays ({', '.join(order)})" in err
+
+
+def test_a_selector_on_empty_stdin_says_stdin_is_empty() -> None:
+    assert fails("bce", "-i", "-:x", "-t", "0.5", input=b"") == \
+        "bcecli: error: stdin (--input) is empty\n"

@@ -342,3 +342,44 @@ def test_blank_lines_before_the_data(tmp_path: Path) -> None:
     assert time.monotonic() - start < 10
     err = clean(proc, 2)
     assert f"line {(66 << 20) + 2}, column 2: 'x' is not a number" in err
+
+
+def _header_only(path: Path, shape: tuple[int, ...]) -> str:
+    """A .npy file of rows that hold no values: its 128-byte header is all of it."""
+    from numpy.lib import format as npformat
+
+    with open(path, "wb") as fh:
+        npformat.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False,
+                                             "shape": shape})
+    return str(path)
+
+
+def test_absurdly_many_rows_of_nothing_are_refused(tmp_path: Path) -> None:
+    """(2**62 - 1, 0) passed the size check, then numpy's reshape raised: a traceback."""
+    path = _header_only(tmp_path / "z.npy", (2**62 - 1, 0))
+    err = clean(run("bce", "-i", path, "-t", path), 2)
+    assert err == f"bcecli: error: {path}: the .npy array has shape (4611686018427387903, 0)," \
+                  f" 4611686018427387903 rows that hold no values; bcecli reads at most " \
+                  f"4294967296 rows of no values\n"
+
+
+@pytest.mark.skipif(not LINUX, reason="ru_maxrss in KiB")
+@pytest.mark.parametrize("fmt", ["plain", "csv", "json"])
+def test_rows_of_nothing_stream_in_bounded_memory(tmp_path: Path, fmt: str) -> None:
+    """10**8 rows of shape (0,) were one block: 2.4 GB for -f csv (10**9: 23 GB), and
+    JSON wrote each empty row by a call of its own (over 60 s)."""
+    rows = 10**8 if fmt != "json" else 10**6
+    path = _header_only(tmp_path / "z.npy", (rows, 0))
+    status, peak, err = _peak_mb(["bce", "-i", path, "-t", path, "-f", fmt])
+    assert status == 0, err
+    assert peak < 150, f"peak RSS {peak:.0f} MB"
+    proc = run("bce", "-i", path, "-t", path, "-f", fmt, "-r", "none")
+    out = proc.stdout.decode()
+    if fmt == "csv":
+        assert out == "\n" * rows
+    elif fmt == "json":
+        got = json.loads(out)
+        assert got["input_shape"] == [rows, 0] and got["elements"] == [[]] * rows
+        assert got["row_means"] == [None] * rows
+    else:
+        assert out == "\n" * rows  # (plain with -r none: the CSV of the terms)

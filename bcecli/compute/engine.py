@@ -143,27 +143,68 @@ def _whole(run: _Run, x: Block, t: Block, read: _Progress) -> Iterator[Callable[
 
 def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
            per_row: Mapping[str, RowFeed], read: _Progress) -> Iterator[Callable[[], _Result]]:
-    """Jobs computing each block of input rows with the same rows of the others."""
+    """Jobs computing each block of input rows with the same rows of the others.
+
+    Where the target (or a per-row option) cannot be read at some row, the rows before it
+    are computed first, then its error is raised: errors come in the order of their rows.
+    """
     for xb in xs:
         start = read.x_rows
         read.x_rows += xb.rows
-        if xb.data.ndim and xb.rows == 0:  # an empty matrix's one block: checked, adds nothing
-            t_parts = [Block(first_t.data[:0], first_t.locate)]
-        else:
-            taken = feed_t.take_parts(xb.rows)
-            if taken is None or sum(b.rows for b in taken) != xb.rows:
-                raise ShapeTrouble()
-            t_parts = taken
-        extras: dict[str, list[Block]] = {}
-        for name, feed in per_row.items():
+        feeds = {"": feed_t, **per_row}
+        taken: dict[str, list[Block]] = {}
+        for name, feed in feeds.items():
+            if xb.data.ndim and xb.rows == 0:  # an empty matrix's one block: adds nothing
+                if name == "":
+                    taken[name] = [Block(first_t.data[:0], first_t.locate)]
+                continue
             parts = feed.take_parts(xb.rows)
-            if xb.rows and (parts is None or sum(b.rows for b in parts) != xb.rows):
+            if parts is None or (feed.error is None and _count(parts) != xb.rows):
                 raise ShapeTrouble()
-            if parts is not None:
-                extras[name] = parts
-        yield partial(run.pair, start, xb, t_parts, extras)
+            taken[name] = parts
+        rows = min([xb.rows, *(_count(p) for p in taken.values())])
+        if rows < xb.rows:  # something could not be read at this row: what comes before
+            xb = Block(xb.data[:rows], xb.locate)
+            taken = {n: _first_rows(p, rows) for n, p in taken.items()}
+        errors = [feeds[n].error for n, p in taken.items() if _count(p) == rows]
+        read.x_rows = start + xb.rows
+        t_parts = taken.pop("")
+        yield partial(run.pair, start, xb, t_parts, taken)
+        for error in errors:  # the earliest (the target's before an option's at one row)
+            if error is not None:
+                raise error
     if feed_t.take(1) is not None or any(f.take(1) is not None for f in per_row.values()):
         raise ShapeTrouble()
+
+
+def _first(paired: Paired, n: int, size: int | None = None) -> Paired:
+    """The first ``n`` rows of a block and of the rows paired with it; with ``size``, as
+    many rows as that, the last of the ``n`` repeated."""
+    def rows(block: Block) -> Block:
+        if not block.data.ndim:
+            return block
+        data = block.data[:n]
+        if size is not None:
+            data = np.concatenate([data, np.repeat(data[-1:], size - n, axis=0)])
+        return Block(data, block.locate)
+
+    return Paired(paired.start, rows(paired.x), rows(paired.t),
+                  {name: rows(b) for name, b in paired.extras.items()})
+
+
+def _count(parts: list[Block]) -> int:
+    return sum(b.rows for b in parts)
+
+
+def _first_rows(parts: list[Block], n: int) -> list[Block]:
+    """The first ``n`` rows of consecutive blocks."""
+    out = []
+    for block in parts:
+        if n <= 0:
+            break
+        out.append(block if block.rows <= n else Block(block.data[:n], block.locate))
+        n -= block.rows
+    return out
 
 
 def _rows_of(first: Block, rows: int) -> Shape:
@@ -213,7 +254,10 @@ class _Run:
 
     def block(self, paired: Paired) -> _Result:
         """The terms of a block and everything reduced from them (runs on the pool)."""
-        bt = self.loss.terms(self.opts, self.plan, paired)
+        try:
+            bt = self.loss.terms(self.opts, self.plan, paired)
+        except BceError as exc:
+            raise self._earliest(paired, exc) from None
         values = bt.values
         nrows, k = values.shape
         rest = self.loss.element_shape(paired.x.data.shape)[1:]  # one row's elements
@@ -253,6 +297,31 @@ class _Run:
                        den_parts, loss_parts, grads, values.size,
                        0 if finite else int(np.count_nonzero(np.isinf(flat))), kept,
                        bt.warnings)
+
+    def _earliest(self, paired: Paired, exc: BceError) -> BceError:
+        """The error of the earliest row of a block that has one, whatever its kind (a
+        loss checks a block one kind at a time: a NaN anywhere before a value out of range);
+        found by halving, only once the block is known to hold an error."""
+        if self.whole or paired.x.data.ndim == 0:
+            return exc
+        rows = paired.x.rows
+        lo, hi = 0, rows  # the first lo rows hold no error; the first hi rows do
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            try:
+                self.loss.terms(self.opts, self.plan, _first(paired, mid))
+            except BceError:
+                hi = mid
+            else:
+                lo = mid
+        if hi == rows:
+            return exc
+        try:  # said of a block of the same shape (messages may name it): the rest of its
+            # rows copies of the first bad one, so that whatever fails, fails there
+            self.loss.terms(self.opts, self.plan, _first(paired, hi, rows))
+        except BceError as err:
+            return err
+        return exc  # (not reached: that row fails)
 
     def _kept(self, start: int, n: int) -> list[int]:
         head = range(start, min(start + n, self.keep.head))

@@ -6,7 +6,14 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from bcecli.io.source import Block
+import numpy as np
+
+from bcecli.errors import BceError
+from bcecli.io.source import Block, index_locator
+
+MORE = Block(np.zeros((0,)), index_locator("more"))
+"""What :meth:`Stream.peek` gives for a block ahead that could not be read: there is more
+(its error is raised when it is reached)."""
 
 
 class Stream:
@@ -16,11 +23,27 @@ class Stream:
         self._blocks = blocks
         self._ahead: deque[Block] = deque()
         self._maps: list[Callable[[Block], Block]] = []
+        self._error: BceError | None = None
 
     def peek(self, k: int = 0) -> Block | None:
-        """The k-th block still to come (0: the next), or None past the end."""
+        """The k-th block still to come (0: the next), or None past the end.
+
+        An error in reading a block looked at ahead (k ≥ 1) is raised only when that block
+        is reached, so that the blocks before it are computed (and their errors said)
+        first; meanwhile such a block is :data:`MORE`, a block of no rows.
+        """
         while len(self._ahead) <= k:
-            block = next(self._blocks, None)
+            if self._error is not None:
+                if not self._ahead:
+                    raise self._error
+                return MORE
+            try:
+                block = next(self._blocks, None)
+            except BceError as exc:
+                if not self._ahead:
+                    raise
+                self._error = exc
+                return MORE
             if block is None:
                 return None
             for fn in self._maps:
@@ -37,6 +60,7 @@ class Stream:
         """Replace what is still to come (after reading it all) by these blocks."""
         self._ahead = deque(blocks)
         self._blocks = iter(())
+        self._error = None
 
     def __iter__(self) -> Iterator[Block]:
         return self

@@ -111,12 +111,17 @@ def _replayable(opening: Opening, known: tuple[Format, str | None] | None) -> So
 
 
 def _split_selector(arg: str) -> tuple[str, str | None]:
-    """``preds.npz:logits`` → the path and ``logits``, unless the whole exists as a path."""
+    """``preds.npz:logits`` → the path and ``logits``, unless the whole exists as a path.
+
+    The longest part before a colon that exists as a path is the path, so that an array
+    whose name holds a colon is selected too (``preds.npz:a:b``: the array ``a:b``).
+    """
     if ":" not in arg or os.path.lexists(arg):
         return arg, None
-    path, selector = arg.rsplit(":", 1)
-    if path and os.path.lexists(path):
-        return path, selector
+    at = len(arg)
+    while (at := arg.rfind(":", 0, at)) > 0:
+        if os.path.lexists(arg[:at]):
+            return arg[:at], arg[at + 1:]
     return arg, None
 
 

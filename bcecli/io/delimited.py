@@ -204,8 +204,11 @@ class _Lines:
 def open_delimited(opening: Opening) -> Source:
     """A delimited text file as a source of row blocks."""
     if opening.selector is not None:
+        if not opening.stream.read(1):  # (stdin: a file's emptiness is said on opening)
+            raise BceError(f"{opening.name} is empty")
         raise BceError(f"{opening.name}: a CSV/TSV file has no named arrays "
-                       f"(':{opening.selector}' selects an array of an .npz archive)")
+                       f"(':{printable(opening.selector)}' selects an array of an .npz "
+                       f"archive)")
     return text_source(opening.stream, opening.name, DIALECTS.get(opening.variant or ""),
                        opening.size)
 

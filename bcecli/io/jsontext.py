@@ -16,6 +16,7 @@ import numpy as np
 from bcecli.errors import BceError
 from bcecli.io.memory import guard_memory
 from bcecli.io.source import F64, ByteStream, Format, Locator, Opening, Source, in_memory
+from bcecli.io.textparse import printable
 
 MAX_DEPTH = 32
 JSON_MEMORY_FACTOR = 10
@@ -164,8 +165,8 @@ def open_json(opening: Opening) -> Source:
     """A JSON file (parsed whole, after a check that it fits in memory)."""
     name = opening.name
     if opening.selector is not None:
-        raise BceError(f"{name}: selecting ':{opening.selector}' from a JSON file is not "
-                       f"supported; ':KEY' selects an array of an .npz archive")
+        raise BceError(f"{name}: selecting ':{printable(opening.selector)}' from a JSON file "
+                       f"is not supported; ':KEY' selects an array of an .npz archive")
     if opening.size is not None:
         guard_memory(name, opening.size, "JSON", JSON_MEMORY_FACTOR)
     return from_bytes(_read_all(opening.stream, name), name)

@@ -15,6 +15,7 @@ from numpy.lib import format as npformat
 from bcecli.errors import BceError
 from bcecli.io.memory import guard_memory
 from bcecli.io.source import Block, ByteStream, Format, Job, Locator, Opening, Source, shifted
+from bcecli.io.textparse import printable
 from bcecli.report.numbers import shape as fmt_shape
 
 MAGIC = b"\x93NUMPY"
@@ -23,6 +24,9 @@ NPY_MEMORY_FACTOR = 8
 """Bytes of memory per float64 of a block while its terms are computed."""
 BLOCK_BYTES = 1 << 20
 READ_BYTES = 1 << 26
+MAX_EMPTY_ROWS = 1 << 32
+"""The most rows of no values (shape (N, 0)) read: they take no bytes in the file, so a
+128-byte header can promise any number, but each is still a row to compute and report."""
 """The most read at once, so that a header promising more than the file holds fails as
 truncated instead of asking for all that memory up front."""
 
@@ -44,7 +48,7 @@ def read_header(stream: ByteStream, name: str) -> tuple[tuple[int, ...], bool, n
                 shape, fortran, dtype = npformat.read_array_header_1_0(stream)
             else:
                 shape, fortran, dtype = npformat.read_array_header_2_0(stream)
-    except MemoryError:
+    except (MemoryError, BceError):  # (BceError: a damaged .npz member, said as such)
         raise
     except Exception as exc:  # whatever a broken header makes numpy's parser raise
         reason = " ".join(str(exc).split())  # one line, whatever numpy says
@@ -88,6 +92,10 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
     if total * dtype.itemsize >= 2**62 or any(d >= 2**62 for d in shape):
         raise BceError(f"{name}: the .npy header promises shape {fmt_shape(tuple(shape))}, "
                        f"far more than any file holds; the file is corrupt")
+    if row_items == 0 and nrows > MAX_EMPTY_ROWS:
+        raise BceError(f"{name}: the .npy array has shape {fmt_shape(tuple(shape))}, "
+                       f"{nrows} rows that hold no values; bcecli reads at most "
+                       f"{MAX_EMPTY_ROWS} rows of no values")
     if file_size is not None and total * dtype.itemsize > file_size:
         raise BceError(f"{name}: truncated .npy file; the header promises shape "
                        f"{fmt_shape(tuple(shape))} ({total * dtype.itemsize} bytes) but the "
@@ -127,8 +135,10 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
             _check_end(stream, name, shape)
             yield partial(convert, data, (), 0)
             return
-        per_block = max(1, nrows if row_items == 0 else
-                        block_bytes // (row_items * dtype.itemsize))
+        # rows of no values hold no bytes, but each still costs its row's value (8 bytes)
+        # once computed: as many rows as a block of float64 holds
+        per_block = max(1, block_bytes // (8 if row_items == 0 else
+                                           row_items * dtype.itemsize))
         start = 0
         if positional is not None:
             fd, offset, row_bytes = positional.fileno(), positional.tell(), \
@@ -161,8 +171,8 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
 def open_npy(opening: Opening) -> Source:
     """An .npy file as a source of row blocks."""
     if opening.selector is not None:
-        raise BceError(f"{opening.name}: an .npy file holds one array; ':{opening.selector}' "
-                       f"selects an array of an .npz archive")
+        raise BceError(f"{opening.name}: an .npy file holds one array; "
+                       f"':{printable(opening.selector)}' selects an array of an .npz archive")
     consumed = [0]
     if opening.reopen is None or opening.size is None:
         shape, jobs = read_npy(opening.stream, opening.name, consumed, file_size=opening.size)

@@ -9,29 +9,50 @@ temporary file, since a zip archive is read from its end.
 from __future__ import annotations
 
 import tempfile
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from bcecli.errors import BceError
 from bcecli.io import npy
 from bcecli.io.source import Format, Opening, Source
 from bcecli.io.textparse import printable
 
+if TYPE_CHECKING:
+    import zipfile
+
 MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive, or an empty one
+
+
+def damage() -> tuple[type[Exception], ...]:
+    """What reading a damaged member raises (a bad CRC, a broken deflate stream, a short
+    file); zipfile and zlib are imported only for an archive."""
+    import zipfile
+    import zlib
+
+    return OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error
+
+
+def damaged(name: str, member: str, exc: BaseException) -> BceError:
+    """The error for a member that cannot be read: ``x.npz: the .npz archive is damaged
+    (x.npy: Bad CRC-32)``, on one line and with the names escaped."""
+    reason = str(exc).replace(f" for file {member!r}", "")  # (named once, escaped, below)
+    reason = " ".join(reason.split()) or type(exc).__name__
+    return BceError(f"{name}: the .npz archive is damaged ({printable(member)}: "
+                    f"{printable(reason)})")
 
 
 class _Member:
     """A member of the archive being inflated: a damaged archive is a BceError."""
 
-    def __init__(self, stream: IO[bytes], name: str) -> None:
+    def __init__(self, stream: IO[bytes], name: str, member: str) -> None:
         self._stream = stream
         self._name = name
+        self._member = member
 
     def read(self, n: int = -1, /) -> bytes:
         try:
             return self._stream.read(n)
-        except (OSError, EOFError, ValueError) as exc:  # zipfile.BadZipFile, zlib.error
-            raise BceError(f"{self._name}: the .npz archive is damaged "
-                           f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+        except damage() as exc:
+            raise damaged(self._name, self._member, exc) from None
 
 
 def _seekable(opening: Opening) -> BinaryIO:
@@ -49,6 +70,24 @@ def _seekable(opening: Opening) -> BinaryIO:
     return spool
 
 
+def keys(infos: list[zipfile.ZipInfo]) -> list[str]:
+    """The name of each member as it is selected: without ``.npy``, as numpy's ``files``
+    says it, unless another member has that name too (``x`` and ``x.npy``): then as is."""
+    names = [i.filename for i in infos]
+    short = [n.removesuffix(".npy") for n in names]
+    return [n if short.count(s) > 1 else s for n, s in zip(names, short, strict=True)]
+
+
+def select(infos: list[zipfile.ZipInfo], key: str) -> zipfile.ZipInfo | None:
+    """The member ``key`` selects, as numpy's ``np.load(f)[key]`` picks it: the member of
+    that exact name, else ``key.npy`` (the last of a name given twice, as zipfile does)."""
+    for wanted in (key, key + ".npy"):
+        found = [i for i in infos if i.filename == wanted]
+        if found:
+            return found[-1]
+    return None
+
+
 def open_npz(opening: Opening) -> Source:
     """The selected (or only) array of an .npz archive as a source of row blocks."""
     import zipfile
@@ -62,28 +101,33 @@ def open_npz(opening: Opening) -> Source:
         raise BceError(f"{name}: not a valid .npz archive "
                        f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
     try:
-        members = {i.filename.removesuffix(".npy"): i for i in archive.infolist()
-                   if not i.is_dir()}
-        keys = ", ".join(map(printable, members)) or "none"  # (names from the file: escaped)
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        names = keys(infos)
+        listed = ", ".join(map(printable, names)) or "none"  # (names from the file: escaped)
         if opening.selector is not None:
-            info = members.get(opening.selector)
+            info = select(infos, opening.selector)
             if info is None:
                 raise BceError(f"{name}: the archive holds no array named "
-                               f"'{printable(opening.selector)}'; its arrays: {keys}")
-        elif len(members) == 1:
-            (info,) = members.values()
-        elif not members:
+                               f"'{printable(opening.selector)}'; its arrays: {listed}")
+        elif len(infos) == 1:
+            (info,) = infos
+        elif not infos:
             raise BceError(f"{name}: the .npz archive holds no arrays")
         else:
-            raise BceError(f"{name}: the .npz archive holds {len(members)} arrays ({keys}); "
-                           f"choose one as {opening.arg}:NAME")
-        key = printable(info.filename.removesuffix(".npy"))
-        label = f"{name}:{key}"
+            raise BceError(f"{name}: the .npz archive holds {len(infos)} arrays ({listed}); "
+                           f"choose one as {printable(opening.arg)}:NAME")
+        label = f"{name}:{printable(names[infos.index(info)])}"
+        if info.flag_bits & 0x1:
+            raise BceError(f"{name}: the .npz archive is encrypted ({printable(info.filename)});"
+                           f" bcecli cannot read encrypted archives")
         try:
-            stream = _Member(archive.open(info), label)
-        except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError) as exc:
+            stream = _Member(archive.open(info), name, info.filename)
+        except (NotImplementedError, RuntimeError) as exc:  # a compression zipfile lacks
             raise BceError(f"{label}: cannot read this array of the archive "
-                           f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+                           f"({printable(' '.join(str(exc).split()) or type(exc).__name__)})"
+                           ) from None
+        except damage() as exc:
+            raise damaged(name, info.filename, exc) from None
         consumed = [0]
         shape, jobs = npy.read_npy(stream, label, consumed, file_size=info.file_size)
     except BaseException:

@@ -46,6 +46,10 @@ class Block:
 
     data: F64
     locate: Locator
+    error: BceError | None = None
+    """What stopped the reading in this block: ``data`` holds the rows before it, and the
+    source raises it once they are given out (so that an error in an earlier row, of a
+    value say, is said first)."""
 
     @property
     def rows(self) -> int:
@@ -112,12 +116,16 @@ class Source:
             except StopIteration:
                 return
             except BceError as exc:
-                if self.place is None:
-                    raise
-                raise self.place(exc) from None
+                raise self._placed(exc) from None
+            error = None if block.error is None else self._placed(block.error)
             if self.settle is not None:
                 self.settle(block)
             yield block
+            if error is not None:  # (once the rows before it are given out)
+                raise error
+
+    def _placed(self, exc: BceError) -> BceError:
+        return exc if self.place is None else self.place(exc)
 
     def close(self) -> None:
         """Stop reading: the file behind the blocks is closed."""
@@ -213,6 +221,9 @@ class RowFeed:
         self.served = 0
         self.trailing = trailing
         """The shape of a row (of the blocks read last)."""
+        self.error: BceError | None = None
+        """What stopped the reading after the rows served, when fewer rows than asked for
+        were served because of it; the next :meth:`take_parts` raises it."""
 
     def take(self, n: int) -> Block | None:
         """Up to ``n`` rows as one block (fewer only when the matrix ends); None at the end."""
@@ -222,10 +233,19 @@ class RowFeed:
     def take_parts(self, n: int) -> list[Block] | None:
         """Up to ``n`` rows as consecutive blocks, to be joined by whoever uses them (on the
         pool, not in the reading thread); None at the end."""
+        if self.error is not None:
+            raise self.error
         parts: list[Block] = []
         got = 0
         while got < n:
-            block = self._pending if self._pending is not None else next(self._blocks, None)
+            try:
+                block = self._pending if self._pending is not None else \
+                    next(self._blocks, None)
+            except BceError as exc:
+                if not got:
+                    raise
+                self.error = exc  # the rows before it are served first
+                break
             self._pending = None
             if block is None:
                 break

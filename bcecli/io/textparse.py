@@ -288,9 +288,13 @@ def decode(buf: bytes, name: str, first_line: int) -> str:
     try:
         return buf.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = first_line + buf.count(b"\n", 0, exc.start)
-        raise TextError(name, line, f": not valid UTF-8 text (byte 0x{buf[exc.start]:02x}); "
-                        f"bcecli reads numbers as CSV, TSV, JSON or .npy") from None
+        raise _utf8_error(buf, exc.start, name, first_line) from None
+
+
+def _utf8_error(buf: bytes, at: int, name: str, first_line: int) -> TextError:
+    return TextError(name, first_line + buf.count(b"\n", 0, at),
+                     f": not valid UTF-8 text (byte 0x{buf[at]:02x}); bcecli reads numbers as "
+                     f"CSV, TSV, JSON or .npy")
 
 
 def binary_error(name: str, line: int) -> TextError:
@@ -323,42 +327,70 @@ def _field_error(name: str, line: int, col: int, text: str, dialect: Dialect) ->
 
 
 def precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
-                   ncols: int | None) -> tuple[F64, NDArray[np.int64]]:
-    """The reference parser: every field checked, blank lines skipped, errors located."""
+                   ncols: int | None) -> tuple[F64, NDArray[np.int64], TextError | None]:
+    """The reference parser: every field checked, blank lines skipped, errors located.
+
+    Returns the rows, their line numbers and the first error, if any: the rows are then
+    those before it.
+    """
     rows: list[list[float]] = []
     lines: list[int] = []
+    error = None
     for offset, raw in enumerate(text.split("\n")):
         line = raw[:-1] if raw.endswith("\r") else raw
         if not line.strip(" \t"):  # blank: spaces and tabs only (a \v or \x1c is no blank)
             continue
         number = first_line + offset
-        if line.lstrip(" \t").startswith("#"):
-            raise comment_error(name, number)
-        fields = dialect.split(line)
-        if ncols is None:
-            ncols = len(fields)
-        if len(fields) != ncols:
-            raise TextError(
-                name, number, f": {len(fields)} field{'s' * (len(fields) != 1)} where the "
-                f"first row has {ncols}; every row needs the same number of "
-                f"{dialect.label}-separated fields")
-        values = []
-        for col, field in enumerate(fields, start=1):
-            stripped = field.strip(" \t")
-            if not is_number(stripped):
-                raise _field_error(name, number, col, field, dialect)
-            values.append(float(stripped))
+        try:
+            values = _parse_line(line, name, number, dialect, ncols)
+        except TextError as exc:
+            error = exc
+            break
+        ncols = len(values)
         rows.append(values)
         lines.append(number)
     data = np.array(rows, dtype=np.float64).reshape(len(rows), ncols or 0)
-    return data, np.array(lines, dtype=np.int64)
+    return data, np.array(lines, dtype=np.int64), error
+
+
+def _parse_line(line: str, name: str, number: int, dialect: Dialect, ncols: int | None
+                ) -> list[float]:
+    if line.lstrip(" \t").startswith("#"):
+        raise comment_error(name, number)
+    fields = dialect.split(line)
+    if ncols is not None and len(fields) != ncols:
+        raise TextError(
+            name, number, f": {len(fields)} field{'s' * (len(fields) != 1)} where the "
+            f"first row has {ncols}; every row needs the same number of "
+            f"{dialect.label}-separated fields")
+    values = []
+    for col, field in enumerate(fields, start=1):
+        stripped = field.strip(" \t")
+        if not is_number(stripped):
+            raise _field_error(name, number, col, field, dialect)
+        values.append(float(stripped))
+    return values
+
+
+def _unreadable(buf: bytes, name: str, first_line: int) -> tuple[int, TextError] | None:
+    """The first byte that is no text (a NUL, or not UTF-8) and its error, if any."""
+    nul = buf.find(b"\0")
+    try:
+        (buf if nul < 0 else buf[:nul]).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start, _utf8_error(buf, exc.start, name, first_line)
+    if nul >= 0:
+        return nul, binary_error(name, first_line + buf.count(b"\n", 0, nul))
+    return None
 
 
 def parse_lines(buf: bytes, name: str, first_line: int, dialect: Dialect,
                 ncols: int | None, nlines: int | None = None) -> Block:
     """Parse a block of complete lines (ending in a newline) into a block of rows.
 
-    ``nlines``: the newlines in ``buf``, where the caller has counted them already.
+    ``nlines``: the newlines in ``buf``, where the caller has counted them already.  A
+    block with an error holds the rows before its first one (the one at the earliest
+    place, whatever its kind) and the error (:attr:`Block.error`).
     """
     nlines = count_lines(buf) if nlines is None else nlines
     if ncols is not None and b"\0" not in buf:
@@ -371,10 +403,10 @@ def parse_lines(buf: bytes, name: str, first_line: int, dialect: Dialect,
                 values = loadtxt_parse(clean, dialect, ncols, nlines)
         if values is not None and values.shape[0] == nlines:
             return Block(values, Location(name, first_line, nlines))
-    if b"\0" in buf:
-        at = buf.index(b"\0")
-        line = first_line + buf.count(b"\n", 0, at)
-        raise binary_error(name, line)
-    data, lines = precise_parse(decode(buf, name, first_line), name, first_line, dialect,
-                                 ncols)
-    return Block(data, Location(name, lines, nlines))
+    unreadable = _unreadable(buf, name, first_line)
+    readable = buf if unreadable is None else buf[:buf.rfind(b"\n", 0, unreadable[0]) + 1]
+    data, lines, error = precise_parse(readable.decode("utf-8"), name, first_line, dialect,
+                                       ncols)
+    if error is None and unreadable is not None:
+        error = unreadable[1]
+    return Block(data, Location(name, lines, nlines), error)

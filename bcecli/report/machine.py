@@ -154,8 +154,10 @@ class CsvSink:
         if self.grads and grad is not None:
             terms = grad
         width = math.prod(terms.shape[1:])  # one line per input row, terms flattened
-        if width == 0:  # rows of nothing: empty lines
-            self.out.write("\n" * (terms.shape[0] if terms.ndim else 1))
+        if width == 0:  # rows of nothing: empty lines, a bounded number at a time
+            rows = terms.shape[0] if terms.ndim else 1
+            for start in range(0, rows, FORMAT_VALUES * 16):
+                self.out.write("\n" * min(FORMAT_VALUES * 16, rows - start))
             return
         step = max(1, FORMAT_VALUES // width)  # format a slice at a time: bounded memory
         for start in range(0, terms.shape[0], step):
@@ -206,6 +208,8 @@ def _rows_json(rows: NDArray[np.floating], dtype: str) -> str:
     """Rows (rows, ...) as JSON items: a row of one value is the number alone."""
     if rows.ndim <= 1:  # rows of single values (a vector's, or ce's per sample)
         return ", ".join(_texts(rows, dtype, "null"))
+    if rows.size == 0:  # rows of no values (shape (N, 0)): each the same text, made once
+        return ", ".join([json.dumps(np.zeros(rows.shape[1:]).tolist())] * rows.shape[0])
     return ", ".join(_row_json(r, dtype) for r in rows)
 
 
