@@ -201,6 +201,7 @@ class CrossEntropy(ClassLoss[CeOptions]):
     accepts_probabilities = True
 
     def check_options(self, opts: CeOptions) -> None:
+        super().check_options(opts)
         check_label_smoothing(opts.label_smoothing)
 
     def index_terms(self, opts: CeOptions, plan: ClassPlan, x: Array, idx: NDArray[np.int64]
