@@ -457,7 +457,34 @@ def test_ce_class_out_of_range_in_csv(cli, write, logits, text, where, shown):
 
 @pytest.mark.parametrize("t", ["[0, 1.5]", "[0.5, 1]"])
 def test_ce_non_integer_class(cli, logits, t):
-    fails(cli, "ce", "-i", logits, "-t", t, parts=("not a whole number", "(2, 3)"))
+    fails(cli, "ce", "-i", logits, "-t", t, parts=(
+        "not a whole number; class-index targets must be integers (or give class "
+        "probabilities, of the input's shape (…, 3))",))
+
+
+@pytest.mark.parametrize(("command", "also"), [
+    ("ce", " (or give class probabilities, of the input's shape (…, 5))\n"),
+    ("nll", "\n"),  # nll takes no probabilities: no such advice
+])
+def test_non_integer_class_message_is_not_the_blocks(cli, tmp_path, command, also):
+    """The message gave the shape of the block being read, (11646, 5), as the input's
+    (300000, 5), and advised probabilities for nll."""
+    np.save(tmp_path / "x5.npy", np.zeros((300_000, 5)))
+    (tmp_path / "y.csv").write_text("1\n" * 299_999 + "2.5\n")
+    err = fails(cli, command, "-i", tmp_path / "x5.npy", "-t", tmp_path / "y.csv")
+    assert err.endswith(", line 300000, column 1: target 2.5 is not a whole number; "
+                        "class-index targets must be integers" + also)
+
+
+@pytest.mark.parametrize(("x", "t", "shown"), [
+    ("[1, 2, 3]", "1.5", "of the input's shape (3,))"),  # a vector is read whole
+    ("[[[1, 2], [2, 3]]]", "[[0, 0.5]]", "of the input's shape (…, 2, 2))"),
+    ("[[1], [2]]", "[0, 0.5]", "of the input's shape (…, 1), as JSON or .npy: CSV reads a "
+                               "single column as class indices)"),
+])
+def test_non_integer_class_advice_by_shape(cli, x, t, shown):
+    fails(cli, "ce", "-i", x, "-t", t, parts=("or give class probabilities, " + shown,))
+    fails(cli, "nll", "-i", x, "-t", t, parts=("must be integers\n",))
 
 
 def test_ce_non_integer_class_csv(cli, write, logits):

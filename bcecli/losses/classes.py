@@ -96,6 +96,21 @@ class ClassLayout:
         s = self.input_shape
         return () if len(s) == 1 else (s[0], *s[2:])
 
+    def _instead(self) -> str:
+        """What to give instead of class indices that are not whole: the shape of class
+        probabilities, as far as it is known here (the rows of a block are not the input's;
+        the whole input is known only for a vector).
+
+        >>> ClassLayout((11646, 5), False)._instead()
+        " (or give class probabilities, of the input's shape (…, 5))"
+        """
+        s = self.input_shape
+        shown = fmt_shape(s) if len(s) == 1 else "(…, " + ", ".join(map(str, s[1:])) + ")"
+        if self.n_classes == 1:  # (a CSV column of one class is class indices)
+            return (f" (or give class probabilities, of the input's shape {shown}, as JSON or "
+                    f".npy: CSV reads a single column as class indices)")
+        return f" (or give class probabilities, of the input's shape {shown})"
+
     def classes_last(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         """Values as (M, C), positions in row-major order of the element shape."""
         if x.ndim == 1:
@@ -111,19 +126,18 @@ class ClassLayout:
         return out
 
     def class_indices(self, t: NDArray[np.floating], ignore_index: int,
-                      locate: Locator | None = None) -> NDArray[np.int64]:
-        """Class-index targets as a flat int64 array, checked to be whole and in range."""
+                      locate: Locator | None = None, probabilities: bool = False
+                      ) -> NDArray[np.int64]:
+        """Class-index targets as a flat int64 array, checked to be whole and in range;
+        ``probabilities``: whether the loss takes class probabilities instead (ce)."""
         loc = locate or index_locator("target")
         c = self.n_classes
         checks.check_finite(t, "target", loc)
         bad = checks.first_index(t != np.floor(t))
         if bad is not None:
-            also = (f"or give class probabilities of the input's shape "
-                    f"{fmt_shape(self.input_shape)}" if c != 1 else
-                    "class probabilities for a single class are read from JSON or .npy, "
-                    "not CSV")
             raise BceError(f"{loc(bad)}: target {exact(t[bad], whole=True)} is not a whole "
-                           f"number; class-index targets must be integers ({also})")
+                           f"number; class-index targets must be integers"
+                           f"{self._instead() if probabilities else ''}")
         # compared as float64, exactly: t is whole and |ignore_index| < 2**53
         bad = checks.first_index(((t < 0) | (t >= c)) & (t != ignore_index))
         if bad is not None:
@@ -191,7 +205,8 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             t = checks.cast(block.t, "target", opts.dtype)
             g = self.prob_grad(opts, plan, xs, layout.classes_last(t), denominator)
         else:
-            idx = layout.class_indices(block.t.data, opts.ignore_index, block.t.locate)
+            idx = layout.class_indices(block.t.data, opts.ignore_index, block.t.locate,
+                                       self.accepts_probabilities)
             g = self.index_grad(opts, plan, xs, idx, denominator)
         return layout.back(g, x.shape)
 
@@ -270,7 +285,8 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             self.check_probabilities(t, x.ndim, layout.n_classes, tb.locate, warn)
             terms = self.prob_terms(opts, plan, layout.classes_last(x), layout.classes_last(t))
         else:
-            idx = layout.class_indices(tb.data, opts.ignore_index, tb.locate)
+            idx = layout.class_indices(tb.data, opts.ignore_index, tb.locate,
+                                       self.accepts_probabilities)
             terms = self.index_terms(opts, plan, layout.classes_last(x), idx)
             t = tb.data  # class indices as read (float64, exact), not rounded to float32
         nrows = x.shape[0] if x.ndim >= 2 else 1
