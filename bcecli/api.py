@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from bcecli.compute.engine import Inputs, compute
 from bcecli.compute.outcome import Keep, Outcome
 from bcecli.errors import BceError
+from bcecli.io.arrays import as_float64
 from bcecli.io.source import Source, in_memory, index_locator
 from bcecli.losses.base import Loss, Matrix
 
@@ -127,13 +128,6 @@ class Result:
                 "text/plain": self.table()}
 
 
-def _values(value: ArrayLike, name: str) -> NDArray[np.float64]:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BceError(f"{name}: not an array of numbers ({exc})") from None
-
-
 def _source(array: NDArray[np.float64], name: str) -> Source:
     return in_memory(name, array, index_locator(name))
 
@@ -142,10 +136,10 @@ def run_arrays(loss: Loss[Any, Any], input: ArrayLike, target: ArrayLike, **opti
                ) -> Result:
     """Compute ``loss`` on arrays; ``options`` are its keywords (matrices as arrays)."""
     matrices = {p.name for p in loss.params if p.kind is Matrix}
-    arrays = {name: _values(value, name) for name, value in options.items()
-              if name in matrices and value is not None}
     opts = loss.make_options({k: v for k, v in options.items() if k not in matrices})
-    x, t = _values(input, "input"), _values(target, "target")
+    arrays = {name: as_float64(value, name) for name, value in options.items()
+              if name in matrices and value is not None}
+    x, t = as_float64(input, "input"), as_float64(target, "target")
 
     def inputs() -> Inputs:  # sources are read once: fresh ones for each computation
         return Inputs(_source(x, "input"), _source(t, "target"),

@@ -166,9 +166,6 @@ def _check(req: Request) -> None:
     for name, tol in (("--rtol", req.rtol), ("--atol", req.atol)):
         if not math.isfinite(tol):
             raise BceError(f"{name} must be a finite number; got {tol!r}")
-    ignore = req.values.get("ignore_index")
-    if ignore is not None and not -2**63 <= ignore < 2**63:
-        raise BceError(f"--ignore-index must fit in 64 bits; got {ignore}")
 
 
 def _read_once(args: dict[str, str], on_stdin: str | None) -> None:

@@ -81,6 +81,74 @@ def test_nan_is_null_in_json_and_warned() -> None:
     assert "warning" in r.stderr and "ignore" in r.stderr
 
 
+def _strict_json(text: str) -> dict:  # type: ignore[type-arg]
+    """JSON as a strict parser reads it: NaN, Infinity and -Infinity are not JSON."""
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    doc = json.loads(text, parse_constant=refuse)
+    assert isinstance(doc, dict)
+    return doc
+
+
+CE2 = "[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]"
+STRICT_JSON_CASES = {  # edge cases of every number in the JSON object, and what it is
+    "denominator overflows": (["ce", "-i", CE2, "-t", "[0, 2]", "-w", "[1e308, 1, 1e308]"],
+                              {"denominator": None, "loss": 0.0}),
+    "denominator overflows float32": (["ce", "-i", CE2, "-t", "[0, 2]", "-w",
+                                       "[3e38, 1, 3e38]", "--dtype", "float32"],
+                                      {"denominator": None, "loss": 0.0}),
+    "term and sum overflow": (["ce", "-i", "[[2.0, 0.5, -1.0], [0.1, 0.2, -30.0]]", "-t",
+                               "[0, 2]", "-w", "[1e308, 1, 1e308]"],
+                              {"sum": None, "loss": None, "denominator": None}),
+    "negative weights cancel": (["nll", "-i", "[[-1.0, -2.0], [-3.0, -4.0]]", "-t", "[0, 1]",
+                                 "-w", "[1, -1]"], {"denominator": 0.0, "loss": None}),
+    "every target ignored": (["ce", "-i", CE2, "-t", "[-100, -100]"],
+                             {"loss": None, "count": 2, "denominator": 0.0}),
+    "sum overflows": (["bce-logits", "-i", "[1e308, 1e308]", "-t", "[0, 0]", "-r", "sum"],
+                      {"loss": None, "sum": None}),
+    "none with inf": (["bce-logits", "-i", "[1e308, 1]", "-t", "[0, 1]", "-w", "[10, 1]",
+                       "-r", "none"], {"loss": [None, 0.31326168751822286]}),
+    "empty": (["bce", "-i", "[]", "-t", "[]"], {"loss": None, "count": 0}),
+    "no classes": (["ce", "-i", "[[], []]", "-t", "[[], []]"], {"loss": None}),
+    "smoothing with C = 0": (["ce", "-i", "[[], []]", "-t", "[-100, -100]",
+                              "--label-smoothing", "0.1"], {"loss": None}),
+    "float32 sum overflows": (["bce-logits", "-i", "[3e38, 3e38]", "-t", "[0, 0]", "-r", "sum",
+                               "--dtype", "float32"], {"loss": None}),
+}
+
+
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("case", list(STRICT_JSON_CASES))
+def test_json_is_strict_json_for_every_edge_case(case: str, grad: bool) -> None:
+    """The README: NaN and infinity are null. "denominator": Infinity was written."""
+    args, want = STRICT_JSON_CASES[case]
+    r = invoke(*args, "-f", "json", *(["--grad"] if grad else []))
+    assert r.exit_code == 0, r.stderr
+    doc = _strict_json(r.stdout)
+    for key, value in want.items():
+        assert doc[key] == value, (key, doc[key])
+
+
+def test_an_infinite_denominator_is_warned() -> None:
+    """torch computes 0.0 without a word: the terms are finite, the class weights' sum is
+    inf in float64 (3e38 + 3e38 in float32, where bcecli gave 0.17545639, as if summed in
+    float64), and the gradient is all zeros."""
+    for dtype in ("float64", "float32"):
+        w = "[1e308, 1, 1e308]" if dtype == "float64" else "[3e38, 1, 3e38]"
+        r = invoke("ce", "-i", CE2, "-t", "[0, 2]", "-w", w, "--dtype", dtype, "-f", "plain")
+        assert (r.exit_code, r.stdout) == (0, "0.0\n")
+        assert r.stderr == (f"bcecli: warning: the mean's denominator, the counted targets' "
+                            f"class weights Σ w[y], overflows {dtype} to inf, so the mean is "
+                            f"0.0, as in PyTorch\n")
+        r = invoke("ce", "-i", CE2, "-t", "[0, 2]", "-w", w, "--dtype", dtype, "-f", "csv",
+                   "--grad")
+        assert r.stdout.replace("-", "") == "0.0,0.0,0.0\n0.0,0.0,0.0\n"
+    r = invoke("ce", "-i", CE2, "-t", "[0, 2]", "-w", "[1e308, 1, 1e308]", "-r", "sum",
+               "-f", "plain")  # torch: 3.5091276117862246e+307, and nothing to say
+    assert (r.stdout, r.stderr) == ("3.5091276117862246e+307\n", "")
+
+
 def test_expect_exit_codes() -> None:
     ok = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--expect", "0.7193",
                 "--rtol", "1e-4")

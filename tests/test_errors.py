@@ -21,6 +21,9 @@ import numpy as np
 import pytest
 from numpy.lib import format as npformat
 
+import bcecli
+from bcecli.errors import BceError
+
 GOOD_X = "0.5,-1.5\n2,0\n"
 GOOD_T = "1,0\n0,1\n"
 
@@ -397,12 +400,49 @@ def logits(write) -> str:
 
 @pytest.mark.parametrize(
     ("t", "where", "shown"),
-    [("[0, 3]", "[1]", "target class 3 is out of range for 3 classes"),
+    [("[0, 3]", "[1]", "target class 3 is out of range for 3 classes (valid: 0 to 2, or the "
+                        "ignore index -100)"),
      ("[-1, 0]", "[0]", "target class -1 is out of range"),
-     ("[0, 1e30]", "[1]", "1e+30 is out of range")],
+     # an integer as an integer (it was 1e+30), and the float64 reading said
+     ("[0, 1e30]", "[1]", "target class 1000000000000000019884624838656 (as read: float64 "
+                          "rounds whole numbers beyond 2**53) is out of range"),
+     ("[0, 9223372036854775807]", "[1]", "target class 9223372036854775808 (as read"),
+     ("[0, -4e15]", "[1]", "target class -4000000000000000 is out of range")],
 )
 def test_ce_class_out_of_range(cli, logits, t, where, shown):
     fails(cli, "ce", "-i", logits, "-t", t, parts=(f"--target (inline JSON) {where}", shown))
+
+
+LOG_P = "[[-0.5, -1.0], [-0.2, -2]]"
+
+
+@pytest.mark.parametrize("index", [str(2**63 - 1), str(2**53), str(-2**53), str(-2**63)])
+@pytest.mark.parametrize("command", ["ce", "nll"])
+def test_ignore_index_beyond_2_53_is_refused(cli, command, index):
+    """Targets are read as float64, so one beyond 2**53 cannot be told apart from the ignore
+    index: torch gives 0.5 for 2**63 - 1 (its targets are int64) and raises 'Target
+    9007199254740993 is out of bounds' where 9007199254740993 read as 2**53 was ignored."""
+    target = f"[0, {index}]"
+    fails(cli, command, "-i", LOG_P, "-t", target, "--ignore-index", index,
+          parts=(f"--ignore-index {index} is out of range: targets are read as float64",
+                 "below 2**53 = 9007199254740992", "between -9007199254740991 and "
+                 "9007199254740991"))
+    fn = bcecli.ce if command == "ce" else bcecli.nll
+    with pytest.raises(BceError, match=f"--ignore-index {index} is out of range"):
+        fn(eval(LOG_P), [0, 1], ignore_index=int(index))
+
+
+def test_ignore_index_comparisons_are_exact_below_2_53(cli):
+    """torch: 0.5 with the target 2**53 - 1 ignored; 'Target 9007199254740993 is out of
+    bounds' (read as 9007199254740992, which is not the ignore index 2**53 - 1)."""
+    big = str(2**53 - 1)
+    r = cli("nll", "-i", LOG_P, "-t", f"[0, {big}]", "--ignore-index", big, "-f", "plain")
+    assert (r.exit_code, r.stdout) == (0, "0.5\n")
+    fails(cli, "nll", "-i", LOG_P, "-t", "[0, 9007199254740993]", "--ignore-index", big,
+          parts=("target class 9007199254740992 (as read: float64 rounds whole numbers beyond "
+                 "2**53) is out of range for 2 classes (valid: 0 to 1, or the ignore index "
+                 f"{big})",))
+    assert bcecli.nll(eval(LOG_P), [0, 2**53 - 1], ignore_index=2**53 - 1).loss == 0.5
 
 
 @pytest.mark.parametrize(("text", "where", "shown"), [
@@ -417,7 +457,34 @@ def test_ce_class_out_of_range_in_csv(cli, write, logits, text, where, shown):
 
 @pytest.mark.parametrize("t", ["[0, 1.5]", "[0.5, 1]"])
 def test_ce_non_integer_class(cli, logits, t):
-    fails(cli, "ce", "-i", logits, "-t", t, parts=("not a whole number", "(2, 3)"))
+    fails(cli, "ce", "-i", logits, "-t", t, parts=(
+        "not a whole number; class-index targets must be integers (or give class "
+        "probabilities, of the input's shape (…, 3))",))
+
+
+@pytest.mark.parametrize(("command", "also"), [
+    ("ce", " (or give class probabilities, of the input's shape (…, 5))\n"),
+    ("nll", "\n"),  # nll takes no probabilities: no such advice
+])
+def test_non_integer_class_message_is_not_the_blocks(cli, tmp_path, command, also):
+    """The message gave the shape of the block being read, (11646, 5), as the input's
+    (300000, 5), and advised probabilities for nll."""
+    np.save(tmp_path / "x5.npy", np.zeros((300_000, 5)))
+    (tmp_path / "y.csv").write_text("1\n" * 299_999 + "2.5\n")
+    err = fails(cli, command, "-i", tmp_path / "x5.npy", "-t", tmp_path / "y.csv")
+    assert err.endswith(", line 300000, column 1: target 2.5 is not a whole number; "
+                        "class-index targets must be integers" + also)
+
+
+@pytest.mark.parametrize(("x", "t", "shown"), [
+    ("[1, 2, 3]", "1.5", "of the input's shape (3,))"),  # a vector is read whole
+    ("[[[1, 2], [2, 3]]]", "[[0, 0.5]]", "of the input's shape (…, 2, 2))"),
+    ("[[1], [2]]", "[0, 0.5]", "of the input's shape (…, 1), as JSON or .npy: CSV reads a "
+                               "single column as class indices)"),
+])
+def test_non_integer_class_advice_by_shape(cli, x, t, shown):
+    fails(cli, "ce", "-i", x, "-t", t, parts=("or give class probabilities, " + shown,))
+    fails(cli, "nll", "-i", x, "-t", t, parts=("must be integers\n",))
 
 
 def test_ce_non_integer_class_csv(cli, write, logits):

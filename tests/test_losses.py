@@ -179,6 +179,120 @@ def test_api_errors_are_bce_errors() -> None:
         bcecli.ce([[1.0, 2.0]], [0], label_smoothing=2.0)
 
 
+CE_X, CE_T = [[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], [0, 2]
+CE_MEAN, CE_MEAN32 = 0.17545638058931123, 0.17545640468597412  # torch, float64 and float32
+
+
+@pytest.mark.parametrize("value", ["Sum", "MEAN", "bogus", None, 1, ""])
+def test_api_refuses_an_unknown_reduction(value: object) -> None:
+    """torch: ValueError 'Sum is not a valid value for reduction'; it used to be a mean."""
+    with pytest.raises(BceError, match="reduction must be 'mean', 'sum' or 'none'; got"):
+        bcecli.ce(CE_X, CE_T, reduction=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "want"), [
+    ("float64", CE_MEAN), (np.float64, CE_MEAN), (np.dtype("float64"), CE_MEAN),
+    ("float32", CE_MEAN32), (np.float32, CE_MEAN32), (np.dtype("float32"), CE_MEAN32),
+    ("torch.float32", CE_MEAN32), ("torch.float64", CE_MEAN),
+])
+def test_api_dtypes_are_taken_as_given(value: object, want: float) -> None:
+    """np.float64 used to compute in float32 (anything but the text 'float64' did)."""
+    r = bcecli.ce(CE_X, CE_T, dtype=value)  # type: ignore[arg-type]
+    assert r.loss == want
+    assert r.outcome.options.dtype == ("float64" if want == CE_MEAN else "float32")
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("float16", "float64 or float32 only"), (np.float16, "float64 or float32 only"),
+    ("float", "float64 in numpy but float32 in PyTorch"), (float, "say which"),
+    ("double", "got 'double'"), (np.int64, "got <class"), (None, "got None"),
+])
+def test_api_refuses_other_dtypes(value: object, shown: str) -> None:
+    with pytest.raises(BceError, match="dtype must be 'float64' or 'float32'") as info:
+        bcecli.ce(CE_X, CE_T, dtype=value)  # type: ignore[arg-type]
+    assert shown in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["2", 1.5, 2.0, None, True, np.array([2])])
+def test_api_ignore_index_must_be_an_integer(value: object) -> None:
+    """torch: 'ignore_index must be int, not float' (and not bool); '2' used to ignore
+    nothing."""
+    with pytest.raises(BceError, match="ignore_index must be an integer; got"):
+        bcecli.ce(CE_X, CE_T, ignore_index=value)  # type: ignore[arg-type]
+    assert bcecli.ce(CE_X, CE_T, ignore_index=np.int64(2)).loss == 0.24131129665715703
+
+
+@pytest.mark.parametrize("value", ["0.1", None, np.array([0.1, 0.2]), True, [0.1], 10**400])
+def test_api_label_smoothing_must_be_a_number(value: object) -> None:
+    """These were a TypeError, a ValueError or an OverflowError."""
+    with pytest.raises(BceError, match="label_smoothing must be a number; got"):
+        bcecli.ce(CE_X, CE_T, label_smoothing=value)  # type: ignore[arg-type]
+    assert bcecli.ce(CE_X, CE_T, label_smoothing=1).loss == 1.875456380589311  # torch's
+
+
+def test_api_sigmoid_must_be_a_bool() -> None:
+    with pytest.raises(BceError, match="sigmoid must be True or False; got 'yes'"):
+        bcecli.bce([[0.5]], [[1.0]], sigmoid="yes")  # type: ignore[arg-type]
+    assert bcecli.bce([[0.0]], [[1.0]], sigmoid=np.True_).loss == pytest.approx(math.log(2))
+
+
+def test_api_unknown_keywords_name_the_valid_ones() -> None:
+    with pytest.raises(BceError, match=r"ce\(input, target, \.\.\.\): unknown option 'foo'; its "
+                       r"options are weight, ignore_index, label_smoothing, reduction, dtype"):
+        bcecli.ce(CE_X, CE_T, foo=1)  # type: ignore[call-arg]
+    with pytest.raises(BceError, match="unknown option 'pos_weight'"):
+        bcecli.bce([[0.5]], [[1.0]], pos_weight=[2.0])  # type: ignore[call-arg]
+    with pytest.raises(BceError, match="missing a required argument: 'target'"):
+        bcecli.nll(CE_X)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(("args", "shown"), [
+    (([10**400, 0], [1, 0]), r"input\[0\]: input value 100000000… \(401 digits\) is beyond"),
+    (([0.5, 0.5], [-10**400, 0]), r"target\[0\]: target value -10000000… \(401 digits\)"),
+    ((np.ma.array([.5, .7], mask=[0, 1]), [1, 1]), r"input: a masked array with 1 of 2 values"),
+    (([0.5, 0.7], np.ma.array([1, 1], mask=[1, 1])), r"target: a masked array with 2 of 2"),
+    ((["0.5", "0.7"], [1, 1]), r"input: not an array of numbers: it holds text"),
+    (([0.5, 0.7], [1, "1"]), r"target: not an array of numbers: it holds text"),
+    ((np.array([0.5, "0.7"], dtype=object), [1, 1]), r"input\[1\]: '0.7' is not a number"),
+    (([0.5, 0.7j], [1, 1]), r"input: .* complex numbers"),
+    ((None, [1, 1]), r"input: None is not an array of numbers"),
+    (([0.5, None], [1, 1]), r"input\[1\]: None is not a number"),
+    ((np.array(["2020-01-01"], dtype="datetime64[D]"), [1]), r"input: not an array of numbers"),
+])
+def test_api_arrays_are_numbers_or_refused(args: tuple[object, object], shown: str) -> None:
+    """An OverflowError, a mask dropped, text read as numbers: now each a BceError."""
+    with pytest.raises(BceError, match=shown):
+        bcecli.bce(*args)  # type: ignore[arg-type]
+
+
+def test_api_arrays_that_are_numbers_are_read_as_they_are() -> None:
+    from fractions import Fraction
+
+    want = 0.5249110622493389  # torch: BCELoss()([0.5, 0.7], [1, 1])
+    assert bcecli.bce(np.ma.array([.5, .7], mask=[0, 0]), [1, 1]).loss == want  # none masked
+    assert bcecli.bce(np.array([Fraction(1, 2), 0.7], dtype=object), [True, True]).loss == want
+    assert bcecli.bce([0.5, 0.7], np.array([1, 1], dtype=np.uint64)).loss == want
+
+
+@pytest.mark.parametrize(("option", "value", "shown"), [
+    ("weight", "abc", "weight: not an array of numbers: it holds text"),
+    ("weight", {"a": 1}, "weight: {'a': 1} is not a number"),
+    ("weight", object(), "weight: <object object"),
+    ("weight", [[1], [2, 3]], "weight: not an array of numbers"),
+    ("weight", [1j, 1, 1], "weight: .* complex"),
+    ("weight", np.ma.array([1, 2, 3], mask=[0, 0, 1]), "weight: a masked array"),
+    ("weight", [1e400, 1, 1], r"weight\[0\]: weight value inf is not a finite number"),
+    ("pos_weight", "2", "pos_weight: not an array of numbers: it holds text"),
+    ("pos_weight", [10**309], r"pos_weight\[0\]: pos_weight value 100000000… \(310 digits\)"),
+])
+def test_api_weights_are_numbers_or_refused(option: str, value: object, shown: str) -> None:
+    """pos_weight='2' used to be read as the number 2."""
+    fn = bcecli.bce_logits if option == "pos_weight" else bcecli.ce
+    x, t = ([[1.0, 2.0, 3.0]], [[1.0, 0.0, 1.0]]) if option == "pos_weight" else (CE_X, CE_T)
+    with pytest.raises(BceError, match=shown):
+        fn(x, t, **{option: value})
+
+
 def test_package_exports_every_registered_loss() -> None:
     for name in API:
         assert getattr(bcecli, name) is API[name]

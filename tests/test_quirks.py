@@ -302,6 +302,34 @@ def test_warning_ce_every_target_ignored_custom_index(cli):
     assert result.stderr.startswith("bcecli: warning: ")
 
 
+@pytest.mark.parametrize(("args", "want"), [
+    # torch: a target equal to the ignore index is ignored even where it is no class
+    (["nll", "-t", "[0, 5]", "--ignore-index", "5"], "0.5"),
+    (["nll", "-t", "[0, -1]", "--ignore-index", "-1"], "0.5"),
+    (["ce", "-t", "[0, 7]", "--ignore-index", "7", "--label-smoothing", "0.1"],
+     "0.4990769841801067"),
+    (["ce", "-t", "[0, -5]", "--ignore-index", "-5"], "0.4740769841801067"),
+    (["ce", "-t", "[0, -9007199254740991]", "--ignore-index", "-9007199254740991"],
+     "0.4740769841801067"),
+    # float32: the ignore index 2**24 + 1 is no float32, but targets stay as read
+    (["ce", "-t", "[0, 16777217]", "--ignore-index", "16777217", "--dtype", "float32"],
+     "0.474077"),
+])
+def test_ignored_targets_outside_the_classes(cli, args, want):
+    r = cli(args[0], "-i", "[[-0.5, -1.0], [-0.2, -2]]", *args[1:], "-f", "plain")
+    assert (r.exit_code, r.stdout.strip()) == (0, want), r.stderr
+
+
+@pytest.mark.parametrize("command", ["ce", "nll"])
+def test_float32_ignored_target_shows_as_ignored(cli, command):
+    """The row's target was rounded to float32 (16777216) for the table: an IndexError."""
+    r = cli(command, "-i", "[[-0.5, -1.0], [-0.2, -2]]", "-t", "[0, 16777217]",
+            "--ignore-index", "16777217", "--dtype", "float32", "--explain", "--grad")
+    assert r.exit_code == 0, r.stderr
+    assert "row 1: target 16777217 is the ignore index → ℓ = 0, not counted" in r.stdout
+    assert "16777217 (ignored)" in r.stdout
+
+
 def test_warning_ce_probabilities_not_summing_to_one(cli):
     x = [[2, 0.5, -1], [0.1, 0.2, 3]]
     p = [[0.5, 0.2, 0.2], [0, 0, 1]]

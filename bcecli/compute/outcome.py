@@ -163,8 +163,11 @@ def finalize(outcome: Outcome) -> Outcome:
     """Reduce the accumulated sums to the loss, once, and write out the warnings."""
     o = outcome.options
     notes = outcome.notes
-    if o.dtype == "float32" and abs(outcome.total) > FLOAT32_MAX:
-        outcome.total = math.copysign(math.inf, outcome.total)  # torch sums in float32
+    if o.dtype == "float32":  # torch sums the terms, and the class weights, in float32
+        if abs(outcome.total) > FLOAT32_MAX:
+            outcome.total = math.copysign(math.inf, outcome.total)
+        if abs(outcome.denominator) > FLOAT32_MAX:
+            outcome.denominator = math.copysign(math.inf, outcome.denominator)
     if outcome.infinite:
         n = outcome.infinite
         notes.add("inf", f"{n} elementwise term{'s' * (n != 1)} overflow{'s' * (n == 1)} "
@@ -182,6 +185,10 @@ def finalize(outcome: Outcome) -> Outcome:
             notes.add("zero", f"the mean divides {exact(outcome.total, o.dtype)} by class "
                       f"weights that sum to 0 (negative weights cancel), giving "
                       f"{exact(loss)}, as in PyTorch")
+    if o.reduction == "mean" and math.isinf(outcome.denominator):
+        notes.add("den", f"the mean's denominator, the counted targets' class weights Σ w[y], "
+                  f"overflows {o.dtype} to {'-' if outcome.denominator < 0 else ''}inf, so the "
+                  f"mean is {exact(loss)}, as in PyTorch")
     outcome.loss = float(np.float32(loss)) if o.dtype == "float32" else loss
     outcome.warnings = notes.lines()
     return outcome

@@ -20,12 +20,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bcecli.errors import BceError
 from bcecli.io.source import Block
+from bcecli.losses import values
+from bcecli.losses.values import DType as DType
+from bcecli.losses.values import Reduction as Reduction
 from bcecli.report.numbers import Shape
 
 if TYPE_CHECKING:
@@ -33,8 +37,6 @@ if TYPE_CHECKING:
     from bcecli.compute.streams import Streams
     from bcecli.report.specs import TableSpec
 
-Reduction = Literal["mean", "sum", "none"]
-DType = Literal["float64", "float32"]
 Array = NDArray[np.floating]
 
 
@@ -147,11 +149,26 @@ class Loss(ABC, Generic[OptionsT, P]):
         """The params that take a matrix (weights)."""
         return tuple(p for p in self.params if p.kind is Matrix)
 
-    def make_options(self, values: Mapping[str, Any]) -> OptionsT:
+    def make_options(self, given: Mapping[str, Any]) -> OptionsT:
         """This loss's options from keyword values (matrix params are not among them),
-        checked before any data is read."""
+        checked before any data is read: each value of the type its option takes (a
+        :class:`BceError` otherwise, never a value read as something else), then
+        :meth:`check_options`."""
         names = {f.name for f in fields(self.options_type)}
-        opts = cast(OptionsT, self.options_type(**{k: v for k, v in values.items() if k in names}))
+        unknown = sorted(set(given) - names)
+        if unknown:
+            raise BceError(f"{self.name}: unknown option {', '.join(map(repr, unknown))}; its "
+                           f"options are {', '.join(sorted(names))}")
+        kinds = {p.name: p.kind for p in self.params}
+        checked: dict[str, Any] = {}
+        for name, value in given.items():
+            if name == "reduction":
+                checked[name] = values.reduction(value)
+            elif name == "dtype":
+                checked[name] = values.dtype(value)
+            else:
+                checked[name] = values.check(kinds.get(name, object), name, value)
+        opts = cast(OptionsT, self.options_type(**checked))
         self.check_options(opts)
         return opts
 

@@ -14,6 +14,7 @@ from bcecli.losses import checks
 from bcecli.losses.base import Array, DType, Help, Options, Paired, Param, Reduction
 from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss, given
 from bcecli.losses.numerics import log, log1p, sigmoid
+from bcecli.losses.values import keywords_checked
 from bcecli.report.numbers import echo, minus, rounded
 
 if TYPE_CHECKING:
@@ -183,6 +184,7 @@ def _signed(v: float, p: int) -> str:
 LOSS = BinaryCrossEntropy()
 
 
+@keywords_checked
 def bce(input: ArrayLike, target: ArrayLike, *, sigmoid: bool = False,
         weight: ArrayLike | None = None, reduction: Reduction = "mean",
         dtype: DType = "float64") -> Result:

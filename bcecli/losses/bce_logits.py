@@ -12,6 +12,7 @@ from bcecli.losses import checks
 from bcecli.losses.base import Array, DType, Help, Matrix, Options, Paired, Param, Reduction
 from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss, given
 from bcecli.losses.numerics import log_sigmoid, sigmoid
+from bcecli.losses.values import keywords_checked
 from bcecli.report.numbers import echo, minus, rounded
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ class BinaryCrossEntropyWithLogits(ElementwiseLoss[Options]):
 LOSS = BinaryCrossEntropyWithLogits()
 
 
+@keywords_checked
 def bce_logits(input: ArrayLike, target: ArrayLike, *, weight: ArrayLike | None = None,
                pos_weight: ArrayLike | None = None, reduction: Reduction = "mean",
                dtype: DType = "float64") -> Result:

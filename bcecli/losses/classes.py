@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from bcecli.compute.streams import Streams
 
 Shape = tuple[int, ...]
+EXACT = 2**53
+"""Targets are read as float64, which holds every integer of magnitude below 2**53 and
+rounds some beyond it (9007199254740993 is read as 9007199254740992)."""
 MAX_POSITIONS = 10
 """Positions of a K-dimensional sample shown before the middle ones are hidden."""
 
@@ -57,6 +60,21 @@ class ClassOptions(Options):
 
 
 OptionsT = TypeVar("OptionsT", bound=ClassOptions)
+
+
+def check_ignore_index(ignore_index: int) -> None:
+    """An ignore index that a target read as float64 can be told apart from: of magnitude
+    below 2**53 (PyTorch, whose targets are int64, takes any 64-bit one).
+
+    >>> check_ignore_index(-100)
+    """
+    if abs(ignore_index) >= EXACT:
+        raise BceError(
+            f"--ignore-index {ignore_index} is out of range: targets are read as float64 numbers, "
+            f"which hold whole numbers exactly only below 2**53 = {EXACT}, so a target "
+            f"could not be told apart from it (9007199254740993 reads as 9007199254740992); "
+            f"give an ignore index between -{EXACT - 1} and {EXACT - 1}, such as the "
+            f"default -100")
 
 
 @dataclass(eq=False)
@@ -78,6 +96,21 @@ class ClassLayout:
         s = self.input_shape
         return () if len(s) == 1 else (s[0], *s[2:])
 
+    def _instead(self) -> str:
+        """What to give instead of class indices that are not whole: the shape of class
+        probabilities, as far as it is known here (the rows of a block are not the input's;
+        the whole input is known only for a vector).
+
+        >>> ClassLayout((11646, 5), False)._instead()
+        " (or give class probabilities, of the input's shape (…, 5))"
+        """
+        s = self.input_shape
+        shown = fmt_shape(s) if len(s) == 1 else "(…, " + ", ".join(map(str, s[1:])) + ")"
+        if self.n_classes == 1:  # (a CSV column of one class is class indices)
+            return (f" (or give class probabilities, of the input's shape {shown}, as JSON or "
+                    f".npy: CSV reads a single column as class indices)")
+        return f" (or give class probabilities, of the input's shape {shown})"
+
     def classes_last(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         """Values as (M, C), positions in row-major order of the element shape."""
         if x.ndim == 1:
@@ -93,36 +126,28 @@ class ClassLayout:
         return out
 
     def class_indices(self, t: NDArray[np.floating], ignore_index: int,
-                      locate: Locator | None = None) -> NDArray[np.int64]:
-        """Class-index targets as a flat int64 array, checked to be whole and in range."""
+                      locate: Locator | None = None, probabilities: bool = False
+                      ) -> NDArray[np.int64]:
+        """Class-index targets as a flat int64 array, checked to be whole and in range;
+        ``probabilities``: whether the loss takes class probabilities instead (ce)."""
         loc = locate or index_locator("target")
         c = self.n_classes
         checks.check_finite(t, "target", loc)
         bad = checks.first_index(t != np.floor(t))
         if bad is not None:
-            also = (f"or give class probabilities of the input's shape "
-                    f"{fmt_shape(self.input_shape)}" if c != 1 else
-                    "class probabilities for a single class are read from JSON or .npy, "
-                    "not CSV")
             raise BceError(f"{loc(bad)}: target {exact(t[bad], whole=True)} is not a whole "
-                           f"number; class-index targets must be integers ({also})")
-        huge = checks.first_index(np.abs(t) >= 2**62)
-        if huge is not None:
-            raise BceError(f"{loc(huge)}: target class {exact(t[huge], whole=True)} is out "
-                           f"of range for {c} classes (valid: 0 to {c - 1}, or the ignore "
-                           f"index)")
-        idx = t.reshape(-1).astype(np.int64)
-        bad = checks.first_index(((idx < 0) | (idx >= c)) & (idx != ignore_index))
+                           f"number; class-index targets must be integers"
+                           f"{self._instead() if probabilities else ''}")
+        # compared as float64, exactly: t is whole and |ignore_index| < 2**53
+        bad = checks.first_index(((t < 0) | (t >= c)) & (t != ignore_index))
         if bad is not None:
-            where = tuple(int(i) for i in np.unravel_index(bad[0], t.shape)) if t.ndim else ()
+            got, where = _whole(float(t[bad])), loc(bad)
             if c == 0:
-                raise BceError(f"{loc(where)}: the input has no classes (C = 0), so every "
-                               f"target must be the ignore index {ignore_index}; got "
-                               f"{int(idx[bad[0]])}")
-            raise BceError(f"{loc(where)}: target class {int(idx[bad[0]])} is out of range "
-                           f"for {c} classes (valid: 0 to {c - 1}, or the ignore index "
-                           f"{ignore_index})")
-        return idx
+                raise BceError(f"{where}: the input has no classes (C = 0), so every target "
+                               f"must be the ignore index {ignore_index}; got {got}")
+            raise BceError(f"{where}: target class {got} is out of range for {c} classes "
+                           f"(valid: 0 to {c - 1}, or the ignore index {ignore_index})")
+        return t.reshape(-1).astype(np.int64)
 
 
 @dataclass(eq=False)
@@ -148,6 +173,9 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
     """A loss over the classes of each position (ce, nll)."""
 
     accepts_probabilities = False
+
+    def check_options(self, opts: OptionsT) -> None:
+        check_ignore_index(opts.ignore_index)
 
     @abstractmethod
     def index_terms(self, opts: OptionsT, plan: ClassPlan, x: Array, idx: NDArray[np.int64]
@@ -177,7 +205,8 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             t = checks.cast(block.t, "target", opts.dtype)
             g = self.prob_grad(opts, plan, xs, layout.classes_last(t), denominator)
         else:
-            idx = layout.class_indices(block.t.data, opts.ignore_index, block.t.locate)
+            idx = layout.class_indices(block.t.data, opts.ignore_index, block.t.locate,
+                                       self.accepts_probabilities)
             g = self.index_grad(opts, plan, xs, idx, denominator)
         return layout.back(g, x.shape)
 
@@ -256,9 +285,10 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             self.check_probabilities(t, x.ndim, layout.n_classes, tb.locate, warn)
             terms = self.prob_terms(opts, plan, layout.classes_last(x), layout.classes_last(t))
         else:
-            idx = layout.class_indices(tb.data, opts.ignore_index, tb.locate)
+            idx = layout.class_indices(tb.data, opts.ignore_index, tb.locate,
+                                       self.accepts_probabilities)
             terms = self.index_terms(opts, plan, layout.classes_last(x), idx)
-            t = tb.data.astype(x.dtype)
+            t = tb.data  # class indices as read (float64, exact), not rounded to float32
         nrows = x.shape[0] if x.ndim >= 2 else 1
         per_row = math.prod(x.shape[2:])
         dens = None if terms.denominators is None else \
@@ -503,6 +533,18 @@ def _over(outcome: Outcome) -> str:
 def _grouped(formula: str, over: str) -> str:
     """A sum in parentheses when it is divided: (a + b)/D."""
     return f"({formula})" if over and " + " in formula else formula
+
+
+def _whole(v: float) -> str:
+    """A whole number read as float64, as an integer: where float64 may have rounded it
+    (beyond 2**53), saying so.
+
+    >>> _whole(-1.0), _whole(2.0**63)
+    ('-1', '9223372036854775808 (as read: float64 rounds whole numbers beyond 2**53)')
+    """
+    text = str(int(v))
+    return text if abs(v) < EXACT else f"{text} (as read: float64 rounds whole numbers " \
+        f"beyond 2**53)"
 
 
 def _column(locate: Locator) -> Locator:

@@ -26,6 +26,7 @@ from bcecli.losses.classes import (
 )
 from bcecli.losses.elementwise import elided, given
 from bcecli.losses.numerics import log_softmax
+from bcecli.losses.values import keywords_checked
 from bcecli.report.display import flat
 from bcecli.report.numbers import echo, minus, rounded
 from bcecli.report.specs import Cell, LinesSpec, TableSpec, style_for
@@ -200,6 +201,7 @@ class CrossEntropy(ClassLoss[CeOptions]):
     accepts_probabilities = True
 
     def check_options(self, opts: CeOptions) -> None:
+        super().check_options(opts)
         check_label_smoothing(opts.label_smoothing)
 
     def index_terms(self, opts: CeOptions, plan: ClassPlan, x: Array, idx: NDArray[np.int64]
@@ -431,6 +433,7 @@ def _computed(v: float, p: int) -> str:
 LOSS = CrossEntropy()
 
 
+@keywords_checked
 def ce(input: ArrayLike, target: ArrayLike, *, weight: ArrayLike | None = None,
        ignore_index: int = -100, label_smoothing: float = 0.0, reduction: Reduction = "mean",
        dtype: DType = "float64") -> Result:

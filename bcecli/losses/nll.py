@@ -20,6 +20,7 @@ from bcecli.losses.classes import (
     nll_grad,
 )
 from bcecli.losses.elementwise import given
+from bcecli.losses.values import keywords_checked
 from bcecli.report.display import flat
 from bcecli.report.numbers import minus, rounded
 from bcecli.report.specs import Cell, LinesSpec, TableSpec, style_for
@@ -156,6 +157,7 @@ class NegativeLogLikelihood(ClassLoss[ClassOptions]):
 LOSS = NegativeLogLikelihood()
 
 
+@keywords_checked
 def nll(input: ArrayLike, target: ArrayLike, *, weight: ArrayLike | None = None,
         ignore_index: int = -100, reduction: Reduction = "mean",
         dtype: DType = "float64") -> Result:

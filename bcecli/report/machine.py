@@ -45,6 +45,28 @@ def _texts(values: NDArray[np.floating], dtype: str, nan: str) -> list[str]:
     return out
 
 
+def json_texts(values: NDArray[np.floating], dtype: str) -> list[str]:
+    """Every number bcecli writes in JSON comes from here: the shortest text that reads back
+    as the value in ``dtype``, and ``null`` for NaN and ±infinity (JSON has no such
+    numbers; Python's ``Infinity`` is not JSON).
+
+    >>> json_texts(np.array([0.5, np.inf, -np.inf, np.nan]), "float64")
+    ['0.5', 'null', 'null', 'null']
+    """
+    return _texts(values, dtype, "null")
+
+
+def json_number(value: float, dtype: str) -> float | None:
+    """One number for a JSON object built by :func:`json.dumps`, as :func:`json_texts`
+    gives it (None is ``null``).
+
+    >>> json_number(float("inf"), "float64"), json_number(0.7193248271942139, "float32")
+    (None, 0.7193248)
+    """
+    text = json_texts(np.array([value], dtype=np.float64), dtype)[0]
+    return None if text == "null" else float(text)
+
+
 class Held:
     """stdout that gets nothing unless the run succeeds: all of the output or none of it.
 
@@ -185,7 +207,7 @@ class JsonSink:
         sep = "" if self.first else ", "
         self.first = False
         self.elements.write(sep + _rows_json(terms, self.dtype))
-        self.rows.write(sep + ", ".join(_texts(row_values, self.dtype, "null")))
+        self.rows.write(sep + ", ".join(json_texts(row_values, self.dtype)))
         if grad is not None:
             self.has_grad = True
             self.grads.write(sep + _rows_json(grad, self.dtype))
@@ -207,7 +229,7 @@ class JsonSink:
 def _rows_json(rows: NDArray[np.floating], dtype: str) -> str:
     """Rows (rows, ...) as JSON items: a row of one value is the number alone."""
     if rows.ndim <= 1:  # rows of single values (a vector's, or ce's per sample)
-        return ", ".join(_texts(rows, dtype, "null"))
+        return ", ".join(json_texts(rows, dtype))
     if rows.size == 0:  # rows of no values (shape (N, 0)): each the same text, made once
         return ", ".join([json.dumps(np.zeros(rows.shape[1:]).tolist())] * rows.shape[0])
     return ", ".join(_row_json(r, dtype) for r in rows)
@@ -215,27 +237,26 @@ def _rows_json(rows: NDArray[np.floating], dtype: str) -> str:
 
 def _row_json(row: NDArray[np.floating], dtype: str) -> str:
     return json.dumps(_nested(row, dtype)) if row.ndim > 1 else \
-        "[" + ", ".join(_texts(row, dtype, "null")) + "]"
+        "[" + ", ".join(json_texts(row, dtype)) + "]"
 
 
 def _nested(a: NDArray[np.floating], dtype: str) -> object:
     if a.ndim == 0:
-        v = float(a)
-        return float(fmt_number(v, dtype)) if math.isfinite(v) else None
+        return json_number(float(a), dtype)
     return [_nested(x, dtype) for x in a]
 
 
 def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
     """One JSON object: command, reduction, dtype, shapes, elements, row values and loss."""
     o = outcome.options
-    loss = float(fmt_number(outcome.loss, o.dtype)) if math.isfinite(outcome.loss) else None
+    loss = json_number(outcome.loss, o.dtype)
     head = {
         "command": outcome.loss_fn.name, "reduction": o.reduction, "dtype": o.dtype,
         "input_shape": list(outcome.input_shape), "element_shape": list(outcome.element_shape),
         "count": outcome.count,
-        "sum": float(fmt_number(outcome.total, o.dtype)) if math.isfinite(outcome.total) else None,
-        "denominator": outcome.denominator,
-        "options": outcome.loss_fn.json_options(outcome),
+        "sum": json_number(outcome.total, o.dtype),
+        "denominator": _denominator(outcome.denominator),
+        "options": _numbers(outcome.loss_fn.json_options(outcome)),
     }
     out.write(json.dumps(head)[:-1] + ", ")
     element_rank = len(outcome.element_shape)
@@ -255,6 +276,20 @@ def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
     if outcome.warnings:
         out.write(f', "warnings": {json.dumps(outcome.warnings)}')
     out.write("}\n")
+
+
+def _denominator(value: float) -> float | int | None:
+    """A count as an integer, a sum of class weights as its float64 value; ``null`` where it
+    is not finite (weights that overflow)."""
+    if isinstance(value, int):
+        return value
+    return json_number(value, "float64")
+
+
+def _numbers(record: dict[str, object]) -> dict[str, object]:
+    """A loss's JSON options with every float through :func:`json_number`."""
+    return {k: json_number(v, "float64") if isinstance(v, float) else v
+            for k, v in record.items()}
 
 
 def _write_elements(sink: JsonSink, out: Held, rank: int, spool: IO[str] | None = None
