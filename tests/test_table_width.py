@@ -202,8 +202,7 @@ def check(case: Case, text: str, width: int, p: int) -> None:
         if i in in_table:
             values = [h for h in in_table[i].header[1:] if h not in MARKERS
                       and h not in ("row mean", "row sum")]
-            hides = any(h in MARKERS for h in in_table[i].header) or (
-                not _is_matrix(case, in_table[i]))  # (named columns hide without a mark)
+            hides = any(h in MARKERS for h in in_table[i].header)
             assert len(values) == 1 and hides, \
                 (width, "a table wider than the terminal that could hide more", line)
         elif not any(line.startswith(t) for t in ("┏", "┃")):

@@ -306,8 +306,8 @@ class _Grid:
 
 
 def _lines(spec: LinesSpec, width: int | None, g: Glyphs) -> tuple[Table, int]:
-    """A table of named columns; those that do not fit are hidden from the middle.  The
-    first (the row) and the last always show."""
+    """A table of named columns; those that do not fit are hidden from the middle, a ``…``
+    column in their place.  The first (the row) and the last always show."""
     columns = [g(c) for c in spec.columns]
     lines = [(g(label), None if cells is None else [Cell(g(c.text), c.style) for c in cells])
              for label, cells in spec.lines]
@@ -316,19 +316,39 @@ def _lines(spec: LinesSpec, width: int | None, g: Glyphs) -> tuple[Table, int]:
         widths[0] = max(widths[0], cell_len(label))
         for i, cell in enumerate(cells or [], start=1):
             widths[i] = max(widths[i], cell_len(cell.text))
-    keep = list(range(len(columns)))
+    shown = list(range(len(columns)))
+    keep = _gaps(shown)
     if width is not None:
-        while len(keep) > 2 and drawn_width([widths[i] for i in keep]) > width:
-            keep.remove(keep[len(keep) // 2] if len(keep) > 3 else keep[1])
-    hidden = len(columns) - len(keep)
+        while len(shown) > 2 and _lines_width(keep, widths, cell_len(g("…"))) > width:
+            shown.remove(shown[len(shown) // 2] if len(shown) > 3 else shown[1])
+            keep = _gaps(shown)
+    hidden = len(columns) - sum(i is not None for i in keep)
     table = Table(title=Text(g(spec.title)))
-    for i in keep:
-        table.add_column(Text(columns[i]), justify="right", no_wrap=True,
-                         style="dim" if i == 0 else "")
+    for c in keep:
+        table.add_column(Text(g("…") if c is None else columns[c]), justify="right",
+                         no_wrap=True, style="dim" if c == 0 else "")
     for label, cells in lines:
         if cells is None:
             table.add_row(label, *[g("⋮")] * (len(keep) - 1))
             continue
         texts = [Text(label), *(Text(c.text, style=c.style) for c in cells)]
-        table.add_row(*[texts[i] for i in keep])
+        table.add_row(*[Text(g("…")) if i is None else texts[i] for i in keep])
     return table, hidden
+
+
+def _gaps(shown: list[int]) -> Columns:
+    """The shown columns with a None (a ``…`` column) wherever some are hidden.
+
+    >>> _gaps([0, 1, 4, 5]), _gaps([0, 1, 2])
+    ([0, 1, None, 4, 5], [0, 1, 2])
+    """
+    out: Columns = []
+    for i in shown:
+        if out and out[-1] is not None and i > out[-1] + 1:
+            out.append(None)
+        out.append(i)
+    return out
+
+
+def _lines_width(keep: Columns, widths: list[int], marker: int) -> int:
+    return drawn_width([marker if i is None else widths[i] for i in keep])
