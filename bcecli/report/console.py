@@ -14,11 +14,18 @@ from bcecli.report.table import render_table
 
 def render_text(outcome: Outcome, precision: int, width: int | None, color: bool,
                 with_explain: bool = False, ascii: bool = False) -> str:
-    """The breakdown as text; ``width`` None: as wide as it needs (a pipe); ``ascii``:
-    written in ASCII (``--ascii``, or a stream that cannot encode the symbols)."""
+    """The breakdown as text; ``width`` None (or under 1): as wide as it needs (a pipe);
+    ``ascii``: written in ASCII (``--ascii``, or a stream that cannot encode the symbols).
+
+    Every line of the table fits the width, broken at spaces, except what cannot fit
+    whole: a word wider than the width, or a table whose row labels, one column and the
+    ``…`` of the hidden ones are wider.  Those are printed whole, for the terminal to
+    fold, rather than cut.  (--explain's lines are printed whole.)"""
+    if width is not None and width < 1:
+        width = None
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, highlight=False,
-                      width=max(width or 10_000, 40), legacy_windows=False)
+                      width=width or 10_000, legacy_windows=False)
     if with_explain:
         for line in explain(outcome, precision):
             console.print(to_ascii(line) if ascii else line, markup=False, soft_wrap=True,
