@@ -276,3 +276,55 @@ def test_npy_rows_that_do_not_match(tmp_path: Path) -> None:
     r = runner.invoke(app, ["bce-logits", "-i", str(tmp_path / "c.npy"), "-t",
                             str(tmp_path / "short.npy")])
     assert r.exit_code == 2 and "(6, 3)" in r.stderr and "(5, 3)" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["%.6f", "%.3e", "%r"])
+def test_long_lines_are_parsed_a_piece_at_a_time(monkeypatch: pytest.MonkeyPatch,
+                                                 fmt: str) -> None:
+    """A row of millions of numbers was parsed in one go: the fast tier's masks and index
+    arrays (8 bytes a field, several of them) made 2.6 GB of two 64 MiB lines.  Pieces of
+    a line now go through the numpy tiers, with the same values to the last bit."""
+    from bcecli.io import textparse
+
+    monkeypatch.setattr(textparse, "LONG_LINE", 64)
+    seen: list[int] = []
+    fast = textparse.fast_parse
+
+    def watch(buf: bytes, sep: int, ncols: int) -> np.ndarray | None:
+        seen.append(len(buf))
+        return fast(buf, sep, ncols)
+
+    monkeypatch.setattr(textparse, "fast_parse", watch)
+    rows = RNG.normal(size=(3, 500)) * 10.0 ** RNG.integers(-3, 3, size=(3, 500))
+    text = "".join(",".join(fmt % v if fmt != "%r" else repr(float(v)) for v in row) + "\n"
+                   for row in rows)
+    block = textparse.parse_lines(text.encode(), "x.csv", 1, textparse.Dialect(b","), 500)
+    assert block.error is None
+    want = np.array([[float(f) for f in line.split(",")] for line in text.splitlines()])
+    assert np.array_equal(block.data, want)
+    assert seen and max(seen) <= 64 + 30  # (a piece: up to the separator before 64 bytes)
+    bad = text.replace(",", ",x", 1).encode()  # a bad field: said as before, with its column
+    block = textparse.parse_lines(bad, "x.csv", 1, textparse.Dialect(b","), 500)
+    assert block.data.shape == (0, 500)
+    assert str(block.error).startswith("x.csv, line 1, column 2: 'x")
+
+
+def test_a_long_first_line_is_not_split_into_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header check split the first line into a list of strings, twice: 2 GB of
+    Python strings for a 64 MiB line of numbers (1.55 GB peak for two such rows)."""
+    from bcecli.io.textparse import Dialect
+
+    split = Dialect.split
+    longest: list[int] = []
+
+    def watch(self: Dialect, line: str) -> list[str]:
+        longest.append(len(line))
+        return split(self, line)
+
+    monkeypatch.setattr(Dialect, "split", watch)
+    line = ",".join(["0.5"] * 100_000).encode()
+    head, at = delimited.read_head(line + b"\n0.5\n", "x.csv", None)
+    assert (head.ncols, head.column_names, head.data_line, at) == (100_000, None, 1, 0)
+    assert max(longest) <= 256
+    head, at = delimited.read_head(b"a,b\n1,2\n", "x.csv", None)  # names: a header
+    assert (head.ncols, head.column_names, head.data_line, at) == (2, ["a", "b"], 2, 4)

@@ -74,6 +74,11 @@ def read_head(first: bytes, name: str, dialect: Dialect | None, first_line: int 
     text = decode(line, name, line_no).rstrip("\r")
     if text.lstrip(" \t").startswith("#"):
         raise comment_error(name, line_no)
+    first_field = dialect.split(text[:256])[0] if len(text) > 256 else ""
+    if first_field and len(first_field) < 256 and not _is_name(first_field.strip(" \t")):
+        # data, not names: its fields counted without a list of them (a line of millions
+        # of numbers made a list of millions of strings, twice, 2 GB for a 64 MiB line)
+        return TextHead(dialect, None, dialect.count(text), line_no), pos
     fields = [f.strip(" \t") for f in dialect.split(text)]
     if fields and all(_is_name(f) for f in fields):
         names = [printable(f.strip("\"'")) for f in fields]
