@@ -7,6 +7,7 @@ and column (or JSON path, or .npy index), the offending text, or both shapes.
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import shlex
@@ -993,6 +994,30 @@ def test_a_full_disk_is_an_error(tmp_path) -> None:
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.startswith("bcecli: error: cannot write")
     assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("grad", [[], ["--grad"]])
+def test_json_spool_on_a_full_disk_is_said_as_such(cli, monkeypatch, tmp_path, grad):
+    """The JSON spool's file on a full TMPDIR (/dev/full: ENOSPC) was blamed on the input:
+    'cannot read the input: No space left on device'."""
+    import tempfile
+
+    from bcecli.report import machine
+
+    def full(*args: object, **kw: object) -> object:
+        mode = str(kw.pop("mode", "w+b"))
+        kw.pop("dir", None), kw.pop("prefix", None), kw.pop("suffix", None)
+        kw.pop("delete", None)
+        return open("/dev/full", mode.replace("+", "").replace("w", "r+"), **kw)
+
+    monkeypatch.setattr(machine, "HOLD_BYTES", 256)  # the spool rolls over to a file early
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    x = json.dumps(np.linspace(-3, 3, 2000).tolist())
+    t = json.dumps([1] * 2000)
+    fails(cli, "bce-logits", "-i", x, "-t", t, "-f", "json", *grad, parts=(
+        f"cannot hold the JSON output in a temporary file in {tempfile.gettempdir()} (No space "
+        f"left on device); free some space there, or set TMPDIR to a folder with room",))
 
 
 def test_closed_stdout_and_stdin() -> None:

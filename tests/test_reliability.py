@@ -92,6 +92,26 @@ def test_a_full_temporary_folder_is_said_as_such(late_nan: tuple[str, str],
     assert "temporary file" in err and "--stream" in err and "read the input" not in err
 
 
+@pytest.mark.skipif(not LINUX, reason="file size limits as on Linux")
+def test_a_full_temporary_folder_for_json_is_said_as_such(tmp_path: Path) -> None:
+    """-f json keeps its elements in a temporary file past 8 MiB: one that cannot grow (a
+    file size limit stands for a full TMPDIR) was 'cannot read the input: ...'."""
+    rng = np.random.default_rng(5)
+    np.save(tmp_path / "x.npy", rng.normal(size=600_000))  # ~12 MB of JSON elements
+    np.save(tmp_path / "y.npy", (rng.random(600_000) < 0.5).astype(float))
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4_000_000, 4_000_000))
+
+    proc = run("bce-logits", "-i", str(tmp_path / "x.npy"), "-t", str(tmp_path / "y.npy"),
+               "-f", "json", env={"TMPDIR": str(tmp_path)}, preexec_fn=limit)
+    err = clean(proc, 2)
+    assert proc.stdout == b"" and err.count("\n") == 1
+    assert err.startswith(f"bcecli: error: cannot hold the JSON output in a temporary file in "
+                          f"{tmp_path} (File too large); free some space there, or set TMPDIR")
+    assert "read the input" not in err
+
+
 # ------------------------------------------------------------------ signals
 
 

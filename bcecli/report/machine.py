@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import IO
 
 import numpy as np
@@ -206,24 +207,47 @@ class JsonSink:
         """Rows of terms (rows, ...): a row of one term is written as the number alone."""
         sep = "" if self.first else ", "
         self.first = False
-        self.elements.write(sep + _rows_json(terms, self.dtype))
-        self.rows.write(sep + ", ".join(json_texts(row_values, self.dtype)))
-        if grad is not None:
-            self.has_grad = True
-            self.grads.write(sep + _rows_json(grad, self.dtype))
+        try:  # (past HOLD_BYTES a spool is a file in TMPDIR, which may be full)
+            self.elements.write(sep + _rows_json(terms, self.dtype))
+            self.rows.write(sep + ", ".join(json_texts(row_values, self.dtype)))
+            if grad is not None:
+                self.has_grad = True
+                self.grads.write(sep + _rows_json(grad, self.dtype))
+        except OSError as exc:
+            raise _json_spool_error(exc) from None
 
     def __enter__(self) -> JsonSink:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.elements.close()
-        self.rows.close()
-        self.grads.close()
+        for spool in (self.elements, self.rows, self.grads):
+            try:
+                spool.close()
+            except OSError:  # (what it held is not needed any more)
+                pass
+
+    def chunks(self, which: IO[str], size: int = 1 << 20) -> Iterator[str]:
+        """What a spool holds, from the start, a chunk at a time."""
+        try:
+            which.seek(0)
+            while chunk := which.read(size):
+                yield chunk
+        except OSError as exc:
+            raise _json_spool_error(exc) from None
 
     def copy(self, which: IO[str], out: Held) -> None:
-        which.seek(0)
-        while chunk := which.read(1 << 20):
+        for chunk in self.chunks(which):
             out.write(chunk)
+
+
+def _json_spool_error(exc: OSError) -> BceError:
+    import tempfile
+
+    return BceError(f"cannot hold the JSON output in a temporary file in "
+                    f"{tempfile.gettempdir()} ({exc.strerror or exc}); free some space "
+                    f"there, or set TMPDIR to a folder with room (JSON is written once the "
+                    f"loss is known, so its elements wait in a temporary file; -f csv -r none "
+                    f"--stream needs none)")
 
 
 def _rows_json(rows: NDArray[np.floating], dtype: str) -> str:
@@ -297,8 +321,7 @@ def _write_elements(sink: JsonSink, out: Held, rank: int, spool: IO[str] | None 
     """The spooled rows wrapped in their own nesting (a scalar: the number)."""
     spool = sink.elements if spool is None else spool
     if rank == 0:
-        spool.seek(0)
-        out.write(spool.read().strip() or "null")
+        out.write("".join(sink.chunks(spool)).strip() or "null")
         return
     out.write("[")
     sink.copy(spool, out)
