@@ -61,3 +61,42 @@ def test_thread_count_from_the_environment() -> None:
     for bad in ("0", "-1", "two", "1.5"):
         with pytest.raises(BceError, match="BCECLI_THREADS"):
             default_threads({"BCECLI_THREADS": bad})
+
+
+@pytest.fixture
+def starts(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """``starts(k)``: after k threads have started, starting one more fails as it does at a
+    limit (``ulimit -v``, ``ulimit -u``): RuntimeError("can't start new thread")."""
+    import threading
+
+    real = threading.Thread.start
+
+    def allow(k: int) -> None:
+        started = [0]
+
+        def start(self: threading.Thread) -> None:
+            if started[0] >= k:
+                raise RuntimeError("can't start new thread")
+            started[0] += 1
+            real(self)
+
+        monkeypatch.setattr(threading.Thread, "start", start)
+
+    return allow
+
+
+@pytest.mark.parametrize("threads", [2, 8])
+@pytest.mark.parametrize("can_start", [0, 1, 3])
+def test_threads_that_cannot_start_leave_the_work_to_the_others(
+        starts: Callable[[int], None], threads: int, can_start: int) -> None:
+    """A thread that cannot be started is no error: the jobs run on those there are, or
+    here; results and errors still come in order."""
+    starts(can_start)
+    with Pool(threads) as pool:
+        assert list(pool.ordered(_jobs(set(), n=30))) == list(range(30))
+        assert pool.threads == max(1, min(threads, can_start))
+    got: list[int] = []
+    with Pool(threads) as pool, pytest.raises(BceError, match="job 5"):
+        for r in pool.ordered(_jobs({5, 9})):
+            got.append(r)
+    assert got == [0, 1, 2, 3, 4]

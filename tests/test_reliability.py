@@ -403,3 +403,70 @@ def test_rows_of_nothing_stream_in_bounded_memory(tmp_path: Path, fmt: str) -> N
         assert got["row_means"] == [None] * rows
     else:
         assert out == "\n" * rows  # (plain with -r none: the CSV of the terms)
+
+
+# ------------------------------------------------------------------ limits: threads, memory
+
+
+def _patched(code: str, *args: str, env: dict[str, str] | None = None
+             ) -> subprocess.CompletedProcess[bytes]:
+    """bcecli's entry point run after ``code`` (which breaks something in the process)."""
+    script = f"{code}\nimport sys\nfrom bcecli.__main__ import main\nmain()\n"
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                          timeout=120, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def blocks(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """About 5 MB of CSV: several blocks, so that the pool starts threads."""
+    tmp = tmp_path_factory.mktemp("blocks")
+    rng = np.random.default_rng(4)
+    np.savetxt(tmp / "x.csv", rng.normal(size=(100_000, 5)), delimiter=",", fmt="%.8f")
+    np.savetxt(tmp / "t.csv", rng.random((100_000, 5)) < 0.5, delimiter=",", fmt="%d")
+    return str(tmp / "x.csv"), str(tmp / "t.csv")
+
+
+@pytest.mark.parametrize("can_start", [0, 1])
+def test_threads_that_cannot_start_are_no_error(blocks: tuple[str, str],
+                                                can_start: int) -> None:
+    """At a thread limit (a tight ulimit -v: 8 MiB of stack each) threads could not start:
+    a traceback and exit 1.  Now the work is done on the threads there are, or in the main
+    thread, with the same result to the last bit."""
+    x, t = blocks
+    args = ("bce-logits", "-i", x, "-t", t, "-f", "plain")
+    want = run(*args, env={"BCECLI_THREADS": "1"})
+    clean(want, 0)
+    breaks = ("import threading\nreal, started = threading.Thread.start, [0]\n"
+              "def start(self):\n"
+              f"    if started[0] >= {can_start}:\n"
+              "        raise RuntimeError(\"can't start new thread\")\n"
+              "    started[0] += 1\n    real(self)\n"
+              "threading.Thread.start = start\n")
+    proc = _patched(breaks, *args, env={"BCECLI_THREADS": "8"})
+    assert clean(proc, 0) == ""
+    assert proc.stdout == want.stdout
+
+
+def test_out_of_memory_outside_a_run_is_one_line() -> None:
+    """Running out of memory while importing or parsing the options (a tight ulimit -v
+    does it) was a traceback and exit 1."""
+    breaks = ("import typer\ndef no_memory(self, *a, **k):\n    raise MemoryError\n"
+              "typer.Typer.__call__ = no_memory\n")
+    proc = _patched(breaks, "bce", "-i", "1", "-t", "1")
+    err = clean(proc, 2)
+    assert err.startswith("bcecli: error: out of memory") and err.count("\n") == 1
+    assert proc.stdout == b""
+
+
+@pytest.mark.skipif(not LINUX, reason="RLIMIT_AS as Linux counts it")
+def test_an_address_space_limit_too_small_to_start_is_said() -> None:
+    """Under ulimit -v of 40-120 MiB numpy's import failed: a traceback, or OpenBLAS's own
+    message and exit 1 ('Memory allocation still failed after 10 retries')."""
+    for mib in (40, 90):
+        def cap(mib: int = mib) -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (mib << 20, mib << 20))
+
+        proc = run("bce", "-i", "[0.5]", "-t", "[1]", preexec_fn=cap)
+        err = clean(proc, 2)
+        assert err == (f"bcecli: error: the address-space limit (ulimit -v) is {mib} MiB; "
+                       f"bcecli needs at least 128 MiB to start\n")

@@ -5,6 +5,10 @@ parse and compute in parallel on threads.  Jobs are pulled one at a time from an
 (reading a file stays sequential, in this thread) and at most ``ahead`` run or wait at once,
 which bounds memory.  An error comes out where its job stands in the order, after the
 results of every job before it, whatever the number of threads.
+
+Threads are started as jobs need them.  One that cannot be started (an address-space or
+process limit: ``can't start new thread``) is not an error: the jobs run on the threads
+there are, down to none, when they run here, in the calling thread.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ from __future__ import annotations
 import contextvars
 import itertools
 import os
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 MAX_DEFAULT_THREADS = 8
 """Threads used by default at most: more add memory (a block each) for little speed."""
+
+_Work = tuple["Future[Any]", contextvars.Context, Callable[[], Any]]
 
 
 def default_threads(env: Mapping[str, str]) -> int:
@@ -46,11 +52,13 @@ def default_threads(env: Mapping[str, str]) -> int:
 
 
 class Pool:
-    """Runs jobs on ``threads`` threads (1: here, one after the other)."""
+    """Runs jobs on up to ``threads`` threads (1: here, one after the other)."""
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = max(1, threads)
-        self._executor: ThreadPoolExecutor | None = None
+        self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
 
     def ordered(self, jobs: Iterator[Callable[[], T]], ahead: int | None = None
                 ) -> Iterator[T]:
@@ -72,10 +80,6 @@ class Pool:
             yield first()
             return
         jobs = itertools.chain((first, second), jobs)
-        if self._executor is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="bcecli")
         ahead = self.threads if ahead is None else max(1, ahead)
         window: deque[Future[T]] = deque()
         try:
@@ -88,8 +92,7 @@ class Pool:
                     while window:
                         yield window.popleft().result()
                     raise
-                # each job runs in this thread's context (numpy's errstate)
-                window.append(self._executor.submit(contextvars.copy_context().run, job))
+                window.append(self._submit(job))
                 while len(window) > ahead:
                     yield window.popleft().result()
             while window:
@@ -98,11 +101,66 @@ class Pool:
             for future in window:
                 future.cancel()
 
+    def _submit(self, job: Callable[[], T]) -> Future[T]:
+        """Hand a job to an idle thread, a new one, or (none can be started) run it here."""
+        future: Future[T] = Future()
+        if not self._idle.acquire(blocking=False) and len(self._workers) < self.threads:
+            self._start()
+        if not self._workers:
+            try:
+                future.set_result(job())
+            except Exception as exc:  # said where the job stands in the order
+                future.set_exception(exc)
+            return future
+        # each job runs in this thread's context (numpy's errstate)
+        self._work.put((future, contextvars.copy_context(), job))
+        return future
+
+    def _start(self) -> None:
+        """One more thread; where none can be started, the threads there are will do."""
+        try:
+            thread = threading.Thread(target=self._serve, daemon=True,
+                                      name=f"bcecli_{len(self._workers)}")
+            thread.start()
+        except (RuntimeError, MemoryError):  # "can't start new thread": a limit was reached
+            self.threads = max(1, len(self._workers))
+            return
+        self._workers.append(thread)
+
+    def _serve(self) -> None:
+        """A thread's life: run jobs until told to stop."""
+        while True:
+            work = self._work.get()
+            if work is None:
+                return
+            future, context, job = work
+            del work
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = context.run(job)
+                except BaseException as exc:  # (MemoryError too: said by the caller)
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+                    del result
+            del future, context, job  # (a finished block's memory is not held while idle)
+            self._idle.release()
+
     def close(self) -> None:
-        """Wait for running jobs (each is short) and drop the threads."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Cancel the jobs still waiting, wait for the running ones (each is short) and end
+        the threads."""
+        while True:
+            try:
+                work = self._work.get_nowait()
+            except queue.Empty:
+                break
+            if work is not None:
+                work[0].cancel()
+        for _ in self._workers:
+            self._work.put(None)
+        for thread in self._workers:
+            thread.join()
+        self._workers.clear()
 
     def __enter__(self) -> Pool:
         return self
