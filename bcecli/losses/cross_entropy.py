@@ -28,7 +28,7 @@ from bcecli.losses.elementwise import elided, given
 from bcecli.losses.numerics import log_softmax
 from bcecli.report.display import flat
 from bcecli.report.numbers import echo, minus, rounded
-from bcecli.report.specs import Cell, LinesSpec, TableSpec, style_for
+from bcecli.report.specs import Cell, LinesSpec, TableSpec, absent, style_for
 
 if TYPE_CHECKING:
     from bcecli.api import Result
@@ -294,8 +294,9 @@ class CrossEntropy(ClassLoss[CeOptions]):
             term = float(flat(row.terms)[k])
             term_cell = Cell(rounded(term, p), style_for(term))
             if logits.size == 0:
-                table.lines.append((label, [Cell("no classes"), *[Cell("")] * (ncols - 4),
-                                            Cell(rounded(term, p)), Cell("")]))
+                table.lines.append((label, [Cell("no classes"),
+                                            *[absent() for _ in range(ncols - 4)],
+                                            Cell(rounded(term, p)), absent()]))
                 continue
             ls = log_softmax(np.asarray(logits, dtype=np.float64)[None, :])
             lse, log_p = float(ls.log_sum_exp[0]), ls.log_probs[0]
@@ -306,7 +307,8 @@ class CrossEntropy(ClassLoss[CeOptions]):
                 continue
             if cls == o.ignore_index:
                 table.lines.append((label, [Cell(f"{cls} (ignored)"),
-                                            *[Cell("")] * (ncols - 4), term_cell, Cell("")]))
+                                            *[absent() for _ in range(ncols - 4)], term_cell,
+                                            absent()]))
                 continue
             cells = [Cell(str(cls)), Cell(rounded(float(logits[cls]), p)), Cell(rounded(lse, p)),
                      Cell(rounded(-float(log_p[cls]), p))]
