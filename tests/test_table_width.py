@@ -10,9 +10,10 @@ For every case and width W the breakdown is rendered as the command line renders
     fits from 40 columns up (the README's promise, kept to the letter);
 (b) no cell holds ``…`` except the markers themselves: the hidden columns' ``…``, and the
     ``⋮`` or ``3, …`` of hidden rows and positions;
-(c) every number in a value column reads as a float, is written as ``rounded`` writes it
-    with that precision (so nothing was cut from it), and in the matrix tables equals the
-    value it stands for, rounded (σ(x), the terms, the gradient, the row mean).
+(c) every cell of a value column is a number (or, for an ignored target, ``—``; never
+    blank) that reads as a float, is written as ``rounded`` writes it with that precision
+    (so nothing was cut from it), and in the matrix tables equals the value it stands for,
+    rounded (σ(x), the terms, the gradient, the row mean).
 """
 
 from __future__ import annotations
@@ -225,8 +226,8 @@ def check(case: Case, text: str, width: int, p: int) -> None:
                     pytest.fail(f"a cell under the hidden columns' marker: {cell!r}")
                 if head in LABEL_COLUMNS:
                     continue
-                if cell == "" or cell == "no classes":
-                    continue
+                if not is_matrix and cell in ("—", "-", "no classes"):
+                    continue  # nothing to show: an ignored target's x[target], its weight
                 # (c) whole numbers, as rounded writes them, equal to what they stand for
                 assert fmt.match(cell), (width, head, cell)
                 float(cell)
@@ -297,3 +298,25 @@ def test_the_red_team_command(width: int) -> None:
     assert "0.99…" not in r.stdout and "e+…" not in r.stdout and "r…" not in r.stdout
     assert "mean of 6 terms = 2.0586e+10" in r.stdout
     assert "┃  ┃" not in r.stdout and "││" not in r.stdout
+
+
+@pytest.mark.parametrize(("command", "ascii"), [("nll", False), ("nll", True), ("ce", False)])
+def test_an_ignored_target_is_marked(command: str, ascii: bool) -> None:
+    """An ignored target has no x[target] nor weight (nor, for ce, ln Σ exp x and
+    p(target)): a dash says so, where a blank looked like a number lost."""
+    from typer.testing import CliRunner
+
+    from bcecli.cli import app
+
+    r = CliRunner().invoke(app, [command, "-i", "[[-0.2, -1.8, -3.1], [-2.5, -0.4, -1.3]]",
+                                 "-t", "[0, 2]", "-w", "[1, 2, 3]", "--ignore-index", "2",
+                                 *(["--ascii"] if ascii else [])],
+                           env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert r.exit_code == 0
+    line = next(line for line in r.stdout.splitlines() if "(ignored)" in line)
+    cells = [c.strip() for c in re.split("[│|]", line)[1:-1]]
+    dash = "-" if ascii else "—"
+    assert cells[:2] == ["1", "2 (ignored)"] and cells[-1 if command == "nll" else -2] == \
+        "0.0000"
+    assert all(c == dash for c in cells[2:-1 if command == "nll" else -2]), cells
+    assert cells[-1] == ("0.0000" if command == "nll" else dash)

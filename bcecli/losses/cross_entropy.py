@@ -29,7 +29,7 @@ from bcecli.losses.numerics import log_softmax
 from bcecli.losses.values import keywords_checked
 from bcecli.report.display import flat
 from bcecli.report.numbers import echo, minus, rounded
-from bcecli.report.specs import Cell, LinesSpec, TableSpec, style_for
+from bcecli.report.specs import Cell, LinesSpec, TableSpec, absent, style_for
 
 if TYPE_CHECKING:
     from bcecli.api import Result
@@ -296,8 +296,9 @@ class CrossEntropy(ClassLoss[CeOptions]):
             term = float(flat(row.terms)[k])
             term_cell = Cell(rounded(term, p), style_for(term))
             if logits.size == 0:
-                table.lines.append((label, [Cell("no classes"), *[Cell("")] * (ncols - 4),
-                                            Cell(rounded(term, p)), Cell("")]))
+                table.lines.append((label, [Cell("no classes"),
+                                            *[absent() for _ in range(ncols - 4)],
+                                            Cell(rounded(term, p)), absent()]))
                 continue
             ls = log_softmax(np.asarray(logits, dtype=np.float64)[None, :])
             lse, log_p = float(ls.log_sum_exp[0]), ls.log_probs[0]
@@ -308,7 +309,8 @@ class CrossEntropy(ClassLoss[CeOptions]):
                 continue
             if cls == o.ignore_index:
                 table.lines.append((label, [Cell(f"{cls} (ignored)"),
-                                            *[Cell("")] * (ncols - 4), term_cell, Cell("")]))
+                                            *[absent() for _ in range(ncols - 4)], term_cell,
+                                            absent()]))
                 continue
             cells = [Cell(str(cls)), Cell(rounded(float(logits[cls]), p)), Cell(rounded(lse, p)),
                      Cell(rounded(-float(log_p[cls]), p))]

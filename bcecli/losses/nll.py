@@ -23,7 +23,7 @@ from bcecli.losses.elementwise import given
 from bcecli.losses.values import keywords_checked
 from bcecli.report.display import flat
 from bcecli.report.numbers import minus, rounded
-from bcecli.report.specs import Cell, LinesSpec, TableSpec, style_for
+from bcecli.report.specs import Cell, LinesSpec, TableSpec, absent, style_for
 
 if TYPE_CHECKING:
     from bcecli.api import Result
@@ -116,7 +116,7 @@ class NegativeLogLikelihood(ClassLoss[ClassOptions]):
             term_cell = Cell(rounded(term, p), style_for(term))
             if cls == o.ignore_index or values.size == 0:
                 what = f"{cls} (ignored)" if cls == o.ignore_index else "no classes"
-                table.lines.append((label, [Cell(what), *[Cell("")] * (len(columns) - 3),
+                table.lines.append((label, [Cell(what), *[absent() for _ in columns[3:]],
                                             term_cell]))
                 continue
             cells = [Cell(str(cls)), Cell(rounded(float(values[cls]), p))]

@@ -109,7 +109,7 @@ def plural(n: int, word: str) -> str:
 ASCII = str.maketrans({
     "−": "-", "×": "*", "·": "*", "ℓ": "l", "σ": "sigmoid", "Σ": "sum ", "ε": "eps",
     "…": "...", "⋮": ":", "≥": ">=", "≤": "<=", "±": "+/-", "→": "->", "≈": "~", "∂": "d",
-    "√": "sqrt", "∞": "inf", "ᵢ": "_i", "ⱼ": "_j",
+    "√": "sqrt", "∞": "inf", "ᵢ": "_i", "ⱼ": "_j", "—": "-",
     **{chr(0x2080 + d): str(d) for d in range(10)},  # subscript digits
     **dict.fromkeys("─━═", "-"), **dict.fromkeys("│┃║", "|"),
     **dict.fromkeys("┌┐└┘├┤┬┴┼┏┓┗┛┣┫┳┻╋┡┩╇╭╮╰╯╔╗╚╝", "+"),

@@ -55,6 +55,12 @@ class Cell:
     style: str = ""
 
 
+def absent() -> Cell:
+    """A cell with nothing to show, e.g. x[target] of an ignored target: ``—`` (``-`` in
+    ASCII), so that a blank is never taken for a number hidden or cut."""
+    return Cell("—", "dim")
+
+
 @dataclass(eq=False)
 class MatrixSpec:
     """One line per row of the input, one column per element of the row.
