@@ -18,7 +18,9 @@ from bcecli import __version__
 from bcecli.losses import LOSSES
 from bcecli.losses.base import Loss, Matrix, Param
 
-EPILOG_EXIT = "Exit status: 0 ok, 1 --expect not met, 2 usage or input error."
+EPILOG_EXIT = ("Exit status: 0 ok, 1 --expect not met, 2 usage or input error.\n\n"
+               "Environment: BCECLI_THREADS (threads; default: the CPUs, at most 8; never more "
+               "than 16), NO_COLOR, FORCE_COLOR, COLUMNS, TMPDIR.")
 
 
 class ReductionChoice(StrEnum):

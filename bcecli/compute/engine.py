@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from bcecli.compute.exactsum import ChunkedSum, split_chunks
 from bcecli.compute.outcome import Keep, Outcome, Row, Warnings, finalize
-from bcecli.compute.pool import Pool
+from bcecli.compute.pool import Pool, Weighed
 from bcecli.compute.streams import Stream, Streams
 from bcecli.errors import BceError
 from bcecli.io.source import Block, RowFeed, Source, joined
@@ -161,7 +161,8 @@ def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
                 raise ShapeTrouble()
             if parts is not None:
                 extras[name] = parts
-        yield partial(run.pair, start, xb, t_parts, extras)
+        nbytes = xb.data.nbytes + sum(b.data.nbytes for b in t_parts)
+        yield Weighed(partial(run.pair, start, xb, t_parts, extras), nbytes)
     if feed_t.take(1) is not None or any(f.take(1) is not None for f in per_row.values()):
         raise ShapeTrouble()
 
