@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from bcecli import __version__
+from bcecli.errors import ExitCode
 from bcecli.losses import LOSSES
 from bcecli.losses.base import Loss, Matrix, Param
 
@@ -141,7 +142,12 @@ def _command(loss: Loss[Any, Any]) -> Any:
             dtype=kw["dtype"].value, precision=kw["precision"], expect=kw["expect"],
             rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"], max_rows=kw["max_rows"],
             stream=kw["stream"], ascii=kw["ascii"], grad=kw["grad"])
-        raise typer.Exit(execute(req, Environment.current()))
+        try:
+            status = execute(req, Environment.current())
+        except KeyboardInterrupt:  # where no signal handler is set (bcecli.__main__ sets
+            _say("bcecli: interrupted\n")  # one): Typer would exit 130 without a word
+            status = ExitCode.INTERRUPTED
+        raise typer.Exit(status)
 
     params = [*HEAD, *map(_param, loss.params), *SHARED]
     command.__dict__["__signature__"] = inspect.Signature(params)

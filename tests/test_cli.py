@@ -233,3 +233,17 @@ def test_installed_version_is_the_packages() -> None:
     import bcecli
 
     assert version("bcecli") == bcecli.__version__
+
+
+def test_keyboard_interrupt_without_a_signal_handler_is_said(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where bcecli.__main__ has set no handler (in-process, the Python API's callers), a
+    KeyboardInterrupt became Typer's silent Exit(130)."""
+    import bcecli.app
+
+    def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bcecli.app, "execute", interrupted)
+    r = invoke("bce-logits", "-i", X, "-t", Y)
+    assert (r.exit_code, r.stdout, r.stderr) == (130, "", "bcecli: interrupted\n")
