@@ -1,9 +1,10 @@
 """The ``bcecli`` command and ``python -m bcecli``: signals are set first, then the CLI.
 
 A signal ends the run at once, whatever it is doing (importing, reading, computing): one
-line on stderr, exit status 128 + the signal's number, no traceback.  Nothing is left
-behind: held output is never written, temporary files have no name in any folder, and the
-pool's threads end with the process.  Only Python's own start-up comes before this.
+line on stderr, exit status 128 + the signal's number, no traceback (:mod:`bcecli.signals`).
+Nothing is left behind: held output is never written, temporary files have no name in any
+folder, a progress bar is cleared, and the pool's threads end with the process.  Only
+Python's own start-up comes before this.
 
 Running out of memory, or of threads, anywhere (importing numpy under a tight ``ulimit -v``,
 say) is one line on stderr and exit status 2, like any other error, never a traceback.
@@ -14,7 +15,10 @@ from __future__ import annotations
 import os
 import signal
 
-_WORDS = {"SIGINT": "interrupted", "SIGTERM": "terminated", "SIGHUP": "hung up"}
+# (not `from bcecli import signals`: that asks the package's __getattr__ first, which
+# imports every loss, and numpy, before the signals are set)
+import bcecli.signals as signals
+
 _NO_MEMORY = (b"bcecli: error: out of memory before the input was read (is a memory limit "
               b"such as ulimit -v set too low?)\n")
 """Said without allocating anything more: made before it may be needed."""
@@ -26,20 +30,9 @@ _NO_THREAD = (b"bcecli: error: cannot start a thread (a limit on memory or proce
               b"reached); try BCECLI_THREADS=1\n")
 
 
-def _stop(signum: int, frame: object) -> None:
-    word = _WORDS.get(signal.Signals(signum).name, "stopped")
-    try:
-        os.write(2, f"bcecli: {word}\n".encode())
-    except OSError:
-        pass
-    os._exit(128 + signum)
-
-
 def main() -> None:
     """Set the signals, then run the command line."""
-    for name in _WORDS:
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _stop)
+    signals.install()
     if hasattr(signal, "SIGPIPE"):  # `bcecli ... | head`: end quietly (status 141), as cat does
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if hasattr(signal, "SIGXFSZ"):  # a file size limit: a failed write, said as such

@@ -283,24 +283,83 @@ def _tune_malloc() -> None:
         pass
 
 
+BAR_CLEAR = b"\r\x1b[2K\x1b[?25h"
+"""What a signal writes first while the bar is shown: its line cleared, the cursor shown."""
+BAR_REFRESH = 0.1
+"""Seconds between two drawings of the bar, at most."""
+BAR_FIXED = 28
+"""Columns of the bar's line besides the label and the bar: bytes read of the total (up to
+17, '950.0/950.0 MB'), time left (7) and the spaces between them."""
+
+
 @contextmanager
 def _progress(env: Environment, name: str, size: int | None
               ) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for big inputs, only when stderr is a terminal.
+    """A progress bar on stderr for big inputs, only when stderr is a terminal (of 60
+    columns or more).
 
-    Yields a function taking the bytes of the input read so far, or None for no bar.
+    Yields a function taking the bytes of the input read so far, or None for no bar.  The
+    bar is drawn by that function, in this thread (no thread of rich's: none to start, none
+    to race a signal's line).  It is always one line, two columns short of the terminal's
+    width, so that the ``^C`` a terminal echoes stays on it; a signal clears that line
+    (:func:`bcecli.signals.undo_on_stop`), and so does the end of the reading.
     """
     if (size or 0) < PROGRESS_BYTES or env.stderr is None or not env.stderr_tty:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    import time
 
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=Console(file=env.stderr, force_terminal=True),
-                  transient=True) as bar:
-        task = bar.add_task(f"reading {name}", total=size)
-        yield lambda done: bar.update(task, completed=done)
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Column
+
+    from bcecli.signals import forget, undo_on_stop
+
+    console = Console(file=env.stderr, force_terminal=True)
+    console.width = console.width - 2
+    room = console.width - BAR_FIXED
+    if room < 30:
+        yield None
+        return
+    bar_width = min(40, room // 2)
+    columns = [TextColumn("[progress.description]{task.description}",
+                          table_column=Column(no_wrap=True)),
+               BarColumn(bar_width=bar_width, table_column=Column(no_wrap=True)),
+               DownloadColumn(table_column=Column(no_wrap=True)),
+               TimeRemainingColumn(table_column=Column(no_wrap=True))]
+    undo_on_stop(BAR_CLEAR)
+    try:
+        with Progress(*columns, console=console, transient=True, auto_refresh=False) as bar:
+            task = bar.add_task(escape(_label(name, room - bar_width)), total=size)
+            drawn = [time.monotonic()]
+
+            def tick(done: int) -> None:
+                bar.update(task, completed=done)
+                now = time.monotonic()
+                if now - drawn[0] >= BAR_REFRESH:
+                    drawn[0] = now
+                    bar.refresh()
+
+            yield tick
+    finally:
+        forget(BAR_CLEAR)
+
+
+def _label(name: str, room: int) -> str:
+    """``reading NAME`` in ``room`` columns (15 or more): the end of the name if need be.
+
+    >>> _label("x.csv", 20), _label("a/long/path/x.csv", 16)
+    ('reading x.csv', 'reading …h/x.csv')
+    """
+    text = f"reading {name}"
+    return text if len(text) <= room else "reading …" + name[-(room - 9):]
 
 
 def _human(req: Request, env: Environment, outcome: Any) -> str:

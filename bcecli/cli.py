@@ -3,22 +3,28 @@
 The options every loss shares are declared once (:data:`SHARED`); a loss adds its own
 (:attr:`~bcecli.losses.base.Loss.params`).  Help comes from the loss's :class:`Help`, not
 from docstrings, so it survives ``python -OO``.  Errors become messages in one place,
-:func:`bcecli.app.execute`.
+:func:`bcecli.app.execute`; the option parser's own (a missing option, a bad value) are
+said by :class:`Group` in the same one-line form.
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from bcecli import __version__
+from bcecli.errors import ExitCode
 from bcecli.losses import LOSSES
 from bcecli.losses.base import Loss, Matrix, Param
 
-EPILOG_EXIT = "Exit status: 0 ok, 1 --expect not met, 2 usage or input error."
+EPILOG_EXIT = ("Exit status: 0 ok, 1 --expect not met, 2 usage or input error.\n\n"
+               "Environment: BCECLI_THREADS (threads; default: the CPUs, at most 8; never more "
+               "than 16), NO_COLOR, FORCE_COLOR, COLUMNS, TMPDIR.")
 
 
 class ReductionChoice(StrEnum):
@@ -39,6 +45,122 @@ class DTypeChoice(StrEnum):
     float32 = "float32"
 
 
+def _click_error(name: str) -> type[Exception]:
+    """Click's exception class of this name: Typer's own copy of click (0.2x) or click's,
+    whichever Typer raises (both are bases of ``typer.BadParameter``)."""
+    for cls in typer.BadParameter.__mro__:
+        if cls.__name__ == name:
+            return cls
+    raise LookupError(name)  # pragma: no cover
+
+
+ClickException = _click_error("ClickException")
+UsageError = _click_error("UsageError")
+
+
+class Group(TyperGroup):
+    """The ``bcecli`` command group: Typer's, with the parser's errors said as bcecli says
+    every error: one line on stderr, ``bcecli: error: <what> (see 'bcecli CMD --help')``,
+    and exit status 2, instead of click's usage block and ``Error:`` line (or the help, for
+    no command at all).  ``--help`` and ``--version`` are as they were."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Click's ``main(args, prog_name, complete_var, standalone_mode, ...)``."""
+        kwargs.update(zip(("args", "prog_name", "complete_var", "standalone_mode"), args,
+                          strict=False))
+        standalone_mode = kwargs.pop("standalone_mode", True)
+        argv = list(sys.argv[1:] if kwargs.get("args") is None else kwargs["args"])
+        kwargs["args"] = argv
+        try:
+            status = super().main(standalone_mode=False, **kwargs)
+        except UsageError as exc:
+            status = _error(usage_message(exc, argv), argv)
+        except ClickException as exc:  # (none is raised by bcecli's options; for safety)
+            status = _error(_sentence(exc.format_message()), argv)  # type: ignore[attr-defined]
+        except typer.Abort:  # Ctrl-C or Ctrl-D at a prompt (bcecli asks nothing)
+            _say("bcecli: interrupted\n")
+            status = ExitCode.INTERRUPTED
+        status = 0 if status is None else status
+        if standalone_mode:
+            sys.exit(status)
+        return status
+
+
+def _error(message: str, argv: list[str]) -> int:
+    from bcecli.report.numbers import to_ascii
+
+    line = f"bcecli: error: {message}"
+    _say((to_ascii(line) if "--ascii" in argv else line) + "\n")
+    return ExitCode.TROUBLE
+
+
+def usage_message(exc: Exception, argv: list[str]) -> str:
+    """What a usage error of the parser says, in a few words, then where to look.
+
+    Names the option and what it takes: ``--reduction: 'avg' is not one of 'mean', 'sum',
+    'none' (see 'bcecli bce --help')``.
+    """
+    ctx = getattr(exc, "ctx", None)
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    if ctx is None:  # (an option without its value: said before there is a context)
+        names = [next((a for a in argv if a in LOSSES), "")][:1]
+    see = f"(see '{' '.join(['bcecli', *reversed(names)]).strip()} --help')"
+    kind = type(exc).__name__
+    param = getattr(exc, "param", None)
+    if kind == "NoArgsIsHelpError":
+        what = f"no command given; the commands: {', '.join(LOSSES)}"
+    elif kind == "NoSuchOption":
+        what = f"no such option: {getattr(exc, 'option_name', '')}"
+        close = sorted(getattr(exc, "possibilities", None) or [])
+        if close:
+            what += f" (did you mean {' or '.join(close)}?)"
+    elif kind == "MissingParameter" and param is not None:
+        what = f"missing option {_flags(param)}"
+    elif isinstance(exc, typer.BadParameter) and param is not None:
+        what = f"{_flags(param).split(' ')[0]}: {_reason(exc)}"
+    else:
+        what = _sentence(getattr(exc, "message", "") or str(exc))
+        if what.startswith("no such command"):  # (Typer may have a suggestion)
+            what, _, guess = what.partition(". Did you mean ")
+            what += f" (did you mean {guess})" if guess else \
+                f"; the commands: {', '.join(LOSSES)}"
+    return f"{what} {see}"
+
+
+def _flags(param: Any) -> str:
+    """An option's names, the long one first: ``--reduction (-r)``."""
+    opts = sorted(getattr(param, "opts", []) or [param.name], key=lambda o: -len(o))
+    return str(opts[0]) + (f" ({', '.join(opts[1:])})" if opts[1:] else "")
+
+
+def _reason(exc: Exception) -> str:
+    """Why a value was refused, with the value: ``'x' should be a valid integer``.
+
+    Typer 0.2x says what pydantic says (``Input should be ...``, ``Value error, ...``),
+    without the value; click said ``'x' is not a valid integer.``.
+    """
+    text = str(getattr(exc, "message", exc)).strip().removeprefix("Value error, ")
+    if text.startswith("Input should be "):
+        rest = text.removeprefix("Input should be ").split(", unable to parse")[0]
+        errors = getattr(exc.__cause__, "errors", None)
+        try:
+            value = errors()[0]["input"] if callable(errors) else None
+        except (LookupError, TypeError):
+            value = None
+        text = f"{value!r} should be {rest}" if isinstance(value, str) else f"should be {rest}"
+    return text.rstrip(".")
+
+
+def _sentence(text: str) -> str:
+    """Click's message as part of bcecli's line: ``No such command 'x'.`` -> ``no such
+    command 'x'``."""
+    text = " ".join(text.split()).rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -49,6 +171,7 @@ app = typer.Typer(
     "  bcecli ce -i '[[2.0, 0.5, -1.0]]' -t '[0]' -f json   one JSON object\n\n"
     "Run 'bcecli COMMAND --help' for a command's options.\n\n" + EPILOG_EXIT,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=Group,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -139,7 +262,12 @@ def _command(loss: Loss[Any, Any]) -> Any:
             dtype=kw["dtype"].value, precision=kw["precision"], expect=kw["expect"],
             rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"], max_rows=kw["max_rows"],
             stream=kw["stream"], ascii=kw["ascii"], grad=kw["grad"])
-        raise typer.Exit(execute(req, Environment.current()))
+        try:
+            status = execute(req, Environment.current())
+        except KeyboardInterrupt:  # where no signal handler is set (bcecli.__main__ sets
+            _say("bcecli: interrupted\n")  # one): Typer would exit 130 without a word
+            status = ExitCode.INTERRUPTED
+        raise typer.Exit(status)
 
     params = [*HEAD, *map(_param, loss.params), *SHARED]
     command.__dict__["__signature__"] = inspect.Signature(params)
@@ -170,10 +298,7 @@ def run() -> None:
         if callable(reconfigure):
             reconfigure(errors="bcecli-ascii")
     try:
-        app(standalone_mode=True)
-    except KeyboardInterrupt:  # (only where no signal handler is set)
-        _say("bcecli: interrupted\n")
-        sys.exit(ExitCode.INTERRUPTED)
+        app(standalone_mode=True)  # (Group.main says the usage errors and exits)
     except BrokenPipeError:
         _silence(sys.stdout)
         sys.exit(ExitCode.OK)

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Peak memory of bcecli over a matrix of input shapes, formats, losses and outputs.
 
-Usage: python bench/memory.py [--values N] [--data-dir DIR] [--out FILE]
+Usage: python bench/memory.py [--values N] [--threads N ...] [--data-dir DIR] [--out FILE]
 
 Generates inputs of about N values (default 8,000,000: 64 MB as float64) in several shapes
 and formats, runs bcecli on each combination with each output format, and prints a
-markdown table of peak RSS (MB of 10^6 bytes) and wall time.  Every run is spawned from a
+markdown table of peak RSS (MB of 10^6 bytes) and wall time, one table per thread count
+(``--threads 2 8``: BCECLI_THREADS; default: bcecli's default).  Every run is spawned from a
 small child process (Linux charges a child at least its parent's RSS at the spawn), so the
 figures are bcecli's own.  README.md states the bound these figures show.
 """
@@ -77,26 +78,25 @@ def command(shape: str) -> list[str]:
     return ["bce-logits"]
 
 
-def measure(bcecli: list[str], args: list[str]) -> tuple[int, float, float]:
+def measure(bcecli: list[str], args: list[str], threads: int | None = None
+            ) -> tuple[int, float, float]:
+    env = dict(os.environ)
+    if threads is not None:
+        env["BCECLI_THREADS"] = str(threads)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", WRAP, *bcecli, *args], capture_output=True,
-                          timeout=3600)
+                          timeout=3600, env=env)
     wall = time.perf_counter() - start
     status, kib = proc.stderr.decode().strip().split("\n")[-1].split()
     return int(status), int(kib) * 1024 / 1e6, wall
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--values", type=int, default=8_000_000)
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / ".data" / "memory")
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--bcecli", default=str(Path(sys.executable).parent / "bcecli"))
-    opts = parser.parse_args()
-    bcecli = opts.bcecli.split()
-    shapes = generate(opts.data_dir, opts.values)
-    lines = [f"Peak RSS (MB) and wall time of `bcecli` on about {opts.values:,} values, "
-             f"{os.cpu_count()} CPUs, default threads; each input as CSV, .npy and .npz "
+def table(bcecli: list[str], shapes: dict[str, dict[str, str]], values: int,
+          threads: int | None) -> list[str]:
+    """The lines of one table: every shape, format and output on ``threads`` threads."""
+    said = "default threads" if threads is None else f"BCECLI_THREADS={threads}"
+    lines = [f"Peak RSS (MB) and wall time of `bcecli` on about {values:,} values, "
+             f"{os.cpu_count()} CPUs, {said}; each input as CSV, .npy and .npz "
              f"(compressed), and a JSON one.", "",
              "| shape | format | loss | " + " | ".join(OUTPUTS) + " |",
              "|---|---|---|" + "---|" * len(OUTPUTS)]
@@ -109,13 +109,30 @@ def main() -> int:
             for name, extra in OUTPUTS.items():
                 args = [*command(shape), "-i", files[f"x.{fmt}"], "-t", files[f"t.{fmt}"],
                         *extra]
-                status, mb, wall = measure(bcecli, args)
+                status, mb, wall = measure(bcecli, args, threads)
                 worst = max(worst, mb)
                 cells.append(f"{mb:.0f} ({wall:.1f} s)" if status == 0 else f"exit {status}")
-                print(f"{shape:28} {fmt:5} {name:6} {cells[-1]}", file=sys.stderr)
+                print(f"{threads or '-':>3} {shape:28} {fmt:5} {name:6} {cells[-1]}",
+                      file=sys.stderr)
             lines.append(f"| {shape} | {fmt} | {command(shape)[0]} | " + " | ".join(cells)
                          + " |")
-    lines += ["", f"Highest peak: {worst:.0f} MB."]
+    return [*lines, "", f"Highest peak: {worst:.0f} MB.", ""]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--values", type=int, default=8_000_000)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / ".data" / "memory")
+    parser.add_argument("--threads", type=int, nargs="+", default=[None],
+                        help="BCECLI_THREADS for each table (default: bcecli's own)")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--bcecli", default=str(Path(sys.executable).parent / "bcecli"))
+    opts = parser.parse_args()
+    bcecli = opts.bcecli.split()
+    shapes = generate(opts.data_dir, opts.values)
+    lines: list[str] = []
+    for threads in opts.threads:
+        lines += table(bcecli, shapes, opts.values, threads)
     text = "\n".join(lines) + "\n"
     print(text)
     if opts.out:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -233,8 +234,29 @@ def test_version_and_root_help() -> None:
 
 
 def test_unknown_option_and_choice_exit_2() -> None:
-    assert invoke("bce", "-i", X, "-t", Y, "--nope").exit_code == 2
-    assert invoke("bce", "-i", X, "-t", Y, "-r", "median").exit_code == 2
+    r = invoke("bce", "-i", X, "-t", Y, "--nope")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith("bcecli: error: no such option: --nope ")  # (click may guess)
+    assert r.stderr.endswith(" (see 'bcecli bce --help')\n") and r.stderr.count("\n") == 1
+    r = invoke("bce", "-i", X, "-t", Y, "-r", "median")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == ("bcecli: error: --reduction: 'median' is not one of 'mean', 'sum', "
+                        "'none' (see 'bcecli bce --help')\n")
+
+
+@pytest.mark.parametrize("args", [[], ["bogus"], ["bce"], ["bce", "-i", "1", "-t", "1", "-r"],
+                                  ["bce", "-i", "1", "-t", "1", "-p", "x"],
+                                  ["ce", "-i", "1", "-t", "1", "x"]],
+                         ids=["no-command", "unknown-command", "missing-option",
+                              "missing-value", "bad-int", "extra-argument"])
+def test_usage_errors_of_the_installed_command_are_one_line(args: list[str]) -> None:
+    """The command itself (not only in-process): one line, exit 2, nothing on stdout; it was
+    click's block of four lines (and the help for no command)."""
+    p = subprocess.run([sys.executable, "-m", "bcecli", *args], capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.startswith("bcecli: error: ") and p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr.endswith(" --help')\n") and "\x1b" not in p.stderr
 
 
 def _installed(name: str) -> str:
@@ -301,3 +323,17 @@ def test_installed_version_is_the_packages() -> None:
     import bcecli
 
     assert version("bcecli") == bcecli.__version__
+
+
+def test_keyboard_interrupt_without_a_signal_handler_is_said(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where bcecli.__main__ has set no handler (in-process, the Python API's callers), a
+    KeyboardInterrupt became Typer's silent Exit(130)."""
+    import bcecli.app
+
+    def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bcecli.app, "execute", interrupted)
+    r = invoke("bce-logits", "-i", X, "-t", Y)
+    assert (r.exit_code, r.stdout, r.stderr) == (130, "", "bcecli: interrupted\n")

@@ -100,3 +100,38 @@ def test_threads_that_cannot_start_leave_the_work_to_the_others(
         for r in pool.ordered(_jobs({5, 9})):
             got.append(r)
     assert got == [0, 1, 2, 3, 4]
+
+
+def test_thread_count_is_capped() -> None:
+    """1000 threads took 1.13 GB on a 950 MB CSV: at most MAX_THREADS are used."""
+    from bcecli.compute.pool import MAX_THREADS
+
+    assert MAX_THREADS == 16
+    assert default_threads({"BCECLI_THREADS": "1000"}) == MAX_THREADS
+    assert default_threads({"BCECLI_THREADS": "16"}) == 16
+
+
+@pytest.mark.parametrize("threads", [2, 8, 16, 64])
+def test_the_window_is_bounded_in_bytes_not_threads(threads: int) -> None:
+    """Jobs read ahead (taken from the reader, not yet given back) hold at most the window's
+    bytes (and at least one job), however many threads there are: it was one job per
+    thread, so memory grew with BCECLI_THREADS (8 threads: 159 MB on 10M values)."""
+    from bcecli.compute.pool import Weighed
+
+    taken, given, most = [0], [0], [0]
+
+    def jobs(sizes: list[int]) -> Iterator[Callable[[], int]]:
+        for i, size in enumerate(sizes):
+            taken[0] += 1
+            most[0] = max(most[0], taken[0] - given[0])
+            yield Weighed(lambda i=i: i, size)
+
+    mib = 1 << 20
+    for sizes, bound in (([mib] * 40, 3), ([3 * mib] * 10, 2), ([mib // 4] * 80, 11)):
+        taken[0] = given[0] = most[0] = 0
+        with Pool(threads, window_bytes=5 * mib // 2) as pool:
+            for r in pool.ordered(jobs(sizes)):
+                given[0] += 1
+                assert r == given[0] - 1
+        # beyond the one being given back: 2 of 1 MiB, 1 of 3 MiB, 10 of 1/4 MiB (or threads)
+        assert most[0] <= min(bound, threads + 1), (sizes[0], most[0])

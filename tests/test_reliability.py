@@ -193,6 +193,88 @@ def test_termination_is_prompt_and_clean(big: tuple[str, str], tmp_path: Path, s
     assert not _running(x), "a process is still reading the input"
 
 
+def _screen(raw: bytes) -> list[str]:
+    """The lines a terminal shows after ``raw`` (enough of one for a progress bar: carriage
+    returns, newlines, erasing a line, moving up; other escape sequences change nothing)."""
+    import re
+
+    lines, row, col = [""], 0, 0
+    for token in re.findall(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[^\[]|[\r\n]|[^\x1b\r\n]+",
+                            raw):
+        if token == b"\r":
+            col = 0
+        elif token == b"\n":
+            row += 1
+            lines += [""] * (row + 1 - len(lines))
+        elif token.startswith(b"\x1b["):
+            if token.endswith(b"K"):  # erase: the line (2K), or to its end (K)
+                lines[row] = "" if token == b"\x1b[2K" else lines[row][:col]
+            elif token.endswith(b"A"):
+                row = max(0, row - int(token[2:-1] or b"1"))
+        elif not token.startswith(b"\x1b"):
+            text = token.decode("utf-8", "replace")
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + text + line[col + len(text):]
+            col += len(text)
+    return [line.rstrip() for line in lines if line.strip()]
+
+
+@pytest.mark.skipif(not LINUX, reason="a Linux pseudo-terminal")
+@pytest.mark.parametrize(("send", "status", "word"), [
+    ("ctrl-c", 130, "interrupted"), (signal.SIGTERM, 143, "terminated"),
+    (signal.SIGHUP, 129, "hung up")], ids=["ctrl-c", "SIGTERM", "SIGHUP"])
+def test_a_signal_clears_the_progress_bar(big: tuple[str, str], tmp_path: Path,
+                                          send: object, status: int, word: str) -> None:
+    """On a terminal, big inputs show a progress bar.  Ctrl-C left it on the screen, with
+    the cursor hidden, and the line after the echoed ^C ('^Cbcecli: interrupted')."""
+    import fcntl
+    import select
+    import termios
+
+    x, t = big
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, b"\x14\x00\x50\x00\x00\x00\x00\x00")  # 20x80
+
+    def terminal() -> None:  # the pty as the controlling terminal: ^C is a SIGINT
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    env = {**os.environ, "TMPDIR": str(tmp_path), "BCECLI_THREADS": "2", "TERM": "xterm"}
+    proc = subprocess.Popen([*BCECLI, "bce-logits", "-i", x, "-t", t, "-f", "plain"],
+                            stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True, preexec_fn=terminal)
+    os.close(slave)
+    raw = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"MB" not in raw and time.monotonic() < deadline:  # (the label: "…/x.csv")
+            if select.select([master], [], [], 1)[0]:
+                raw += os.read(master, 1 << 16)
+        assert b"x.csv" in raw and b"/114.0" in raw, raw
+        assert proc.poll() is None, "finished before the signal; use a bigger file"
+        if send == "ctrl-c":
+            os.write(master, b"\x03")
+        else:
+            assert isinstance(send, signal.Signals)
+            proc.send_signal(send)
+        while True:
+            try:
+                more = os.read(master, 1 << 16)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not more:
+                break
+            raw += more
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.wait(timeout=30) == status
+    assert _screen(raw) == [f"bcecli: {word}"], (_screen(raw), raw[-300:])
+    assert raw.rfind(b"\x1b[?25h") > raw.rfind(b"\x1b[?25l"), "the cursor is still hidden"
+    assert b"Traceback" not in raw
+    assert list(tmp_path.iterdir()) == [], "a temporary file was left behind"
+
+
 def _running(path: str) -> bool:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -315,10 +397,10 @@ WRAP = ("import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=s
 charges a child at least its parent's RSS at the spawn, and pytest's is large."""
 
 
-def _peak_mb(args: list[str]) -> tuple[int, float, str]:
+def _peak_mb(args: list[str], env: dict[str, str] | None = None) -> tuple[int, float, str]:
     """Exit status, peak RSS (MB) and stderr of a run."""
     proc = subprocess.run([sys.executable, "-c", WRAP, *BCECLI, *args], capture_output=True,
-                          timeout=300)
+                          timeout=300, env={**os.environ, **(env or {})})
     *err, last = proc.stderr.decode().strip().split("\n")
     status, kib = last.split()
     return int(status), int(kib) / 1024, "\n".join(err)
@@ -348,6 +430,23 @@ def test_vectors_and_label_files_stream(vectors: Path, args: list[str]) -> None:
                                   for a in args])
     assert status == 0, err
     assert peak < 150, f"peak RSS {peak:.0f} MB"
+
+
+@pytest.mark.skipif(not LINUX, reason="ru_maxrss in KiB")
+def test_memory_does_not_grow_with_the_threads(big: tuple[str, str], tmp_path: Path) -> None:
+    """Each thread added a block or two in flight: 8 threads took 159 MB on 10M values of
+    CSV, 64 threads 203 MB on 40 MB.  The window is bounded in bytes, the threads at 16."""
+    x, t = (tmp_path / "x.csv", tmp_path / "t.csv")
+    with open(big[0], "rb") as fx, open(big[1], "rb") as ft:  # 40 MB of CSV, 200k lines
+        x.write_bytes(fx.read(40_000_000).rpartition(b"\n")[0] + b"\n")
+        t.write_bytes(b"".join(ft.readline() for _ in range(x.read_bytes().count(b"\n"))))
+    peaks = {}
+    for threads in ("2", "64"):
+        status, peak, err = _peak_mb(["bce-logits", "-i", str(x), "-t", str(t), "-f",
+                                      "plain"], env={"BCECLI_THREADS": threads})
+        assert status == 0, err
+        peaks[threads] = peak
+    assert peaks["64"] < 150 and peaks["64"] - peaks["2"] < 20, peaks
 
 
 def test_blank_lines_before_the_data(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from bcecli.compute.exactsum import ChunkedSum, split_chunks
 from bcecli.compute.outcome import Keep, Outcome, Row, Warnings, finalize
-from bcecli.compute.pool import Pool
+from bcecli.compute.pool import Pool, Weighed
 from bcecli.compute.streams import Stream, Streams
 from bcecli.errors import BceError
 from bcecli.io.source import Block, RowFeed, Source, joined
@@ -169,7 +169,9 @@ def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
         errors = [feeds[n].error for n, p in taken.items() if _count(p) == rows]
         read.x_rows = start + xb.rows
         t_parts = taken.pop("")
-        yield partial(run.pair, start, xb, t_parts, taken)
+        nbytes = xb.data.nbytes + sum(b.data.nbytes for p in (t_parts, *taken.values())
+                                      for b in p)
+        yield Weighed(partial(run.pair, start, xb, t_parts, taken), nbytes)
         for error in errors:  # the earliest (the target's before an option's at one row)
             if error is not None:
                 raise error

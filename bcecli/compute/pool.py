@@ -2,9 +2,11 @@
 
 numpy releases the GIL in the vectorised parser and in the losses' arithmetic, so blocks
 parse and compute in parallel on threads.  Jobs are pulled one at a time from an iterator
-(reading a file stays sequential, in this thread) and at most ``ahead`` run or wait at once,
-which bounds memory.  An error comes out where its job stands in the order, after the
-results of every job before it, whatever the number of threads.
+(reading a file stays sequential, in this thread) and only a few run or wait at once: at
+most ``ahead``, and at most ``window_bytes`` of the data the jobs carry (a job says how much
+as :class:`Weighed`).  So memory is bounded in bytes, whatever the number of threads: more
+threads than the window holds jobs wait.  An error comes out where its job stands in the
+order, after the results of every job before it, whatever the number of threads.
 
 Threads are started as jobs need them.  One that cannot be started (an address-space or
 process limit: ``can't start new thread``) is not an error: the jobs run on the threads
@@ -21,20 +23,40 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 MAX_DEFAULT_THREADS = 8
-"""Threads used by default at most: more add memory (a block each) for little speed."""
+"""Threads used by default at most (the CPUs, if fewer)."""
+MAX_THREADS = 16
+"""Threads used at most, whatever ``BCECLI_THREADS`` says."""
+WINDOW_BYTES = 5 << 19
+"""Bytes of data (text or binary, as the jobs carry it) that run or wait in one window beyond
+the job being given back: two blocks of 1 MiB, or one longer row.  Each block of text takes
+about 15 times its size while it is parsed, so this, not the thread count, bounds memory."""
 
 _Work = tuple["Future[Any]", contextvars.Context, Callable[[], Any]]
 
 
-def default_threads(env: Mapping[str, str]) -> int:
-    """``BCECLI_THREADS`` if set (a whole number ≥ 1), else the CPUs this process may use.
+class Weighed(Generic[T]):
+    """A job and the bytes of data it carries, counted against the window it runs in."""
 
-    >>> default_threads({"BCECLI_THREADS": "3"})
-    3
+    __slots__ = ("job", "nbytes")
+
+    def __init__(self, job: Callable[[], T], nbytes: int) -> None:
+        self.job = job
+        self.nbytes = nbytes
+
+    def __call__(self) -> T:
+        return self.job()
+
+
+def default_threads(env: Mapping[str, str]) -> int:
+    """``BCECLI_THREADS`` if set (a whole number ≥ 1; at most :data:`MAX_THREADS` are used),
+    else the CPUs this process may use, at most :data:`MAX_DEFAULT_THREADS`.
+
+    >>> default_threads({"BCECLI_THREADS": "3"}), default_threads({"BCECLI_THREADS": "1000"})
+    (3, 16)
     """
     text = env.get("BCECLI_THREADS", "").strip()
     if text:
@@ -43,7 +65,7 @@ def default_threads(env: Mapping[str, str]) -> int:
 
             raise BceError(f"BCECLI_THREADS must be a whole number of threads, 1 or more; "
                            f"got {text!r}")
-        return int(text)
+        return min(int(text), MAX_THREADS)
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -54,8 +76,9 @@ def default_threads(env: Mapping[str, str]) -> int:
 class Pool:
     """Runs jobs on up to ``threads`` threads (1: here, one after the other)."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, window_bytes: int = WINDOW_BYTES) -> None:
         self.threads = max(1, threads)
+        self.window_bytes = window_bytes
         self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
         self._idle = threading.Semaphore(0)
@@ -63,7 +86,8 @@ class Pool:
     def ordered(self, jobs: Iterator[Callable[[], T]], ahead: int | None = None
                 ) -> Iterator[T]:
         """The results of the jobs, in the jobs' order; at most ``ahead`` (default: as many
-        as there are threads) run or wait beyond the one being given back."""
+        as there are threads) run or wait beyond the one being given back, and no more than
+        :attr:`window_bytes` of data (at least one job, however big)."""
         if self.threads == 1:
             for job in jobs:
                 yield job()
@@ -81,7 +105,7 @@ class Pool:
             return
         jobs = itertools.chain((first, second), jobs)
         ahead = self.threads if ahead is None else max(1, ahead)
-        window: deque[Future[T]] = deque()
+        window: deque[tuple[Future[T], int]] = deque()  # (a job's future, its bytes)
         try:
             while True:
                 try:
@@ -90,15 +114,17 @@ class Pool:
                     break
                 except Exception:  # reading failed: what went wrong before it is said first
                     while window:
-                        yield window.popleft().result()
+                        yield window.popleft()[0].result()
                     raise
-                window.append(self._submit(job))
-                while len(window) > ahead:
-                    yield window.popleft().result()
+                window.append((self._submit(job), getattr(job, "nbytes", 0)))
+                del job  # (its data is the job's to hold, not this reader's, once it ran)
+                while len(window) > ahead or (len(window) > 1 and sum(
+                        n for _, n in window) > self.window_bytes):
+                    yield window.popleft()[0].result()
             while window:
-                yield window.popleft().result()
+                yield window.popleft()[0].result()
         finally:
-            for future in window:
+            for future, _ in window:
                 future.cancel()
 
     def _submit(self, job: Callable[[], T]) -> Future[T]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
+from bcecli.compute.pool import Weighed
 from bcecli.errors import BceError
 from bcecli.io.source import Block, ByteStream, Format, Job, Opening, Source
 from bcecli.io.textparse import (
@@ -182,7 +183,8 @@ def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
         rest = buf[cut:]
         parts, held, whole_line = [rest], len(rest), False
         if cut:
-            yield partial(_parse_piece, memoryview(buf)[:cut], name, head.dialect, head.ncols)
+            yield Weighed(partial(_parse_piece, memoryview(buf)[:cut], name, head.dialect,
+                                  head.ncols), cut)
 
 
 def _parse_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int) -> Block:

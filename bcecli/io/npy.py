@@ -12,6 +12,7 @@ from typing import BinaryIO
 import numpy as np
 from numpy.lib import format as npformat
 
+from bcecli.compute.pool import Weighed
 from bcecli.errors import BceError
 from bcecli.io.memory import guard_memory
 from bcecli.io.source import Block, ByteStream, Format, Job, Locator, Opening, Source, shifted
@@ -149,8 +150,8 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
             while start < nrows or (start == 0 and nrows == 0):
                 n = min(per_block, nrows - start)
                 consumed[0] += n * row_bytes
-                yield partial(read_at, fd, offset + start * row_bytes, n * row_bytes,
-                              (n, *shape[1:]), start)
+                yield Weighed(partial(read_at, fd, offset + start * row_bytes,
+                                      n * row_bytes, (n, *shape[1:]), start), n * row_bytes)
                 start += n
                 if nrows == 0:
                     break
@@ -159,7 +160,7 @@ def read_npy(stream: ByteStream, name: str, consumed: list[int],
             n = min(per_block, nrows - start)
             data = _read_exact(stream, n * row_items * dtype.itemsize, name, shape)
             consumed[0] += len(data)
-            yield partial(convert, data, (n, *shape[1:]), start)
+            yield Weighed(partial(convert, data, (n, *shape[1:]), start), len(data))
             start += n
             if nrows == 0:
                 break

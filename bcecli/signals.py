@@ -1,0 +1,44 @@
+"""The signals that end a run: SIGINT, SIGTERM and SIGHUP.
+
+Each ends the process at once, whatever it is doing: what the run drew on the terminal is
+undone (a progress bar's line cleared, the cursor shown again), then one line on stderr,
+then exit status 128 + the signal's number.  No Python code runs after it (``os._exit``),
+so there is no traceback and no work going on; held output is never written.  This module
+imports nothing but ``os`` and ``signal``: it is set up before anything else is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+WORDS = {"SIGINT": "interrupted", "SIGTERM": "terminated", "SIGHUP": "hung up"}
+_undo: list[bytes] = []
+"""Bytes that undo what is on the terminal now (stderr's), written before the line."""
+
+
+def install() -> None:
+    """Handle the signals that end a run (in the main thread, before any other import)."""
+    for name in WORDS:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop)
+
+
+def undo_on_stop(sequence: bytes) -> None:
+    """Write ``sequence`` to stderr first if a signal ends the run (until :func:`forget`)."""
+    _undo.append(sequence)
+
+
+def forget(sequence: bytes) -> None:
+    """What :func:`undo_on_stop` was given is no longer on the terminal."""
+    if sequence in _undo:
+        _undo.remove(sequence)
+
+
+def _stop(signum: int, frame: object) -> None:
+    word = WORDS.get(signal.Signals(signum).name, "stopped")
+    try:
+        os.write(2, b"".join(reversed(_undo)) + f"bcecli: {word}\n".encode())
+    except OSError:
+        pass
+    os._exit(128 + signum)
