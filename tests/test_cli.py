@@ -254,6 +254,23 @@ def test_rounded_never_shows_a_negative_zero(v: float, p: int, text: str) -> Non
     assert rounded(v, p) == text
 
 
+@pytest.mark.parametrize(("args", "mean"), [
+    (["ce", "-t", "[0, -100]"], "Σ ℓ / kept targets = 1.3133 / 1 = 1.3133"),
+    (["ce", "-t", "[0, 1]", "-w", "[2, 0.5]"], "Σ ℓ / Σ w[y] = 2.7832 / 2.5000 = 1.1133"),
+    (["nll", "-t", "[-100, -100]"], "Σ ℓ / kept targets = 0.0000 / 0 = nan"),
+])
+def test_reduction_none_footer_means_what_reduction_mean_gives(args: list[str],
+                                                                mean: str) -> None:
+    """'their mean' divided by every term, ignored targets included (0.6566 for the first;
+    torch's mean, and bcecli -r mean, are 1.3133 and 1.1133)."""
+    x = "[[1, 2], [3, 4]]"
+    none = invoke(args[0], "-i", x, *args[1:], "-r", "none").stdout.splitlines()[-1]
+    assert none == (f"reduction none: the 2 elementwise terms above, unreduced (their sum "
+                    f"{mean.split(' = ')[1].split(' / ')[0]}; their mean as reduction mean "
+                    f"counts them, {mean})")
+    assert invoke(args[0], "-i", x, *args[1:]).stdout.splitlines()[-1] == f"mean = {mean}"
+
+
 @pytest.mark.parametrize("command", ["bce", "bce-logits", "ce"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     r = invoke(command, "--help")

@@ -361,14 +361,14 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         return {"weight_shape": shape_or_none(outcome.extra_shapes.get("weight")),
                 "ignore_index": self.opts(outcome).ignore_index}
 
-    def summary(self, outcome: Outcome, p: int) -> str | None:
-        """``mean = Σ ℓ / Σ w[y] = …`` where weights or ignored targets weigh the mean."""
+    def mean_division(self, outcome: Outcome, p: int) -> str | None:
+        """``Σ ℓ / Σ w[y] = …`` where weights or ignored targets weigh the mean."""
         plan: ClassPlan = outcome.plan
         if plan.probabilities or (plan.class_weight is None
                                   and outcome.denominator == outcome.count):
             return None
         below = "Σ w[y]" if plan.class_weight is not None else "kept targets"
-        return (f"mean = Σ ℓ / {below} = {rounded(outcome.total, p)} / "
+        return (f"Σ ℓ / {below} = {rounded(outcome.total, p)} / "
                 f"{count(outcome.denominator, p)} = {rounded(outcome.loss, p)}")
 
     def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
