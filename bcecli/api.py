@@ -91,7 +91,8 @@ class Result:
         """The breakdown as the command line prints it."""
         from bcecli.report.console import render_text
 
-        return render_text(self.outcome, precision, width, color, explain)
+        with np.errstate(all="ignore"):  # (inf and NaN are shown as computed, like the CLI)
+            return render_text(self.outcome, precision, width, color, explain)
 
     def explain(self, precision: int = 4, width: int | None = 100) -> str:
         """The calculation written out step by step, then the table."""
@@ -111,7 +112,9 @@ class Result:
     def __rich_console__(self, console: Any, options: Any) -> Any:
         from bcecli.report.table import renderables
 
-        yield from renderables(self.outcome, 4, options.max_width)
+        with np.errstate(all="ignore"):  # made here, not while the caller holds the generator
+            parts = list(renderables(self.outcome, 4, options.max_width))
+        yield from parts
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Jupyter: the table, coloured, as HTML; and as plain text."""
@@ -123,7 +126,8 @@ class Result:
 
         console = Console(file=io.StringIO(), record=True, width=100, force_terminal=True,
                           force_jupyter=False)
-        render_table(self.outcome, console, 4, 100)
+        with np.errstate(all="ignore"):
+            render_table(self.outcome, console, 4, 100)
         return {"text/html": console.export_html(inline_styles=True),
                 "text/plain": self.table()}
 

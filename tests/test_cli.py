@@ -220,6 +220,58 @@ def test_ce_table_and_explain() -> None:
     assert "x[target]" in r.stdout and "p(target)" in r.stdout
 
 
+def test_explain_writes_typographic_minus_and_no_negative_zero() -> None:
+    """'+ -6294.023382' had an ASCII hyphen, and row 1's −ln p = −0.0 (torch's term is -0.0
+    too, and stays so in csv) was written '= -0.000000'."""
+    x, t = "[[-6300, -6294.5, -6295], [1000, 0, -3]]", "[0, 0]"
+    r = invoke("ce", "-i", x, "-t", t, "--explain", "-p", "6")
+    lines = r.stdout.splitlines()
+    assert ("  row 0: class 0: −(−6300) + ln(e^(−6300) + e^(−6294.5) + e^(−6295)) = "
+            "6300 + (−6294.023382) = 5.976618") in lines
+    assert "  row 1: class 0: −1000 + ln(e^1000 + e^0 + e^(−3)) = −1000 + 1000.000000 = " \
+        "0.000000" in lines
+    assert "-0.000000" not in r.stdout
+    assert invoke("ce", "-i", x, "-t", t, "-r", "none", "-f", "csv").stdout == \
+        "5.976617603089336\n-0.0\n"  # torch: tensor([5.9766, -0.0000])
+    r = invoke("nll", "-i", "[[0.5, 1.0], [0.2, 2]]", "-t", "[0, 1]", "-w", "[1, -3]",
+               "--explain", "--grad")  # torch: -2.75
+    assert "Loss: (−0.5000 + 6.0000) / (1 + (−3)) = −2.7500  [mean = Σ ℓ / Σ w[y] = " \
+        "5.5000 / −2 = −2.7500]" in r.stdout
+    assert "  ∂L/∂x₁ = −(−3)·onehot(1)/(−2) = [0.0000, −1.5000]" in r.stdout
+    r = invoke("ce", "-i", "[[1, 2], [3, 4]]", "-t", "[0, -100]", "--explain")
+    assert "  row 1: target −100 is the ignore index → ℓ = 0, not counted" in r.stdout
+
+
+@pytest.mark.parametrize(("v", "p", "text"), [
+    (-0.0, 6, "0.000000"), (0.0, 4, "0.0000"), (-5e-07, 6, "-5.000000e-07"),
+    (-4e-05, 4, "-4.0000e-05"), (4.9e-05, 4, "4.9000e-05"), (-6e-05, 4, "-0.0001"),
+    (-0.3, 0, "-0"), (-0.0, 0, "0"), (0.71932478, 4, "0.7193"),
+])
+def test_rounded_never_shows_a_negative_zero(v: float, p: int, text: str) -> None:
+    """README: numbers too small for the precision switch to scientific notation; −5e−07
+    at 6 decimals was '-0.000000', and −0.0 '-0.0000'."""
+    from bcecli.report.numbers import rounded
+
+    assert rounded(v, p) == text
+
+
+@pytest.mark.parametrize(("args", "mean"), [
+    (["ce", "-t", "[0, -100]"], "Σ ℓ / kept targets = 1.3133 / 1 = 1.3133"),
+    (["ce", "-t", "[0, 1]", "-w", "[2, 0.5]"], "Σ ℓ / Σ w[y] = 2.7832 / 2.5000 = 1.1133"),
+    (["nll", "-t", "[-100, -100]"], "Σ ℓ / kept targets = 0.0000 / 0 = nan"),
+])
+def test_reduction_none_footer_means_what_reduction_mean_gives(args: list[str],
+                                                                mean: str) -> None:
+    """'their mean' divided by every term, ignored targets included (0.6566 for the first;
+    torch's mean, and bcecli -r mean, are 1.3133 and 1.1133)."""
+    x = "[[1, 2], [3, 4]]"
+    none = invoke(args[0], "-i", x, *args[1:], "-r", "none").stdout.splitlines()[-1]
+    assert none == (f"reduction none: the 2 elementwise terms above, unreduced (their sum "
+                    f"{mean.split(' = ')[1].split(' / ')[0]}; their mean as reduction mean "
+                    f"counts them, {mean})")
+    assert invoke(args[0], "-i", x, *args[1:]).stdout.splitlines()[-1] == f"mean = {mean}"
+
+
 @pytest.mark.parametrize("command", ["bce", "bce-logits", "ce"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     r = invoke(command, "--help")

@@ -293,6 +293,33 @@ def test_api_weights_are_numbers_or_refused(option: str, value: object, shown: s
         fn(x, t, **{option: value})
 
 
+@pytest.mark.parametrize("make", [
+    lambda: bcecli.ce([[1e308, -1e308]], [0]),
+    lambda: bcecli.ce([[1e308, -1e308]], [[0.5, 0.5]], label_smoothing=0.1),
+    lambda: bcecli.ce([[3e38, -3e38]], [1], dtype="float32", weight=[1.0, 2.0]),
+    lambda: bcecli.bce_logits([[1e308, -1e308]], [[1, 0]]),
+    lambda: bcecli.bce([[1e308, -1e308]], [[1, 0]], sigmoid=True),
+])
+def test_api_results_render_without_numpy_warnings(make) -> None:  # noqa: ANN001
+    """x − max(x) overflows in log_softmax (as in torch: −inf): printing the result, or its
+    explanation, wrote 'RuntimeWarning: overflow encountered in subtract'."""
+    import io
+    import warnings
+
+    from rich.console import Console
+
+    r = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "mean" in str(r)
+        assert "Loss:" in r.explain()
+        assert "text/html" in r._repr_mimebundle_()
+        Console(file=io.StringIO(), width=100).print(r)
+        assert r.grad.shape == r.outcome.input_shape
+    assert bcecli.ce([[1e308, -1e308]], [0]).loss == 0.0  # torch: 0.0 (and inf for [1])
+    assert bcecli.ce([[1e308, -1e308]], [1]).loss == math.inf
+
+
 def test_package_exports_every_registered_loss() -> None:
     for name in API:
         assert getattr(bcecli, name) is API[name]

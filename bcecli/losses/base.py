@@ -249,9 +249,15 @@ class Loss(ABC, Generic[OptionsT, P]):
     def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
         """The lines of the hand calculation, between the header and the final line."""
 
+    def mean_division(self, outcome: Outcome, p: int) -> str | None:
+        """How the mean divides the sum, written out (``Σ ℓ / Σ w[y] = 3 / 2 = 1.5``), when
+        it is not by the number of terms; None when it is."""
+        return None
+
     def summary(self, outcome: Outcome, p: int) -> str | None:
         """The last line for a mean, when the mean is not ``mean of N terms``."""
-        return None
+        division = self.mean_division(outcome, p)
+        return None if division is None else f"mean = {division}"
 
     def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
         """The reduction of a few shown rows written out (``(a + b) / 2 = …``), or None."""

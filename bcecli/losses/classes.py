@@ -32,7 +32,7 @@ from bcecli.losses.base import (
 )
 from bcecli.losses.numerics import exp
 from bcecli.report.display import flat, shape_or_none
-from bcecli.report.numbers import count, exact, minus, plural, rounded, subscript
+from bcecli.report.numbers import added, count, exact, minus, plural, rounded, subscript
 from bcecli.report.numbers import shape as fmt_shape
 
 if TYPE_CHECKING:
@@ -361,26 +361,26 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         return {"weight_shape": shape_or_none(outcome.extra_shapes.get("weight")),
                 "ignore_index": self.opts(outcome).ignore_index}
 
-    def summary(self, outcome: Outcome, p: int) -> str | None:
-        """``mean = Σ ℓ / Σ w[y] = …`` where weights or ignored targets weigh the mean."""
+    def mean_division(self, outcome: Outcome, p: int) -> str | None:
+        """``Σ ℓ / Σ w[y] = …`` where weights or ignored targets weigh the mean."""
         plan: ClassPlan = outcome.plan
         if plan.probabilities or (plan.class_weight is None
                                   and outcome.denominator == outcome.count):
             return None
         below = "Σ w[y]" if plan.class_weight is not None else "kept targets"
-        return (f"mean = Σ ℓ / {below} = {rounded(outcome.total, p)} / "
+        return (f"Σ ℓ / {below} = {rounded(outcome.total, p)} / "
                 f"{count(outcome.denominator, p)} = {rounded(outcome.loss, p)}")
 
     def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
         """The mean of a few samples written out: ``(ℓ₀ + ℓ₁) / 2 = …``."""
         if self.opts(outcome).reduction != "mean" or len(shown) > 6:
             return None
-        terms = [rounded(float(np.sum(r.terms, dtype=np.float64)), p) for r in shown]
+        terms = added([float(np.sum(r.terms, dtype=np.float64)) for r in shown], p)
         if all(r.denominator == r.terms.size for r in shown):  # every term counts 1
             below = exact(outcome.denominator, whole=True)
         else:
-            below = "(" + " + ".join(count(r.denominator, p) for r in shown) + ")"
-        return f"({' + '.join(terms)}) / {below} = {rounded(outcome.loss, p)}"
+            below = "(" + added([r.denominator for r in shown], p, count) + ")"
+        return f"({terms}) / {below} = {minus(rounded(outcome.loss, p))}"
 
     @abstractmethod
     def grad_formula(self, outcome: Outcome) -> str:
@@ -415,7 +415,7 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             grad = self.classes_at(row.grad, k)
             where = (row.index, *(int(i) for i in np.unravel_index(k, shape))) if n > 1 \
                 else (row.index,)
-            numbers = self.grad_numbers(outcome, values, cls, probs, p)
+            numbers = minus(self.grad_numbers(outcome, values, cls, probs, p))
             yield (f"  ∂L/∂x{subscript(where)} = {_grouped(numbers, over)}{over} = "
                    f"{minus(vector(grad, p))}")
 
@@ -473,8 +473,8 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         """The explain line on ignored targets, where they matter."""
         o = self.opts(outcome)
         if o.ignore_index != -100 or any(self.ignored(outcome, r) for r in outcome.rows()):
-            yield (f"  targets equal to the ignore index {o.ignore_index} give 0 and are not "
-                   f"counted")
+            yield (f"  targets equal to the ignore index {minus(str(o.ignore_index))} give 0 and "
+                   f"are not counted")
 
     def mean_line(self, outcome: Outcome) -> Iterator[str]:
         """The explain line on the mean's denominator."""
@@ -527,7 +527,9 @@ def vector(values: Array, p: int) -> str:
 def _over(outcome: Outcome) -> str:
     """The mean's division in a gradient's formula: ``/1.5``; nothing for sum and none."""
     d = outcome.grad_denominator
-    return f"/{count(d, 4)}" if outcome.options.reduction == "mean" and d is not None else ""
+    if outcome.options.reduction != "mean" or d is None:
+        return ""
+    return f"/({minus(count(d, 4))})" if d < 0 else f"/{count(d, 4)}"
 
 
 def _grouped(formula: str, over: str) -> str:

@@ -28,7 +28,7 @@ from bcecli.losses.elementwise import elided, given
 from bcecli.losses.numerics import log_softmax
 from bcecli.losses.values import keywords_checked
 from bcecli.report.display import flat
-from bcecli.report.numbers import echo, minus, rounded
+from bcecli.report.numbers import computed, echo, minus, rounded
 from bcecli.report.specs import Cell, LinesSpec, TableSpec, absent, style_for
 
 if TYPE_CHECKING:
@@ -396,40 +396,36 @@ class CrossEntropy(ClassLoss[CeOptions]):
             t = (1 - eps) * probs + eps / c if eps else probs
             parts = [("…" if j is None else
                       (f"{given(float(w[j]), o.dtype, p)} × " if w is not None else "")
-                      + f"{rounded(float(t[j]), p)} × {_computed(float(log_p[j]), p)}")
+                      + f"{computed(float(t[j]), p)} × {computed(float(log_p[j]), p)}")
                      for j in elided(c)]
-            yield f"  row {label}: ln Σ exp = ln({exps}) = {rounded(lse, p)}"
-            yield f"    ℓ = −[{' + '.join(parts)}] = {rounded(term, p)}"
+            yield f"  row {label}: ln Σ exp = ln({exps}) = {minus(rounded(lse, p))}"
+            yield f"    ℓ = −[{' + '.join(parts)}] = {minus(rounded(term, p))}"
             return
         if cls == o.ignore_index:
-            yield f"  row {label}: target {cls} is the ignore index → ℓ = 0, not counted"
+            yield (f"  row {label}: target {minus(str(cls))} is the ignore index → ℓ = 0, not "
+                   f"counted")
             return
         nll = float(-log_p[cls])
         x_y = float(lg[cls])
         line = (f"  row {label}: class {cls}: −{given(x_y, o.dtype, p)} + ln({exps}) = "
-                f"{minus(echo(-x_y, o.dtype, p))} + {rounded(lse, p)} = {rounded(nll, p)}")
+                f"{minus(echo(-x_y, o.dtype, p))} + {computed(lse, p)} = "
+                f"{minus(rounded(nll, p))}")
         weighted = nll
         if w is not None:
             weighted = float(w[cls]) * nll
-            line += (f"; × w[{cls}] = {echo(float(w[cls]), o.dtype, p)} → "
-                     f"{rounded(weighted, p)}")
+            line += (f"; × w[{cls}] = {minus(echo(float(w[cls]), o.dtype, p))} → "
+                     f"{minus(rounded(weighted, p))}")
         yield line
         if eps:
             each = -log_p if w is None else -log_p * w
             parts = [("…" if j is None else
-                      (f"{echo(float(w[j]), o.dtype, p)} × " if w is not None else "")
-                      + rounded(float(-log_p[j]), p)) for j in elided(c)]
+                      (f"{given(float(w[j]), o.dtype, p)} × " if w is not None else "")
+                      + computed(float(-log_p[j]), p)) for j in elided(c)]
             smooth = float(np.sum(each))
             yield (f"    Σ_c {'w_c × ' if w is not None else ''}(−ln p_c) = "
-                   f"{' + '.join(parts)} = {rounded(smooth, p)}")
-            yield (f"    smoothed: (1 − {eps:g}) × {rounded(weighted, p)} + {eps:g}/{c} × "
-                   f"{rounded(smooth, p)} = {rounded(term, p)}")
-
-
-def _computed(v: float, p: int) -> str:
-    """A computed number inside a formula: typographic minus, negative ones in parentheses."""
-    s = minus(rounded(v, p))
-    return f"({s})" if v < 0 else s
+                   f"{' + '.join(parts)} = {minus(rounded(smooth, p))}")
+            yield (f"    smoothed: (1 − {eps:g}) × {computed(weighted, p)} + {eps:g}/{c} × "
+                   f"{computed(smooth, p)} = {minus(rounded(term, p))}")
 
 
 LOSS = CrossEntropy()

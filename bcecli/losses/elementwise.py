@@ -36,7 +36,7 @@ from bcecli.report.display import (
     row_word,
     shape_or_none,
 )
-from bcecli.report.numbers import count, echo, minus, rounded, subscript
+from bcecli.report.numbers import added, computed, count, echo, minus, rounded, subscript
 from bcecli.report.numbers import shape as fmt_shape
 from bcecli.report.specs import MatrixSpec, TableSpec
 
@@ -233,9 +233,9 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
     @staticmethod
     def _row_line(outcome: Outcome, row: Row, word: str, p: int) -> Iterator[str]:
         t = flat(row.terms)
-        shown = [("…" if j is None else rounded(float(t[j]), p)) for j in elided(t.size)]
-        total = " + ".join(shown)
-        value = rounded(row_value(outcome, row), p)
+        total = " + ".join("…" if j is None else computed(float(t[j]), p) if i else
+                           minus(rounded(float(t[j]), p)) for i, j in enumerate(elided(t.size)))
+        value = minus(rounded(row_value(outcome, row), p))
         yield (f"  row {row.index}: {total} = {value}" if word == "sum" else
                f"  row {row.index}: ({total}) / {t.size} = {value}")
 
@@ -280,10 +280,11 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
     def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
         if len({r.terms.size for r in shown}) != 1:
             return None
-        values = [rounded(row_value(outcome, r), p) for r in shown]
+        values = added([row_value(outcome, r) for r in shown], p)
+        loss = minus(rounded(outcome.loss, p))
         if self.opts(outcome).reduction == "sum":
-            return f"{' + '.join(values)} = {rounded(outcome.loss, p)}"
-        return f"({' + '.join(values)}) / {len(shown)} = {rounded(outcome.loss, p)}"
+            return f"{values} = {loss}"
+        return f"({values}) / {len(shown)} = {loss}"
 
     def _element_lines(self, outcome: Outcome, row: Row, p: int) -> Iterator[str]:
         o = self.opts(outcome)

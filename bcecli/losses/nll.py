@@ -143,7 +143,8 @@ class NegativeLogLikelihood(ClassLoss[ClassOptions]):
         o, w = self.opts(outcome), outcome.plan.class_weight
         values, _, cls = self.at(row, k, False)
         if cls == o.ignore_index:
-            return f"  row {label}: target {cls} is the ignore index → ℓ = 0, not counted"
+            return (f"  row {label}: target {minus(str(cls))} is the ignore index → ℓ = 0, "
+                    f"not counted")
         if values.size == 0:
             return f"  row {label}: no classes (C = 0)"
         x_y = given(float(values[cls]), o.dtype, p)

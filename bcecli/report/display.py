@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -59,10 +58,12 @@ def summary(outcome: Outcome, p: int) -> str:
     n = outcome.count
     if o.reduction == "sum":
         return f"sum of {plural(n, 'term')} = {rounded(outcome.loss, p)}"
-    if o.reduction == "none":
-        mean = outcome.total / n if n else math.nan
+    if o.reduction == "none":  # their mean as reduction mean takes it (the loss holds it)
+        division = outcome.loss_fn.mean_division(outcome, p)
+        mean = (f", their mean {rounded(outcome.loss, p)}" if division is None else
+                f"; their mean as reduction mean counts them, {division}")
         return (f"reduction none: the {plural(n, 'elementwise term')} above, unreduced "
-                f"(their sum {rounded(outcome.total, p)}, their mean {rounded(mean, p)})")
+                f"(their sum {rounded(outcome.total, p)}{mean})")
     return (outcome.loss_fn.summary(outcome, p)
             or f"mean of {plural(n, 'term')} = {rounded(outcome.loss, p)}")
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from bcecli.compute.outcome import Outcome
 from bcecli.report.display import each_row, summary
+from bcecli.report.numbers import minus
 
 
 def explain(outcome: Outcome, p: int) -> Iterator[str]:
@@ -35,7 +36,7 @@ def _final(outcome: Outcome, p: int) -> str:
     """How the rows' values reduce to the loss, written out when there are few."""
     shown = outcome.kept()
     o = outcome.options
-    last = summary(outcome, p)
+    last = minus(summary(outcome, p))  # (the table's footer, in typographic minus)
     if o.reduction == "none" or outcome.hidden > 0 or len(shown) < 2:
         return last
     written = outcome.loss_fn.final(outcome, shown, p)

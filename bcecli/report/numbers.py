@@ -16,6 +16,8 @@ imports rich, so every layer may use it.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,15 +49,25 @@ def rounded(v: float, p: int) -> str:
     ('0.7193', '1.0000e+300', '3.0000e-09', '0.0000')
     >>> rounded(float("nan"), 4), rounded(float("-inf"), 2)
     ('nan', '-inf')
+
+    Never a negative zero: −0.0 is 0, and a number that is not 0 but rounds to it (even
+    to a negative zero, as −5e−07 does at 6 decimals) is written in scientific notation:
+
+    >>> rounded(-0.0, 6), rounded(-5e-07, 6), rounded(-4e-05, 4), rounded(-6e-05, 4)
+    ('0.000000', '-5.000000e-07', '-4.0000e-05', '-0.0001')
     """
     if math.isnan(v):
         return "nan"
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
-    a = abs(v)
-    if a >= 1e7 or (p > 0 and 0 < a < 0.5 * 10.0**-p):
+    if v == 0:
+        return f"{0.0:.{p}f}"  # (−0.0 too: a sign on nothing says nothing)
+    if abs(v) >= 1e7:
         return f"{v:.{max(p, 1)}e}"
-    return f"{v:.{p}f}"
+    text = f"{v:.{p}f}"
+    if p > 0 and not text.strip("-0."):  # not 0, but all its digits would be
+        return f"{v:.{p}e}"
+    return text
 
 
 def echo(v: float, dtype: str, p: int) -> str:
@@ -77,13 +89,40 @@ def count(v: float, p: int) -> str:
     return exact(v, whole=True) if float(v).is_integer() else rounded(v, p)
 
 
-def minus(text: str) -> str:
-    """Typographic minus signs, for formulas written out.
+_SIGN = re.compile(r"-(?=[0-9.(]|inf)")
 
-    >>> minus("-1.5e-05")
-    '−1.5e−05'
+
+def minus(text: str) -> str:
+    """Typographic minus signs, for formulas written out: each ``-`` before a number (not
+    the hyphens of words).
+
+    >>> minus("-1.5e-05"), minus("(-inf + -(2)) for log-probabilities")
+    ('−1.5e−05', '(−inf + −(2)) for log-probabilities')
     """
-    return text.replace("-", "−")
+    return _SIGN.sub("−", text)
+
+
+def computed(v: float, p: int) -> str:
+    """A computed number inside a formula: rounded, typographic minus, in parentheses when
+    negative (``a + (−0.0259)``).
+
+    >>> computed(-0.02591, 4), computed(2.0, 1)
+    ('(−0.0259)', '2.0')
+    """
+    s = minus(rounded(v, p))
+    return f"({s})" if s.startswith("−") else s
+
+
+def added(values: list[float], p: int, text: Callable[[float, int], str] = rounded) -> str:
+    """Numbers written as a sum, ``a + (−b) + c``: typographic minus, negative ones after the
+    first in parentheses.
+
+    >>> added([-0.5, -1.25, 2.0], 2)
+    '−0.50 + (−1.25) + 2.00'
+    """
+    out = [minus(text(v, p)) for v in values]
+    return " + ".join(t if i == 0 or not t.startswith("−") else f"({t})"
+                      for i, t in enumerate(out))
 
 
 def shape(s: Shape) -> str:
