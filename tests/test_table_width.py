@@ -250,14 +250,27 @@ ASCII = {"red-team", "nll-weight-ignore"}
 """Cases also drawn in ASCII at 4 decimals (``--ascii``: ``...`` for ``…``, 3 wide)."""
 
 
+EXPLAIN = {"red-team", "tutorial-3x3-sigmoid-bce", "ce-32x10x5-kdim",
+           "ce-weight-smoothing-ignore", "nll-weight-ignore"}
+"""Cases also swept with ``--explain`` (its lines above the tables), at 4 decimals (the
+red-team input at every precision)."""
+
+
 @pytest.mark.parametrize(("name", "p"), [(n, p) for n, _, ps in CASES for p in ps],
                          ids=[f"{n}-p{p}" for n, _, ps in CASES for p in ps])
 def test_every_width(name: str, p: int) -> None:
     case = _made(name)
     for width in WIDTHS:
-        for ascii in (False, True) if name in ASCII and p == 4 else (False,):
-            text = render_text(case.outcome, p, width, False, False, ascii)
+        table = render_text(case.outcome, p, width, False, False)
+        check(case, table, width, p)
+        if name in ASCII and p == 4:
+            check(case, render_text(case.outcome, p, width, False, False, True), width, p)
+        if name in EXPLAIN and (p == 4 or name == "red-team"):
+            text = render_text(case.outcome, p, width, False, True)
             check(case, text, width, p)
+            assert text.endswith("\n\n" + table)
+            for line in text[:-len(table)].splitlines():  # --explain's own lines
+                assert not re.search(r"[^\s(]…|…[^\s,)]", line), (width, line)  # elisions
 
 
 def test_the_drawn_width_is_riches() -> None:
