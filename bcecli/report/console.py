@@ -9,7 +9,7 @@ from rich.console import Console
 from bcecli.compute.outcome import Outcome
 from bcecli.report.explain import explain
 from bcecli.report.numbers import to_ascii
-from bcecli.report.table import render_table
+from bcecli.report.table import render_table, wrap
 
 
 def render_text(outcome: Outcome, precision: int, width: int | None, color: bool,
@@ -17,10 +17,11 @@ def render_text(outcome: Outcome, precision: int, width: int | None, color: bool
     """The breakdown as text; ``width`` None (or under 1): as wide as it needs (a pipe);
     ``ascii``: written in ASCII (``--ascii``, or a stream that cannot encode the symbols).
 
-    Every line of the table fits the width, broken at spaces, except what cannot fit
-    whole: a word wider than the width, or a table whose row labels, one column and the
-    ``…`` of the hidden ones are wider.  Those are printed whole, for the terminal to
-    fold, rather than cut.  (--explain's lines are printed whole.)"""
+    Every line fits the width, broken at spaces (a continued line of ``--explain`` is
+    indented two more), except what cannot fit whole: a word wider than the width, or a
+    table whose row labels, one column and the ``…`` of the hidden ones are wider.  Those
+    are printed whole, for the terminal to fold, rather than cut.  Without a width every
+    line of ``--explain`` is printed whole."""
     if width is not None and width < 1:
         width = None
     buf = io.StringIO()
@@ -28,8 +29,8 @@ def render_text(outcome: Outcome, precision: int, width: int | None, color: bool
                       width=width or 10_000, legacy_windows=False)
     if with_explain:
         for line in explain(outcome, precision):
-            console.print(to_ascii(line) if ascii else line, markup=False, soft_wrap=True,
-                          highlight=False)
+            for part in wrap(to_ascii(line) if ascii else line, width, hang=2):
+                console.print(part, markup=False, soft_wrap=True, highlight=False)
         console.print()
     render_table(outcome, console, precision, width, ascii)
     return buf.getvalue()
