@@ -533,8 +533,20 @@ def _over(outcome: Outcome) -> str:
 
 
 def _grouped(formula: str, over: str) -> str:
-    """A sum in parentheses when it is divided: (a + b)/D."""
-    return f"({formula})" if over and " + " in formula else formula
+    """A sum or difference in parentheses when it is divided: (a + b)/D; nothing added
+    to a product or when nothing divides.
+
+    >>> _grouped("softmax(x) − t", "/D"), _grouped("softmax(x) − t", "")
+    ('(softmax(x) − t)', 'softmax(x) − t')
+    >>> _grouped("w·(a − b)", "/D"), _grouped("−onehot(y)", "/D")
+    ('w·(a − b)', '−onehot(y)')
+    """
+    depth = 0
+    for i, ch in enumerate(formula):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and ch in "+−" and formula[i - 1:i] == " " and i > 0:
+            return f"({formula})" if over else formula
+    return formula
 
 
 def _whole(v: float) -> str:

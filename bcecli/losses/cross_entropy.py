@@ -228,11 +228,11 @@ class CrossEntropy(ClassLoss[CeOptions]):
         eps, c = o.label_smoothing, self.n_classes(outcome)
         t = "t'" if eps else "t"
         if outcome.plan.probabilities:
-            return f"(Σ_c w_c·{t}_c·softmax(x) − w·{t})" if weighted else f"(softmax(x) − {t})"
+            return f"Σ_c w_c·{t}_c·softmax(x) − w·{t}" if weighted else f"softmax(x) − {t}"
         if not eps:
-            return ("w[y]·" if weighted else "") + "(softmax(x) − onehot(y))"
+            return "w[y]·(softmax(x) − onehot(y))" if weighted else "softmax(x) − onehot(y)"
         if not weighted:
-            return "(softmax(x) − t')"
+            return "softmax(x) − t'"
         return (f"(1 − {eps:g})·w[y]·(softmax(x) − onehot(y)) + "
                 f"{eps:g}·(Σ_c w_c·softmax(x) − w)/{c}")
 
@@ -253,16 +253,17 @@ class CrossEntropy(ClassLoss[CeOptions]):
             t = np.asarray(probs, dtype=np.float64)
             t = (1 - eps) * t + eps / c if eps else t
             if w is None:
-                return f"({soft} − {vector(t, p)})"
-            return f"({rounded(float(np.sum(w * t)), p)}·{soft} − {vector(w * t, p)})"
+                return f"{soft} − {vector(t, p)}"
+            return f"{rounded(float(np.sum(w * t)), p)}·{soft} − {vector(w * t, p)}"
         if target == o.ignore_index:
             return "0 (ignored target)"
         onehot = np.zeros(c)
         onehot[target] = 1
         if eps and w is None:
-            return f"({soft} − {vector((1 - eps) * onehot + eps / c, p)})"
-        lead = "" if w is None else f"{echo(float(w[target]), o.dtype, p)}·"
-        base = f"{lead}({soft} − {vector(onehot, 0)})"
+            return f"{soft} − {vector((1 - eps) * onehot + eps / c, p)}"
+        if w is None:
+            return f"{soft} − {vector(onehot, 0)}"
+        base = f"{echo(float(w[target]), o.dtype, p)}·({soft} − {vector(onehot, 0)})"
         if not eps:
             return base
         assert w is not None
