@@ -18,10 +18,17 @@ _undo: list[bytes] = []
 
 
 def install() -> None:
-    """Handle the signals that end a run (in the main thread, before any other import)."""
+    """Handle the signals that end a run (in the main thread, before any other import).
+
+    A signal the process was started with ignored stays ignored, as in every Unix tool:
+    ``nohup bcecli ...`` runs on when the terminal hangs up, and a background job of a
+    non-interactive shell (started with SIGINT ignored) is not ended by a Ctrl-C."""
     for name in WORDS:
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _stop)
+            number = getattr(signal, name)
+            if signal.getsignal(number) == signal.SIG_IGN:
+                continue
+            signal.signal(number, _stop)
 
 
 def undo_on_stop(sequence: bytes) -> None:

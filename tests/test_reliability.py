@@ -193,6 +193,22 @@ def test_termination_is_prompt_and_clean(big: tuple[str, str], tmp_path: Path, s
     assert not _running(x), "a process is still reading the input"
 
 
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_an_inherited_ignored_hangup_stays_ignored(big: tuple[str, str]) -> None:
+    """``nohup bcecli ...``: started with SIGHUP ignored, the run goes on when the terminal
+    hangs up, and ends as it would have (SIGTERM, not ignored, still ends it)."""
+    x, t = big
+    proc = subprocess.Popen([*BCECLI, "bce-logits", "-i", x, "-t", t, "-f", "plain"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    assert _handlers_set(proc.pid)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert float(out) > 0 and err == b""
+
+
 def _screen(raw: bytes) -> list[str]:
     """The lines a terminal shows after ``raw`` (enough of one for a progress bar: carriage
     returns, newlines, erasing a line, moving up; other escape sequences change nothing)."""
