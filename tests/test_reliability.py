@@ -585,3 +585,11 @@ def test_an_address_space_limit_too_small_to_start_is_said() -> None:
         err = clean(proc, 2)
         assert err == (f"bcecli: error: the address-space limit (ulimit -v) is {mib} MiB; "
                        f"bcecli needs at least 128 MiB to start\n")
+
+
+def test_an_unknown_option_is_escaped_in_the_message() -> None:
+    """An option name built from data cannot drive the terminal through the error line."""
+    proc = subprocess.run([*BCECLI, "bce", "--\x1b[2Jx"], capture_output=True)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert b"\x1b" not in proc.stderr
+    assert proc.stderr == b"bcecli: error: no such option: --\\x1b[2Jx (see 'bcecli bce --help')\n"

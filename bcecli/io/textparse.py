@@ -93,11 +93,17 @@ def printable(text: str) -> str:
 
     >>> printable("cat"), printable("a\\x1b[2Jb")
     ('cat', 'a\\\\x1b[2Jb')
+
+    A byte that was not UTF-8 (in a file name: Python's surrogate escape) is the byte:
+
+    >>> printable("nope\\udcff")
+    'nope\\\\xff'
     """
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
+    return "".join(c if c.isprintable() else
+                   f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else
+                   c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def count_lines(buf: bytes) -> int:
