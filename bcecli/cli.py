@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from bcecli import __version__
 from bcecli.errors import ExitCode
+from bcecli.libraries import LIBRARIES
 from bcecli.losses import LOSSES
 from bcecli.losses.base import Loss, Matrix, Param
 
@@ -43,6 +44,10 @@ class FormatChoice(StrEnum):
 class DTypeChoice(StrEnum):
     float64 = "float64"
     float32 = "float32"
+
+
+LibraryChoice = StrEnum("LibraryChoice", {n: n for n in LIBRARIES})  # type: ignore[misc]
+"""The libraries of ``--like`` and ``--emit``, from the registry."""
 
 
 def _click_error(name: str) -> type[Exception]:
@@ -87,9 +92,10 @@ class Group(TyperGroup):
 
 
 def _error(message: str, argv: list[str]) -> int:
+    from bcecli.io.textparse import printable
     from bcecli.report.numbers import to_ascii
 
-    line = f"bcecli: error: {message}"
+    line = f"bcecli: error: {printable(message)}"
     _say((to_ascii(line) if "--ascii" in argv else line) + "\n")
     return ExitCode.TROUBLE
 
@@ -210,8 +216,9 @@ SHARED = [
             help="mean, sum or none."),
     _option("format", FormatChoice, FormatChoice.table, "--format", "-f",
             help="table, plain, json or csv."),
-    _option("dtype", DTypeChoice, DTypeChoice.float64, "--dtype",
-            help="Compute in float64 or float32 (PyTorch's default dtype)."),
+    _option("dtype", DTypeChoice | None, None, "--dtype",
+            help="Compute in float64 or float32 (PyTorch's default dtype). Default: float64, "
+                 "or the --like library's own (float32 for keras and optax)."),
     _option("precision", int, 4, "--precision", "-p", min=0, max=17,
             help="Digits shown in tables and --explain."),
     _option("expect", float | None, None, "--expect",
@@ -224,6 +231,18 @@ SHARED = [
     _option("grad", bool, False, "--grad",
             help="Also compute the gradient ∂L/∂x as PyTorch's backward gives it (a table, "
                  "'grad' in JSON; -f csv/plain print it instead of the losses)."),
+    _option("like", LibraryChoice, "torch", "--like",
+            help="Compute as this library does: torch, keras, sklearn or optax (their "
+                 "clipping, reduction, weights, smoothing and default dtype)."),
+    _option("compare", bool, False, "--compare",
+            help="One row per library: its equivalent call, its loss, the difference from "
+                 "PyTorch's and the rule that makes it."),
+    _option("emit", LibraryChoice | None, None, "--emit",
+            help="Print a runnable Python snippet that recomputes the loss in that "
+                 "library."),
+    _option("sample_weight", str | None, None, "--sample-weight",
+            help="One weight per sample, shape (N,), as Keras' and scikit-learn's "
+                 "sample_weight (not PyTorch's: use --like keras or sklearn)."),
     _option("ascii", bool, False, "--ascii",
             help="Write tables, --explain and messages in ASCII (also when the output cannot "
                  "show the symbols)."),
@@ -232,6 +251,10 @@ SHARED = [
                  "then follow part of it)."),
 ]
 """The options every loss takes after its own."""
+BINARY_SMOOTHING = _option(
+    "binary_smoothing", float, 0.0, "--label-smoothing",
+    help="Keras' binary label smoothing, y·(1 − ε) + ε/2 (with --like keras; PyTorch's "
+         "BCE losses have none).")
 
 
 def _param(p: Param) -> inspect.Parameter:
@@ -259,9 +282,12 @@ def _command(loss: Loss[Any, Any]) -> Any:
             values={k: v for k, v in kw.items() if k in own and k not in matrices},
             matrices={k: v for k, v in kw.items() if k in matrices and v is not None},
             reduction=kw["reduction"].value, format=kw["format"].value,
-            dtype=kw["dtype"].value, precision=kw["precision"], expect=kw["expect"],
-            rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"], max_rows=kw["max_rows"],
-            stream=kw["stream"], ascii=kw["ascii"], grad=kw["grad"])
+            dtype=kw["dtype"] and kw["dtype"].value, precision=kw["precision"],
+            expect=kw["expect"], rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"],
+            max_rows=kw["max_rows"], stream=kw["stream"], ascii=kw["ascii"], grad=kw["grad"],
+            like=str(getattr(kw["like"], "value", kw["like"])), compare=kw["compare"],
+            emit=kw["emit"] and kw["emit"].value, sample_weight=kw["sample_weight"],
+            smoothing=kw.get("binary_smoothing", 0.0))
         try:
             status = execute(req, Environment.current())
         except KeyboardInterrupt:  # where no signal handler is set (bcecli.__main__ sets
@@ -270,6 +296,8 @@ def _command(loss: Loss[Any, Any]) -> Any:
         raise typer.Exit(status)
 
     params = [*HEAD, *map(_param, loss.params), *SHARED]
+    if loss.binary_smoothing:  # (ce has a label smoothing of its own, PyTorch's)
+        params.insert(len(HEAD) + len(loss.params), BINARY_SMOOTHING)
     command.__dict__["__signature__"] = inspect.Signature(params)
     command.__annotations__ = {p.name: p.annotation for p in params}
     command.__name__ = loss.api_name
