@@ -75,7 +75,8 @@ class Request:
     """The loss's matrix options given (``weight``), as typed."""
     reduction: str = "mean"
     format: str = "table"
-    dtype: str = "float64"
+    dtype: str | None = None
+    """float64 or float32; None: float64, or the --like library's default."""
     precision: int = 4
     expect: float | None = None
     rtol: float = 1e-5
@@ -88,6 +89,22 @@ class Request:
     """Write the human output and messages in ASCII (``--ascii``)."""
     grad: bool = False
     """Also compute ∂L/∂x (``--grad``)."""
+    like: str = "torch"
+    """Compute as this library does (``--like``)."""
+    compare: bool = False
+    """A row per library (``--compare``)."""
+    emit: str | None = None
+    """Print a snippet for this library (``--emit``)."""
+    sample_weight: str | None = None
+    """One weight per sample, as typed (``--sample-weight``)."""
+    smoothing: float = 0.0
+    """Keras' binary label smoothing (``--label-smoothing`` of bce and bce-logits)."""
+
+    @property
+    def libraries(self) -> bool:
+        """Whether another library's rules are asked for (not PyTorch's breakdown)."""
+        return (self.like != "torch" or self.compare or self.emit is not None
+                or self.sample_weight is not None or bool(self.smoothing))
 
 
 def execute(req: Request, env: Environment) -> int:
@@ -130,7 +147,8 @@ def execute(req: Request, env: Environment) -> int:
         if not bool(np.isclose(loss, req.expect, rtol=req.rtol, atol=req.atol,
                                equal_nan=True)):
             _say(env, f"bcecli: expected {req.expect!r} but the loss is "
-                      f"{fmt_number(loss, req.dtype)} (rtol {req.rtol:g}, atol {req.atol:g})")
+                      f"{fmt_number(loss, outcome.dtype)} (rtol {req.rtol:g}, "
+                      f"atol {req.atol:g})")
             return ExitCode.CHECK_FAILED
     return ExitCode.OK
 
@@ -201,8 +219,13 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     from bcecli.report.machine import CsvSink, JsonSink, write_json
 
     _check(req)
+    if req.libraries:
+        from bcecli.libraries.run import run_libraries
+
+        return run_libraries(req, env, out)
+    dtype = req.dtype or "float64"
     opts = req.loss.make_options({**req.values, "reduction": req.reduction,
-                                  "dtype": req.dtype})
+                                  "dtype": dtype})
     keep = Keep.rows(req.max_rows)
     twice = req.grad and req.reduction == "mean"  # the gradient needs the mean's denominator
     with ExitStack() as opened, Pool(default_threads(env.env)) as pool:
@@ -213,8 +236,8 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
             for name, arg in req.matrices.items()}
         if (x.size_bytes or 0) >= BIG_BYTES:
             _tune_malloc()
-        json_sink = opened.enter_context(JsonSink(req.dtype)) if req.format == "json" else None
-        csv_sink = CsvSink(out, req.dtype, grads=req.grad) if req.format == "csv" or (
+        json_sink = opened.enter_context(JsonSink(dtype)) if req.format == "json" else None
+        csv_sink = CsvSink(out, dtype, grads=req.grad) if req.format == "csv" or (
             req.format == "plain" and (req.reduction == "none" or req.grad)) else None
         grad = None
         if req.grad:
@@ -242,7 +265,7 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
         elif req.format == "plain" and csv_sink is None:
             from bcecli.report.machine import fmt_number
 
-            out.write(fmt_number(outcome.loss, req.dtype) + "\n")
+            out.write(fmt_number(outcome.loss, dtype) + "\n")
         elif req.format == "table":
             out.write(_human(req, env, outcome))
     return outcome
@@ -362,15 +385,22 @@ def _label(name: str, room: int) -> str:
     return text if len(text) <= room else "reading …" + name[-(room - 9):]
 
 
-def _human(req: Request, env: Environment, outcome: Any) -> str:
-    """The table (after --explain's lines): colour on a terminal unless NO_COLOR is set (or
-    FORCE_COLOR asks for it); the terminal's width, or COLUMNS, or as wide as needed."""
-    from bcecli.report.console import render_text
+def human_style(env: Environment) -> tuple[int | None, bool, bool]:
+    """Width, colour and ASCII of human output: colour on a terminal unless NO_COLOR is set
+    (or FORCE_COLOR asks for it); the terminal's width, or COLUMNS, or as wide as needed;
+    ASCII where asked or where stdout cannot encode the symbols."""
     from bcecli.report.numbers import encodes
 
     color = (env.stdout_tty or bool(env.env.get("FORCE_COLOR"))) and not env.env.get("NO_COLOR")
     width = env.width
     if width is None and env.env.get("COLUMNS", "").strip().isdigit():
         width = int(env.env["COLUMNS"])
-    ascii = env.ascii or not encodes(env.stdout)
+    return width, color, env.ascii or not encodes(env.stdout)
+
+
+def _human(req: Request, env: Environment, outcome: Any) -> str:
+    """The table, after --explain's lines (see :func:`human_style`)."""
+    from bcecli.report.console import render_text
+
+    width, color, ascii = human_style(env)
     return render_text(outcome, req.precision, width, color, req.explain, ascii)

@@ -110,6 +110,11 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def dtype(self) -> str:
+        """The dtype it was computed in."""
+        return self.options.dtype
+
+    @property
     def hidden(self) -> int:
         """How many rows are neither in the head nor in the tail."""
         return self.nrows - len(self.head) - len(self.tail)

@@ -138,6 +138,9 @@ class Loss(ABC, Generic[OptionsT, P]):
     help: ClassVar[Help]
     params: ClassVar[tuple[Param, ...]] = ()
     options_type: ClassVar[type[Options]] = Options
+    binary_smoothing: ClassVar[bool] = False
+    """Whether other libraries smooth this loss's binary labels (Keras' BCE), so that its
+    command takes ``--label-smoothing`` for ``--like``."""
 
     @property
     def api_name(self) -> str:

@@ -106,6 +106,7 @@ class BinaryCrossEntropy(ElementwiseLoss[BceOptions]):
     """torch.nn.BCELoss (with --sigmoid: BCELoss on torch.sigmoid(x))."""
 
     name = "bce"
+    binary_smoothing = True
     torch_name = "BCELoss"
     help = HELP
     params = (SIGMOID, WEIGHT)

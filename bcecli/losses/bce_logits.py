@@ -90,6 +90,7 @@ class BinaryCrossEntropyWithLogits(ElementwiseLoss[Options]):
     """torch.nn.BCEWithLogitsLoss."""
 
     name = "bce-logits"
+    binary_smoothing = True
     torch_name = "BCEWithLogitsLoss"
     help = HELP
     params = (WEIGHT, POS_WEIGHT)

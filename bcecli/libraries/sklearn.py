@@ -1,0 +1,149 @@
+"""scikit-learn's rules: ``sklearn.metrics.log_loss``.
+
+- ``bce`` → ``log_loss(y.ravel(), p.ravel(), labels=[0, 1])``: the columns [1 − p, p]
+  clipped to [eps, 1 − eps] with the dtype's eps (2.2e-16 in float64), targets 0 or 1
+  only; ``--sigmoid`` and ``bce-logits`` take p = ``scipy.special.expit(x)``.
+- ``ce`` with class indices on 2-D input → ``log_loss(y, softmax(x), labels=range(C))``,
+  softmax as ``scipy.special.softmax(x, axis=1)``; probabilities are clipped, never
+  renormalised.
+
+The mean is ``numpy.average(ℓ, weights=sample_weight)``: Σ w·ℓ / Σ w (a weight per sample;
+for ``bce`` on (N, k) input each sample's weight goes to its k elements); ``-r sum`` is
+``normalize=False``.  No unreduced form: log_loss returns one number.  float64 unless
+``--dtype float32`` (float32 arrays passed in: eps 1.2e-7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bcecli.libraries.base import Case, LibOutcome, Library, Rule, clip_rule
+
+
+class Sklearn(Library):
+    name = "sklearn"
+    title = "scikit-learn"
+    default_dtype = "float64"
+    summary = (
+        ("formula", "log_loss: −Σ_c onehot(y)_c·ln p_c over the columns [1 − p, p] or "
+                    "softmax(x)"),
+        ("clipping", "every column to [eps, 1 − eps], eps of the dtype (2.2e-16); never "
+                     "renormalised"),
+        ("reduction", "numpy.average over samples (normalize=False: the sum); no unreduced "
+                      "form"),
+        ("weights", "sample_weight: Σ w·ℓ / Σ w; no class or positive weights"),
+        ("smoothing", "none"),
+        ("dtype", "float64"),
+    )
+
+    def lacks(self, case: Case) -> str | None:
+        if case.loss == "nll":
+            return "log_loss takes probabilities, not log-probabilities (no NLLLoss)"
+        if case.torch_only:
+            return f"log_loss has no {' or '.join(case.torch_only)} (only sample_weight)"
+        if case.label_smoothing:
+            return "log_loss has no label smoothing"
+        if case.reduction == "none":
+            return "log_loss returns one number: it has no unreduced form (-r none)"
+        if case.sample_weight is not None and not np.any(case.sample_weight):
+            return "every sample weight is 0: log_loss refuses weights that sum to zero"
+        if case.loss in ("bce", "bce-logits"):
+            soft = np.count_nonzero((case.t != 0) & (case.t != 1))
+            if soft:
+                return (f"log_loss takes class labels, 0 or 1, not soft targets ({soft} of "
+                        f"{case.t.size} targets are neither)")
+            if case.x.ndim == 0:
+                return "log_loss needs at least one sample (a 0-d input is one number)"
+            return None
+        if case.probabilities:
+            return "log_loss takes class labels, not class-probability targets"
+        if case.x.ndim != 2:
+            return f"log_loss takes (N, C) probabilities, not a {case.x.ndim}-D input"
+        if case.ignored:
+            return f"log_loss has no ignore_index ({case.ignored} targets equal it)"
+        return None
+
+    def call(self, case: Case, dtype: str) -> str:
+        sw = ", sample_weight=w" if case.sample_weight is not None else ""
+        norm = ", normalize=False" if case.reduction == "sum" else ""
+        if case.loss in ("ce", "nll"):
+            return f"log_loss(y, softmax(x, axis=1), labels=range({case.x.shape[1]}){sw}{norm})"
+        p = "expit(x)" if case.logits else "p"
+        return f"log_loss(y.ravel(), {p}.ravel(), labels=[0, 1]{sw}{norm})"
+
+    def compute(self, case: Case, dtype: str) -> LibOutcome:
+        rules: list[Rule] = []
+        steps: list[str] = []
+        eps = float(np.finfo(dtype).eps)
+        eps_text = f"{eps:.2g}"
+        if case.loss in ("ce", "nll"):
+            x = np.asarray(case.x, dtype=np.float64)
+            shifted = np.exp(x - np.amax(x, axis=1, keepdims=True))
+            probs = np.asarray(shifted / np.sum(shifted, axis=1, keepdims=True), dtype=dtype)
+            steps.append("p = softmax(x) (scipy.special.softmax, float64)")
+            labels = (np.arange(probs.shape[1]) == case.t[:, None]).astype(dtype)
+            weight = case.sample_weight
+        else:
+            p = np.asarray(case.x, dtype=np.float64).reshape(-1)
+            if case.logits:
+                p = 1.0 / (1.0 + np.exp(-p))
+                steps.append("p = expit(x)")
+            p = np.asarray(p, dtype=dtype)
+            probs = np.stack([1 - p, p], axis=1)
+            y = case.t.reshape(-1)
+            labels = np.stack([y == 0, y == 1], axis=1).astype(dtype)
+            steps.append("the columns [1 − p, p], one row per element")
+            weight = None if case.sample_weight is None else np.repeat(
+                case.sample_weight, max(1, case.x.size // max(1, case.x.shape[0]))
+                if case.x.ndim > 1 else 1)
+        rule = clip_rule(eps_text, probs if case.loss in ("ce", "nll") else probs[:, 1], eps,
+                         1 - eps)
+        if rule is not None:
+            rules.append(rule)
+        steps.append(f"p' = clip(p, {eps_text}, 1 − {eps_text}); never renormalised")
+        clipped = np.clip(probs, eps, 1 - eps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(labels != 0, labels * np.log(clipped), 0).astype(dtype)
+        loss_i = -np.sum(terms, axis=1)
+        steps.append("ℓ = −ln p'[y] per sample")
+        w = None if weight is None else np.asarray(weight, dtype=np.float64)
+        if case.reduction == "mean":
+            loss = float(np.average(loss_i, weights=w))
+            if w is not None:
+                rules.append(Rule("sample weights", f"sample weights divide by Σw = "
+                                                    f"{float(np.sum(w)):g}"))
+            steps.append("mean = Σ w·ℓ / Σ w" if w is not None else "mean = Σ ℓ / N")
+        else:
+            loss = float(np.dot(loss_i, w)) if w is not None else float(np.sum(loss_i))
+            steps.append("normalize=False: Σ w·ℓ" if w is not None else "normalize=False: Σ ℓ")
+        return LibOutcome(self.name, self.call(case, dtype), dtype, loss, None, loss_i, rules,
+                          steps)
+
+    def emit(self, case: Case, dtype: str, data: str) -> str:
+        lines = ["import numpy as np", "from sklearn.metrics import log_loss"]
+        kw = []
+        if case.sample_weight is not None:
+            kw.append("sample_weight=w")
+        if case.reduction == "sum":
+            kw.append("normalize=False")
+        extra = "".join(f", {k}" for k in kw)
+        if case.loss in ("ce", "nll"):
+            lines[0:0] = ["from scipy.special import softmax"]
+            lines += ["", data, f"p = softmax(x, axis=1).astype(np.{dtype})",
+                      f"print(log_loss(t.astype(int), p, labels=range({case.x.shape[1]})"
+                      f"{extra}))"]
+        else:
+            if case.logits:
+                lines[0:0] = ["from scipy.special import expit"]
+            lines += ["", data]
+            p = "expit(x)" if case.logits else "x"
+            lines.append(f"p = np.asarray({p}, dtype=np.{dtype}).ravel()")
+            if case.sample_weight is not None and case.x.ndim > 1:
+                lines.append(f"w = np.repeat(w, {case.x.size // case.x.shape[0]})  "
+                             f"# each sample's weight to its elements")
+            lines.append(f"print(log_loss(t.ravel().astype(int), p, labels=[0, 1]{extra}))")
+        return "\n".join(lines) + "\n"
+
+
+LIBRARY = Sklearn()
+

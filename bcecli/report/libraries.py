@@ -1,0 +1,211 @@
+"""What ``--like`` and ``--compare`` print: a library's loss with the rules that acted, and
+one row per library beside PyTorch's.
+
+Human output is a few lines and a table drawn by rich at the width; ``-f json`` an object;
+``-f plain`` the loss alone (``--like``) or one ``library<TAB>loss`` line per library
+(``--compare``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from bcecli.libraries.base import Case, LibOutcome, Library
+from bcecli.report.machine import json_number
+from bcecli.report.numbers import exact, rounded, to_ascii
+from bcecli.report.numbers import shape as fmt_shape
+from bcecli.report.table import wrap
+
+
+@dataclass(eq=False)
+class Compared:
+    """One row of --compare: a library's outcome, or why it cannot express the case."""
+
+    library: Library
+    outcome: LibOutcome | None
+    lacks: str | None = None
+
+    def difference(self, torch: LibOutcome | None) -> tuple[float, float] | None:
+        """(absolute, relative) difference from PyTorch's loss."""
+        if self.outcome is None or torch is None or math.isnan(torch.loss):
+            return None
+        d = self.outcome.loss - torch.loss
+        rel = abs(d) / abs(torch.loss) if torch.loss else (0.0 if d == 0 else math.inf)
+        return d, rel
+
+    def why(self, torch: LibOutcome | None) -> list[str]:
+        """The rules that make it differ from PyTorch's, as measured on this data."""
+        if self.outcome is None:
+            return [f"cannot express: {self.lacks}"]
+        texts = [r.text for r in self.outcome.rules]
+        if torch is not None and self.outcome.dtype != torch.dtype:
+            texts.append(self.outcome.dtype)
+        return texts
+
+
+def _console(width: int | None, color: bool) -> tuple[Console, io.StringIO]:
+    buf = io.StringIO()
+    return Console(file=buf, force_terminal=color, no_color=not color, highlight=False,
+                   width=width or 10_000, legacy_windows=False), buf
+
+
+def _lines(console: Console, lines: list[str], width: int | None, ascii: bool) -> None:
+    for line in lines:
+        for part in wrap(to_ascii(line) if ascii else line, width, hang=2):
+            console.print(part, markup=False, soft_wrap=True, highlight=False)
+
+
+def like_text(case: Case, library: Library, out: LibOutcome, p: int, width: int | None,
+              color: bool, explain: bool, ascii: bool, max_rows: int) -> str:
+    """A library's loss for people: the call, the rules that acted, the values it reduces
+    (``--max-rows`` of them) and the loss."""
+    console, buf = _console(width, color)
+    lines = [f"{library.title} · {out.call} · {out.dtype} · input {fmt_shape(case.x.shape)}"]
+    if explain:
+        lines += ["", f"As {library.title} computes it:", *(f"  {s}" for s in out.steps)]
+    lines += [f"  rule: {r.text}" for r in out.rules]
+    _lines(console, lines, width, ascii)
+    values = out.values if out.values is not None else out.per_sample
+    flat = np.asarray(values).reshape(-1)
+    title = "unreduced values" if out.values is not None else "per-sample values"
+    g = to_ascii if ascii else (lambda s: s)
+    table = Table(title=g(title), box=box.ASCII if ascii else box.HEAVY_HEAD,
+                  show_edge=True)
+    table.add_column("sample", justify="right")
+    table.add_column("value", justify="right")
+    weights = case.sample_weight if case.sample_weight is not None and \
+        flat.size == case.sample_weight.size else None
+    if weights is not None:
+        table.add_column("sample weight", justify="right")
+    shown = _shown(flat.size, max_rows)
+    for i in shown:
+        if i is None:
+            table.add_row(g("⋮"), g("⋮"), *([g("⋮")] if weights is not None else []))
+            continue
+        cells = [str(i), rounded(float(flat[i]), p)]
+        if weights is not None:
+            cells.append(exact(float(weights[i]), "float64", whole=True))
+        table.add_row(*cells)
+    if flat.size:
+        console.print(table, crop=False)
+    if out.values is None:
+        what = {"mean": "mean", "sum": "sum"}.get(case.reduction, case.reduction)
+        _lines(console, [f"{what} = {exact(out.loss, out.dtype)}"], width, ascii)
+    return buf.getvalue()
+
+
+def _shown(n: int, max_rows: int) -> list[int | None]:
+    """Indices of n values shown: all, or the first and last halves of ``max_rows``."""
+    if max_rows <= 0 or n <= max_rows:
+        return list(range(n))
+    head = (max_rows + 1) // 2
+    return [*range(head), None, *range(n - max_rows // 2, n)]
+
+
+def like_json(case: Case, library: Library, out: LibOutcome) -> str:
+    """One JSON object: the library, its call, its dtype, the rules and the loss."""
+    record: dict[str, object] = {
+        "command": case.loss, "like": library.name, "call": out.call, "dtype": out.dtype,
+        "reduction": case.reduction, "input_shape": list(case.x.shape),
+        "rules": [{"rule": r.key, "effect": r.text} for r in out.rules],
+    }
+    if out.values is not None:
+        record["loss"] = _nested(np.asarray(out.values), out.dtype)
+    else:
+        record["per_sample"] = _nested(np.asarray(out.per_sample), out.dtype)
+        record["loss"] = json_number(out.loss, out.dtype)
+    return json.dumps(record) + "\n"
+
+
+def _nested(a: np.ndarray, dtype: str) -> object:
+    if a.ndim == 0:
+        return json_number(float(a), dtype)
+    return [_nested(v, dtype) for v in a]
+
+
+def like_plain(out: LibOutcome) -> str:
+    """The loss alone, or the unreduced values one per line."""
+    if out.values is None:
+        return exact(out.loss, out.dtype) + "\n"
+    return "".join(exact(float(v), out.dtype) + "\n" for v in np.asarray(out.values).ravel())
+
+
+def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, color: bool,
+                 ascii: bool) -> str:
+    """One table: a row per library with its call, loss, difference from PyTorch and why."""
+    console, buf = _console(width, color)
+    torch = rows[0].outcome
+    g = to_ascii if ascii else (lambda s: s)
+    _lines(console, [f"{case.loss} · reduction {case.reduction} · input "
+                     f"{fmt_shape(case.x.shape)}: one data set under each library's rules"],
+           width, ascii)
+    table = Table(box=box.ASCII if ascii else box.HEAVY_HEAD, show_lines=True)
+    for name, justify, whole in (("library", "left", False), ("loss (vs torch)", "right", True),
+                                 ("why", "left", False)):
+        table.add_column(name, justify=justify, overflow="fold",  # type: ignore[arg-type]
+                         no_wrap=whole, ratio=None if whole else 1)
+    for row in rows:
+        o = row.outcome
+        diff = row.difference(torch)
+        loss = "—" if o is None else ("(unreduced)" if o.values is not None
+                                      else exact(o.loss, o.dtype))
+        vs = "" if diff is None or row.library.name == "torch" else (
+            f"{_signed(diff[0], p)} ({rounded(diff[1] * 100, 2)}%)" if math.isfinite(diff[1])
+            else _signed(diff[0], p))
+        lib = f"{row.library.name} ({o.dtype})" if o is not None else row.library.name
+        call = "" if o is None else o.call
+        why = row.why(torch)
+        text = "\n".join(why) if why else ("the same rules" if row.library.name != "torch"
+                                           else "the reference")
+        table.add_row(g(f"{lib}\n{call}" if call else lib), g(f"{loss}\n{vs}" if vs else loss),
+                      g(text))
+    console.print(table, crop=False)
+    return buf.getvalue()
+
+
+def _signed(v: float, p: int) -> str:
+    text = rounded(v, max(p, 4)) if abs(v) >= 1e-4 or v == 0 else f"{v:.3e}"
+    return text if text.startswith("-") else "+" + text
+
+
+def compare_json(case: Case, rows: list[Compared]) -> str:
+    """--compare as one JSON object: a record per library."""
+    torch = rows[0].outcome
+    libs: dict[str, object] = {}
+    for row in rows:
+        o = row.outcome
+        if o is None:
+            libs[row.library.name] = {"expressible": False, "lacks": row.lacks}
+            continue
+        diff = row.difference(torch)
+        record: dict[str, object] = {
+            "expressible": True, "call": o.call, "dtype": o.dtype,
+            "loss": _nested(np.asarray(o.values), o.dtype) if o.values is not None
+            else json_number(o.loss, o.dtype),
+            "rules": [{"rule": r.key, "effect": r.text} for r in o.rules],
+        }
+        if diff is not None:
+            record["difference"] = json_number(diff[0], "float64")
+            record["relative_difference"] = json_number(diff[1], "float64")
+        libs[row.library.name] = record
+    return json.dumps({"command": case.loss, "reduction": case.reduction,
+                       "input_shape": list(case.x.shape), "libraries": libs}) + "\n"
+
+
+def compare_plain(rows: list[Compared]) -> str:
+    """``library<TAB>loss`` per library (``-`` where it cannot express the case)."""
+    lines = []
+    for row in rows:
+        o = row.outcome
+        value = "-" if o is None else ("unreduced" if o.values is not None
+                                       else exact(o.loss, o.dtype))
+        lines.append(f"{row.library.name}\t{value}\n")
+    return "".join(lines)

@@ -1,0 +1,166 @@
+"""--like, --compare, --emit and --sample-weight on the command line: what users see, the
+refusals (exit 2, nothing on stdout), and the emitted snippets, which were run in the real
+libraries (scripts/gen_emit.py) and printed bcecli's numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bcecli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EMIT = json.loads((ROOT / "tests" / "golden" / "libraries" / "emit.json").read_text())
+P = "[[0.0, 0.5, 1.0], [0.2, 0.9, 0.9999999]]"
+Y = "[[1, 0, 0], [0, 1, 0]]"
+runner = CliRunner()
+
+
+def invoke(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize("record", EMIT["cases"],
+                         ids=[f"{r['library']}-{i}" for i, r in enumerate(EMIT["cases"])])
+def test_emitted_snippet_is_the_one_that_ran(record: dict[str, Any]) -> None:
+    """The snippet is unchanged since it was run in the library, and what it printed there
+    is the number --like prints (to the library's precision)."""
+    r = invoke(*record["args"], "--emit", record["library"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout == record["snippet"]
+    like = invoke(*record["args"], "--like", record["library"], "-f", "json")
+    assert like.exit_code == 0, like.output
+    got = np.asarray(json.loads(like.stdout)["loss"], dtype=np.float64)
+    want = np.asarray(record["printed"], dtype=np.float64)
+    dtype = json.loads(like.stdout)["dtype"]
+    rtol = 1e-12 if dtype == "float64" and record["library"] != "keras" else 1e-6
+    np.testing.assert_allclose(got, want, rtol=rtol)
+
+
+def test_like_keras_shows_the_clip_and_the_float32_number() -> None:
+    r = invoke("bce", "-i", P, "-t", Y, "--like", "keras")
+    assert r.exit_code == 0, r.output
+    assert "keras.losses.BinaryCrossentropy()(y, p) · float32" in r.stdout
+    assert "clip to [1e-7, 0.99999988] changed 2 of 6 elements" in r.stdout
+    assert r.stdout.rstrip().endswith("mean = 8.170753")
+    plain = invoke("bce", "-i", P, "-t", Y, "--like", "keras", "-f", "plain")
+    assert plain.stdout == "8.170753\n"
+
+
+def test_like_dtype_float64_overrides_the_library_default() -> None:
+    r = invoke("ce", "-i", "[[2, 0.5, -1], [0.1, 3, 0.2]]", "-t", "[0, 1]", "--like", "optax",
+               "--dtype", "float64", "-f", "json")
+    out = json.loads(r.stdout)
+    assert out["dtype"] == "float64" and out["like"] == "optax"
+    torch = json.loads(invoke("ce", "-i", "[[2, 0.5, -1], [0.1, 3, 0.2]]", "-t", "[0, 1]",
+                              "-f", "json").stdout)
+    assert out["loss"] == pytest.approx(torch["loss"], rel=1e-15)
+
+
+def test_compare_json_names_each_library_and_the_rule() -> None:
+    r = invoke("bce", "-i", P, "-t", Y, "--compare", "-f", "json")
+    assert r.exit_code == 0, r.output
+    libs = json.loads(r.stdout)["libraries"]
+    assert libs["torch"]["loss"] == pytest.approx(36.189957816502776, rel=1e-15)
+    assert libs["keras"]["loss"] == pytest.approx(8.170753, rel=1e-6)
+    assert libs["sklearn"]["loss"] == pytest.approx(14.871175612875161, rel=1e-15)
+    assert libs["optax"] == {"expressible": False, "lacks": libs["optax"]["lacks"]}
+    assert "takes logits" in libs["optax"]["lacks"]
+    assert [rule["rule"] for rule in libs["keras"]["rules"]] == ["clip"]
+    assert libs["keras"]["difference"] == pytest.approx(8.170753 - 36.189957816502776,
+                                                        rel=1e-6)
+
+
+def test_compare_table_at_80_columns() -> None:
+    r = runner.invoke(app, ["bce", "-i", P, "-t", Y, "--compare"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, r.stdout
+    text = r.stdout
+    for needle in ("torch (float64)", "keras (float32)", "sklearn (float64)", "cannot",
+                   "36.189957816502776", "8.170753"):
+        assert needle in text
+
+
+def test_sample_weights_divide_by_n_under_keras_and_by_the_sum_under_sklearn() -> None:
+    args = ["bce-logits", "-i", "[[2, -1], [0.3, 1]]", "-t", "[[1, 0], [0, 1]]",
+            "--sample-weight", "[1, 3]", "--dtype", "float64", "-f", "plain"]
+    x = np.array([[2, -1], [0.3, 1]])
+    y = np.array([[1, 0], [0, 1]])
+    terms = np.logaddexp(0, x) - y * x
+    rows = terms.mean(axis=1)
+    keras = float(invoke(*args, "--like", "keras").stdout)
+    sklearn = float(invoke(*args, "--like", "sklearn").stdout)
+    assert keras == pytest.approx((rows[0] * 1 + rows[1] * 3) / 2, rel=1e-6)
+    assert sklearn == pytest.approx((terms[0].sum() * 1 + terms[1].sum() * 3) / 8, rel=1e-12)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["bce", "-i", P, "-t", Y, "--like", "optax"], "optax cannot express this"),
+    (["bce", "-i", P, "-t", Y, "--sample-weight", "[1, 2]"], "PyTorch cannot express"),
+    (["bce", "-i", P, "-t", Y, "--label-smoothing", "0.1"], "have no label smoothing"),
+    (["bce", "-i", P, "-t", Y, "--like", "optax", "--sample-weight", "[1, 2]"], "optax"),
+    (["bce", "-i", P, "-t", "[[1, 0, 0.5], [0, 1, 0]]", "--like", "sklearn"],
+     "not soft targets"),
+    (["bce", "-i", P, "-t", Y, "--like", "sklearn", "-r", "none"], "no unreduced form"),
+    (["bce", "-i", P, "-t", Y, "--like", "keras", "-w", "[1, 2, 3]"], "Keras cannot"),
+    (["bce-logits", "-i", "[[1, 2]]", "-t", "[[1, 0]]", "--pos-weight", "[2, 2]",
+      "--like", "keras"], "--pos-weight"),
+    (["ce", "-i", "[[1, 2, 3]]", "-t", "[0]", "-w", "[1, 2, 3]", "--like", "optax"],
+     "optax cannot"),
+    (["ce", "-i", "[[1, 2, 3]]", "-t", "[[0.2, 0.3, 0.5]]", "--like", "sklearn"],
+     "class-probability targets"),
+    (["ce", "-i", "[[[1, 2], [3, 4]]]", "-t", "[[0, 1]]", "--like", "sklearn"], "3-D"),
+    (["nll", "-i", "[[-1, -2]]", "-t", "[0]", "--like", "keras"], "NLLLoss"),
+    (["ce", "-i", "[[1, 2, 3], [1, 1, 1]]", "-t", "[0, 2]", "--like", "keras",
+      "--sample-weight", "[1, 2, 3]"], "--sample-weight has shape (3,)"),
+    (["bce", "-i", P, "-t", Y, "--like", "keras", "--grad"], "--grad"),
+    (["bce", "-i", P, "-t", Y, "--compare", "--expect", "1"], "--expect"),
+    (["bce", "-i", P, "-t", Y, "--emit", "optax"], "optax cannot express"),
+])
+def test_refusals_exit_2_with_nothing_on_stdout(args: list[str], words: str) -> None:
+    r = invoke(*args)
+    assert r.exit_code == 2, r.output
+    assert r.stdout == ""
+    assert words in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1
+
+
+def test_expect_checks_the_library_loss() -> None:
+    ok = invoke("bce", "-i", P, "-t", Y, "--like", "keras", "--expect", "8.170753")
+    assert ok.exit_code == 0, ok.output
+    bad = invoke("bce", "-i", P, "-t", Y, "--like", "keras", "--expect", "36.19")
+    assert bad.exit_code == 1 and "8.170753" in bad.stderr
+
+
+def test_emit_large_data_loads_the_files(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    x, t = tmp_path / "x.npy", tmp_path / "t.csv"
+    np.save(x, rng.normal(size=(3000, 4)))
+    np.savetxt(t, rng.integers(0, 2, size=(3000, 4)), delimiter=",", fmt="%d",
+               header="a,b,c,d", comments="")
+    r = invoke("bce-logits", "-i", str(x), "-t", str(t), "--emit", "optax")
+    assert r.exit_code == 0, r.output
+    assert f"x = np.load({str(x)!r}).astype(np.float64).reshape((3000, 4))" in r.stdout
+    assert f"np.loadtxt({str(t)!r}, delimiter=\",\", skiprows=1, ndmin=2)" in r.stdout
+    namespace: dict[str, Any] = {"np": np}
+    exec(r.stdout.split("\n\n", 1)[1].split("x = jnp")[0], namespace)  # the data part
+    assert namespace["x"].shape == (3000, 4) and namespace["t"].shape == (3000, 4)
+    assert os.path.exists(str(x))
+
+
+def test_readme_states_each_library_rules_as_the_modules_do() -> None:
+    from bcecli.libraries import rules_table
+
+    assert rules_table() in (ROOT / "README.md").read_text()
