@@ -164,3 +164,80 @@ def test_readme_states_each_library_rules_as_the_modules_do() -> None:
     from bcecli.libraries import rules_table
 
     assert rules_table() in (ROOT / "README.md").read_text()
+
+
+GRID_DATA = {
+    "bce": ["bce", "-i", P, "-t", Y],
+    "bce-sigmoid": ["bce", "--sigmoid", "-i", "[[2, -1, 0.5], [0, 3, -2]]", "-t", Y],
+    "bce-logits": ["bce-logits", "-i", "[[2, -1, 0.5], [0, 3, -2]]", "-t", Y],
+    "bce-1d": ["bce", "-i", "[0.2, 0.7, 0.9]", "-t", "[0, 1, 1]"],
+    "ce-indices": ["ce", "-i", "[[2, 0.5, -1], [0.1, 3, 0.2]]", "-t", "[0, 2]"],
+    "ce-probabilities": ["ce", "-i", "[[2, 0.5, -1], [0.1, 3, 0.2]]",
+                         "-t", "[[0.7, 0.2, 0.1], [0, 0.5, 0.5]]"],
+    "ce-kdim": ["ce", "-i", "[[[1, 2], [0.5, -1]], [[0, 3], [2, 2]]]", "-t", "[[0, 1], [1, 0]]"],
+    "nll": ["nll", "-i", "[[-0.5, -1.2], [-2, -0.1]]", "-t", "[0, 1]"],
+}
+GRID_OPTIONS = {
+    "plain": [], "sum": ["-r", "sum"], "none": ["-r", "none"],
+    "sample-weight": ["--sample-weight", "SAMPLES"], "smoothing": ["--label-smoothing", "0.1"],
+    "weight": ["-w", "WEIGHT"], "ignore": ["--ignore-index", "0"],
+    "pos-weight": ["--pos-weight", "2"],
+}
+WEIGHTS = {"bce-1d": "2", "ce-kdim": "[1, 2]", "nll": "[1, 2]"}
+"""A --weight that fits each data set (else one per column of three)."""
+
+
+def _fitted(data: str, option: str) -> list[str]:
+    """The option's arguments with weights that fit the data set."""
+    fit = {"WEIGHT": WEIGHTS.get(data, "[1, 2, 3]"),
+           "SAMPLES": "[1, 3, 2]" if data == "bce-1d" else "[1, 3]"}
+    return [fit.get(a, a) for a in GRID_OPTIONS[option]]
+
+
+TITLES = {"torch": "PyTorch", "keras": "Keras", "sklearn": "scikit-learn", "optax": "optax"}
+
+
+@pytest.mark.parametrize("library", ["torch", "keras", "sklearn", "optax"])
+@pytest.mark.parametrize("option", list(GRID_OPTIONS))
+@pytest.mark.parametrize("data", list(GRID_DATA))
+def test_every_combination_computes_or_is_refused_by_name(data: str, option: str,
+                                                           library: str) -> None:
+    """Each loss × option × library: a loss on stdout (exit 0), or exit 2 with one line that
+    names the library and what it lacks (or, for an option the command does not have or
+    data it does not fit, the usual usage error), never a traceback."""
+    options = _fitted(data, option)
+    r = invoke(*GRID_DATA[data], *options, "--like", library, "-f", "json")
+    assert "Traceback" not in r.output
+    if r.exit_code == 0:
+        out = json.loads(r.stdout)
+        assert out.get("like", "torch") == library or library == "torch"
+        return
+    assert r.exit_code == 2, r.output
+    assert r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
+    usage = "no such option" in r.stderr or (  # (an option of PyTorch's that does not fit)
+        data == "ce-probabilities" and option == "ignore" and "class-index" in r.stderr)
+    assert f"{TITLES[library]} cannot express this" in r.stderr or usage, r.stderr
+
+
+@pytest.mark.parametrize(("data", "option", "library", "computes"), [
+    ("bce", "plain", "optax", False), ("bce-sigmoid", "plain", "optax", True),
+    ("bce", "sample-weight", "keras", True), ("bce", "sample-weight", "sklearn", True),
+    ("bce", "sample-weight", "torch", False), ("bce", "smoothing", "keras", True),
+    ("bce", "smoothing", "torch", False), ("bce", "smoothing", "sklearn", False),
+    ("ce-probabilities", "plain", "sklearn", False), ("ce-kdim", "plain", "sklearn", False),
+    ("ce-kdim", "plain", "keras", True), ("ce-kdim", "sample-weight", "keras", False),
+    ("ce-indices", "ignore", "keras", True), ("ce-indices", "ignore", "optax", False),
+    ("ce-indices", "ignore", "sklearn", False), ("ce-indices", "smoothing", "optax", True),
+    ("nll", "plain", "keras", False), ("nll", "plain", "torch", True),
+    ("ce-indices", "none", "sklearn", False), ("ce-indices", "none", "keras", True),
+    ("bce-1d", "sum", "keras", True), ("bce", "weight", "torch", True),
+    ("bce", "weight", "keras", False), ("ce-indices", "weight", "sklearn", False),
+    ("nll", "weight", "torch", True),
+])
+def test_which_combinations_each_library_expresses(data: str, option: str, library: str,
+                                                   computes: bool) -> None:
+    options = _fitted(data, option)
+    r = invoke(*GRID_DATA[data], *options, "--like", library, "-f", "json")
+    assert (r.exit_code == 0) is computes, r.output
+    if not computes:
+        assert f"{TITLES[library]} cannot express this" in r.stderr

@@ -140,19 +140,28 @@ class Library(ABC):
         ``sample_weight``) as numpy arrays, which the snippet starts with."""
 
 
-def clip_rule(lo_text: str, values: Array, lo: float, hi: float, hi_text: str = ""
-              ) -> Rule | None:
-    """The clip of probabilities to [lo, hi], if it changed any element.
+SHOWN_POSITIONS = 4
+"""Positions a rule names of the elements it changed, before "…"."""
+
+
+def clip_rule(lo_text: str, values: Array, lo: float, hi: float, hi_text: str = "",
+              shape: tuple[int, ...] | None = None) -> Rule | None:
+    """The clip of probabilities to [lo, hi], if it changed any element, with where (the
+    first few positions, in ``shape``: the input's, which ``values`` flattens).
 
     >>> clip_rule("1e-7", np.array([0.0, 0.5, 1.0]), 1e-7, 1 - 1e-7).text
-    'clip to [1e-7, 1 − 1e-7] changed 2 of 3 elements'
+    'clip to [1e-7, 1 − 1e-7] changed 2 of 3 elements: [0], [2]'
     """
-    changed = int(np.count_nonzero((values < lo) | (values > hi)))
-    if not changed:
+    hit = np.flatnonzero((values < lo) | (values > hi))
+    if not hit.size:
         return None
     high = hi_text or f"1 − {lo_text}"
-    return Rule("clip", f"clip to [{lo_text}, {high}] changed {changed} of {values.size} "
-                        f"element{'s' if values.size != 1 else ''}")
+    where = np.unravel_index(hit[:SHOWN_POSITIONS], shape or values.shape)
+    positions = ", ".join("[" + ", ".join(str(int(i[k])) for i in where) + "]"
+                          for k in range(min(hit.size, SHOWN_POSITIONS)))
+    more = ", …" if hit.size > SHOWN_POSITIONS else ""
+    return Rule("clip", f"clip to [{lo_text}, {high}] changed {hit.size} of {values.size} "
+                        f"element{'s' if values.size != 1 else ''}: {positions}{more}")
 
 
 def reduce(values: Array, reduction: str, dtype: str) -> float:

@@ -143,16 +143,20 @@ class Keras(Library):
             if rule is not None:
                 rules.append(rule)
             p = np.clip(x, lo, hi)
-            steps.append(f"p' = clip(p, 1e-7, {hi_text})")
+            steps.append(f"p' = max(min(p, {hi_text}), 1e-7)")
             elements = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
             steps.append("ℓ = −(y·ln p' + (1 − y)·ln(1 − p'))")
         if elements.ndim == 0:
             return elements
         per_sample = _mean_last(elements, dtype)
-        if elements.ndim == 1:
+        if elements.ndim == 1 and case.sample_weight is None:
             rules.append(Rule("last axis", f"1-D input: the last-axis mean is the mean of all "
                                            f"{elements.size} values, and it is the loss "
                                            f"whatever the reduction"))
+        elif elements.ndim == 1:
+            rules.append(Rule("last axis", f"1-D input: the last-axis mean of all "
+                                           f"{elements.size} values is taken first, then "
+                                           f"multiplied by each sample weight"))
         steps.append(f"per sample: the mean over the last axis ({elements.shape[-1]} "
                      f"values), taken in float32")
         if dtype == "float64":

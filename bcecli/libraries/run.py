@@ -146,4 +146,4 @@ def _compare_output(req: Request, env: Environment, case: Case, rows: list[Compa
     from bcecli.app import human_style
 
     width, color, ascii = human_style(env)
-    return compare_text(case, rows, req.precision, width, color, ascii)
+    return compare_text(case, rows, req.precision, width, color, ascii, req.explain)

@@ -96,11 +96,13 @@ class Sklearn(Library):
             weight = None if case.sample_weight is None else np.repeat(
                 case.sample_weight, max(1, case.x.size // max(1, case.x.shape[0]))
                 if case.x.ndim > 1 else 1)
-        rule = clip_rule(eps_text, probs if case.loss in ("ce", "nll") else probs[:, 1], eps,
-                         1 - eps)
+        used = np.sum(np.where(labels != 0, probs, 0), axis=1)  # (the others count 0)
+        rule = clip_rule(eps_text, used, eps, 1 - eps, shape=(
+            case.x.shape[0],) if case.loss in ("ce", "nll") else case.x.shape)
         if rule is not None:
             rules.append(rule)
-        steps.append(f"p' = clip(p, {eps_text}, 1 − {eps_text}); never renormalised")
+        steps.append(f"p' = max(min(p, 1 − {eps_text}), {eps_text}), both columns; never "
+                     f"renormalised")
         clipped = np.clip(probs, eps, 1 - eps)
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = np.where(labels != 0, labels * np.log(clipped), 0).astype(dtype)

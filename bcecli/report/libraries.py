@@ -139,9 +139,16 @@ def like_plain(out: LibOutcome) -> str:
 
 
 def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, color: bool,
-                 ascii: bool) -> str:
-    """One table: a row per library with its call, loss, difference from PyTorch and why."""
+                 ascii: bool, explain: bool = False) -> str:
+    """One table: a row per library with its call, loss, difference from PyTorch and why;
+    with ``explain``, each library's calculation above it."""
     console, buf = _console(width, color)
+    if explain:
+        for row in rows:
+            if row.outcome is not None and row.library.name != "torch":
+                _lines(console, [f"As {row.library.title} computes it ({row.outcome.dtype}):",
+                                 *(f"  {step}" for step in row.outcome.steps), ""],
+                       width, ascii)
     torch = rows[0].outcome
     g = to_ascii if ascii else (lambda s: s)
     _lines(console, [f"{case.loss} · reduction {case.reduction} · input "
@@ -157,7 +164,8 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
         diff = row.difference(torch)
         loss = "—" if o is None else ("(unreduced)" if o.values is not None
                                       else exact(o.loss, o.dtype))
-        vs = "" if diff is None or row.library.name == "torch" else (
+        vs = "" if diff is None or row.library.name == "torch" else "equal" if diff[0] == 0 \
+            else (
             f"{_signed(diff[0], p)} ({rounded(diff[1] * 100, 2)}%)" if math.isfinite(diff[1])
             else _signed(diff[0], p))
         lib = f"{row.library.name} ({o.dtype})" if o is not None else row.library.name
