@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -44,6 +43,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_golden import enc  # noqa: E402 - the script's directory is on the path only now
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "golden" / "libraries" / "libraries.json"
@@ -277,15 +279,6 @@ def build_specs() -> list[dict[str, Any]]:
 # helpers
 # ----------------------------------------------------------------------------------------
 
-def enc(v: Any) -> Any:
-    if isinstance(v, list):
-        return [enc(x) for x in v]
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
 
 
 def result_of(out: Any) -> dict[str, Any]:
