@@ -108,7 +108,7 @@ class Sklearn(Library):
             terms = np.where(labels != 0, labels * np.log(clipped), 0).astype(dtype)
         loss_i = -np.sum(terms, axis=1)
         steps.append("ℓ = −ln p'[y] per sample")
-        w = None if weight is None else np.asarray(weight, dtype=np.float64)
+        w = None if weight is None else np.asarray(weight, dtype=dtype)  # (sklearn casts them)
         if case.reduction == "mean":
             loss = float(np.average(loss_i, weights=w))
             if w is not None:
