@@ -51,7 +51,7 @@ def test_emitted_snippet_is_the_one_that_ran(record: dict[str, Any]) -> None:
 def test_like_keras_shows_the_clip_and_the_float32_number() -> None:
     r = invoke("bce", "-i", P, "-t", Y, "--like", "keras")
     assert r.exit_code == 0, r.output
-    assert "keras.losses.BinaryCrossentropy()(y, p) · float32" in r.stdout
+    assert "  keras.losses.BinaryCrossentropy()(y, p)\n" in r.stdout and "· float32 ·" in r.stdout
     assert "clip to [1e-7, 0.99999988] changed 2 of 6 elements" in r.stdout
     assert r.stdout.rstrip().endswith("mean = 8.170753")
     plain = invoke("bce", "-i", P, "-t", Y, "--like", "keras", "-f", "plain")

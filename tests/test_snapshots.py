@@ -64,6 +64,16 @@ EXTRA = [
                                "[0.2, 0.2, 0.6], [0.5, 0.5, 0]]", "--grad", "-r", "none"]),
     ("grad-nll-weight-ignore", ["nll", "-i", "[[-0.2, -1.8, -3.1], [-2.5, -0.4, -1.3]]",
                                 "-t", "[0, 2]", "-w", "[1, 2, 3]", "--grad"]),
+    ("like-keras-clip", ["bce", "-i", "[[0.0, 0.5, 1.0], [0.2, 0.9, 0.9999999]]",
+                         "-t", "[[1, 0, 0], [0, 1, 0]]", "--like", "keras"]),
+    ("like-sklearn-sample-weight", ["bce-logits", "-i", X, "-t", Y, "--sample-weight",
+                                    "[1, 2, 0]", "--like", "sklearn"]),
+    ("like-optax-ce-none", ["ce", "-i", L, "-t", "[0, 2, 1, 1]", "--label-smoothing", "0.1",
+                            "--like", "optax", "-r", "none"]),
+    ("compare-bce", ["bce", "-i", "[[0.0, 0.5, 1.0], [0.2, 0.9, 0.9999999]]",
+                     "-t", "[[1, 0, 0], [0, 1, 0]]", "--compare"]),
+    ("compare-ce-sample-weight", ["ce", "-i", L, "-t", "[0, 2, 1, 1]", "--sample-weight",
+                                  "[1, 2, 3, 4]", "--compare"]),
 ]
 CASES = [*_samples(), *EXTRA]
 WIDTHS = (100, 60)

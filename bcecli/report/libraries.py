@@ -68,9 +68,10 @@ def like_text(case: Case, library: Library, out: LibOutcome, p: int, width: int 
     """A library's loss for people: the call, the rules that acted, the values it reduces
     (``--max-rows`` of them) and the loss."""
     console, buf = _console(width, color)
-    lines = [f"{library.title} · {out.call} · {out.dtype} · input {fmt_shape(case.x.shape)}"]
+    lines = [f"As {library.title} computes it · {out.dtype} · reduction {case.reduction} · "
+             f"input {fmt_shape(case.x.shape)}", f"  {out.call}"]
     if explain:
-        lines += ["", f"As {library.title} computes it:", *(f"  {s}" for s in out.steps)]
+        lines += ["", "Step by step:", *(f"  {s}" for s in out.steps)]
     lines += [f"  rule: {r.text}" for r in out.rules]
     _lines(console, lines, width, ascii)
     values = out.values if out.values is not None else out.per_sample
@@ -97,8 +98,10 @@ def like_text(case: Case, library: Library, out: LibOutcome, p: int, width: int 
     if flat.size:
         console.print(table, crop=False)
     if out.values is None:
-        what = {"mean": "mean", "sum": "sum"}.get(case.reduction, case.reduction)
-        _lines(console, [f"{what} = {exact(out.loss, out.dtype)}"], width, ascii)
+        _lines(console, [f"{case.reduction} = {exact(out.loss, out.dtype)}"], width, ascii)
+    else:
+        _lines(console, [f"reduction none: the {flat.size} values above, unreduced"], width,
+               ascii)
     return buf.getvalue()
 
 

@@ -52,8 +52,13 @@ def drawn_width(widths: Sequence[int]) -> int:
     return 1 + sum(w + 3 for w in widths)
 
 
+_WORD = r"(\S*\((?:\d+, )+\d+\)\S*|\S+)(\s*)"
+"""A word of a line, where a shape ``(4, 3)`` is one word."""
+
+
 def wrap(line: str, width: int | None, hang: int = 0) -> list[str]:
-    """A line broken at spaces into lines of at most ``width`` cells, never inside a word;
+    """A line broken at spaces into lines of at most ``width`` cells, never inside a word
+    or a shape;
     continuation lines indented like the line and ``hang`` more.  A word wider than the
     width (a number in a very narrow terminal) has a line of its own, whole.
 
@@ -61,6 +66,8 @@ def wrap(line: str, width: int | None, hang: int = 0) -> list[str]:
     (['mean of 6', 'terms =', '0.7193'], ['mean = 0.7193'])
     >>> wrap("  row 0: 0.5 + 0.25", 12, hang=2), wrap("σ = 1.00000000000000000", 8)
     (['  row 0: 0.5', '    + 0.25'], ['σ =', '1.00000000000000000'])
+    >>> wrap("the input (4, 3)", 12)
+    ['the input', '(4, 3)']
     """
     if width is None or cell_len(line) <= width:
         return [line]
@@ -68,7 +75,7 @@ def wrap(line: str, width: int | None, hang: int = 0) -> list[str]:
     more = " " * min(indent + hang, width // 3)
     lines: list[str] = []
     current, spaces = line[:indent], ""
-    for word, after in re.findall(r"(\S+)(\s*)", line[indent:]):
+    for word, after in re.findall(_WORD, line[indent:]):
         if current.strip() and cell_len(current) + len(spaces) + cell_len(word) > width:
             lines.append(current)
             current = more + word
