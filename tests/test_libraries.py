@@ -62,6 +62,7 @@ def case_of(c: dict[str, Any]) -> Case:
         label_smoothing=float(o.get("label_smoothing") or 0.0),
         sample_weight=None if sw is None else np.asarray(sw, dtype=np.float64),
         ignore_index=int(o["ignore_index"]) if o.get("ignore_index") is not None else -100,
+        classes=c["loss"] == "ce",
         options={k: v for k, v in (("sigmoid", o.get("sigmoid")),
                                    ("label_smoothing", o.get("label_smoothing")),
                                    ("ignore_index", o.get("ignore_index")))

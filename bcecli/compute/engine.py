@@ -69,6 +69,7 @@ class _Result:
     infinite: int
     rows: list[Row]
     warnings: list[tuple[str, str, int]]
+    data: tuple[NDArray[np.floating], NDArray[np.floating]] | None = None
 
 
 @dataclass
@@ -81,11 +82,15 @@ class _Progress:
 def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool | None = None,
             keep: Keep = TEN_AND_TEN, sink: Sink | None = None,
             progress: Callable[[], None] | None = None,
-            grad: float | None = None) -> Outcome:
+            grad: float | None = None,
+            data: Callable[[NDArray[np.floating], NDArray[np.floating]], None] | None = None
+            ) -> Outcome:
     """The loss of the inputs under the options, with the rows and sums the report needs.
 
     ``grad``: also ∂L/∂x, for the kept rows and the sink; its value is the mean's
-    denominator (known from a first run; any number for sum and none).
+    denominator (known from a first run; any number for sum and none).  ``data``: called
+    with each block's input rows and target rows as the loss read them (class indices from
+    a CSV column, say), in order, for computations of other libraries' rules.
     """
     pool = pool or Pool(1)
     behind = partial(pool.ordered, ahead=FOLLOWER_AHEAD)  # (a target block serves many rows)
@@ -117,7 +122,8 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     feed_t = RowFeed(ts)
     try:
         plan = loss.plan(opts, first_x, first_t, at_once, text)
-        run = _Run(loss, opts, plan, keep, whole, all_rows=sink is not None, grad=grad)
+        run = _Run(loss, opts, plan, keep, whole, all_rows=sink is not None, grad=grad,
+                   data=data)
         jobs = _whole(run, first_x, first_t, read) if whole else \
             _pairs(run, xs, feed_t, first_t, per_row, read)
         for result in pool.ordered(jobs):
@@ -234,9 +240,12 @@ class _Run:
     """One computation: the blocks' terms (on any thread) and their reduction (in order)."""
 
     def __init__(self, loss: Loss[Any, Any], opts: Options, plan: Any, keep: Keep,
-                 whole: bool, all_rows: bool, grad: float | None = None) -> None:
+                 whole: bool, all_rows: bool, grad: float | None = None,
+                 data: Callable[[NDArray[np.floating], NDArray[np.floating]], None] | None
+                 = None) -> None:
         self.loss, self.opts, self.plan, self.keep, self.whole = loss, opts, plan, keep, whole
         self.all_rows = all_rows
+        self.data = data
         self.grad = grad
         self.total = ChunkedSum()
         self.weights = ChunkedSum()
@@ -298,7 +307,7 @@ class _Run:
         return _Result(paired.start, values.reshape(nrows, *rest), row_values, parts,
                        den_parts, loss_parts, grads, values.size,
                        0 if finite else int(np.count_nonzero(np.isinf(flat))), kept,
-                       bt.warnings)
+                       bt.warnings, (bt.inputs, bt.targets) if self.data else None)
 
     def _earliest(self, paired: Paired, exc: BceError) -> BceError:
         """The error of the earliest row of a block that has one, whatever its kind (a
@@ -351,6 +360,8 @@ class _Run:
         self.rows_done = result.start + (result.terms.shape[0] if result.terms.ndim else 1)
         if sink is not None:
             sink.write(result.terms, result.row_values, result.grad)
+        if self.data is not None and result.data is not None:
+            self.data(*result.data)
 
     def finish(self, x_shape: Shape, column_names: list[str] | None,
                extra_shapes: dict[str, Shape]) -> Outcome:

@@ -59,6 +59,9 @@ class Case:
     """The PyTorch loss's own options as bcecli's API takes them (``weight`` as an
     array, ``sigmoid``, ``ignore_index``), for the torch rules."""
 
+    classes: bool = False
+    """A loss over classes (ce, nll: classes on axis 1), not one of binary elements."""
+
     @property
     def logits(self) -> bool:
         """True when x holds logits (bce-logits, bce --sigmoid, ce)."""
@@ -67,7 +70,7 @@ class Case:
     @property
     def ignored(self) -> int:
         """How many class-index targets equal the ignore index."""
-        if self.loss not in ("ce", "nll") or self.probabilities:
+        if not self.classes or self.probabilities:
             return 0
         return int(np.count_nonzero(self.t == self.ignore_index))
 

@@ -74,13 +74,13 @@ class Keras(Library):
 
     def _sample_shape(self, case: Case) -> tuple[int, ...]:
         """The shape of the per-sample values (after the last-axis mean)."""
-        if case.loss in ("ce", "nll"):
+        if case.classes:
             return (case.x.shape[0], *case.x.shape[2:])
         return tuple(case.x.shape[:-1])
 
     def _class(self, case: Case) -> tuple[str, list[str]]:
         args = []
-        if case.loss in ("ce", "nll"):
+        if case.classes:
             if case.probabilities or case.label_smoothing:
                 name = "CategoricalCrossentropy"
             else:
@@ -102,14 +102,14 @@ class Keras(Library):
         name, args = self._class(case)
         if dtype == "float64":
             args.append('dtype="float64"')
-        y = "t" if case.loss in ("ce", "nll") else "y"
+        y = "t" if case.classes else "y"
         x = "x" if case.logits else "p"
         sw = ", sample_weight=w" if case.sample_weight is not None else ""
-        if case.loss in ("ce", "nll") and not case.probabilities and case.label_smoothing:
+        if case.classes and not case.probabilities and case.label_smoothing:
             y = "one_hot(y)"
-        elif case.loss in ("ce", "nll") and not case.probabilities:
+        elif case.classes and not case.probabilities:
             y = "y"
-        if case.loss in ("ce", "nll") and case.x.ndim > 2:
+        if case.classes and case.x.ndim > 2:
             x = "moveaxis(x, 1, -1)"
         return f"keras.losses.{name}({', '.join(args)})({y}, {x}{sw})"
 
@@ -118,7 +118,7 @@ class Keras(Library):
         steps: list[str] = []
         x = np.asarray(case.x, dtype=dtype)
         mask = None
-        if case.loss in ("ce", "nll"):
+        if case.classes:
             values, mask = self._categorical(case, x, dtype, rules, steps)
         else:
             values = self._binary(case, x, dtype, rules, steps)
@@ -239,7 +239,7 @@ class Keras(Library):
         lines = ["import os", 'os.environ.setdefault("KERAS_BACKEND", "jax")',
                  "import numpy as np", "import keras", "", data]
         y, x = "t", "x"
-        if case.loss in ("ce", "nll"):
+        if case.classes:
             if case.x.ndim > 2:
                 lines.append("x = np.moveaxis(x, 1, -1)  # classes last, as Keras takes them")
                 if case.probabilities:

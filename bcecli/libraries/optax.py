@@ -52,7 +52,7 @@ class Optax(Library):
             return f"its losses take no {' or '.join(case.torch_only)}"
         if case.sample_weight is not None:
             return "its losses take no sample weights"
-        if case.label_smoothing and case.loss != "ce":
+        if case.label_smoothing and not case.classes:
             return "it has no binary label smoothing"
         if case.ignored:
             return (f"it has no ignore index ({case.ignored} targets equal "
@@ -61,7 +61,7 @@ class Optax(Library):
 
     def _fn(self, case: Case) -> tuple[str, str]:
         """The function and its target argument."""
-        if case.loss != "ce":
+        if not case.classes:
             return "sigmoid_binary_cross_entropy", "y"
         if case.probabilities:
             target = "optax.smooth_labels(t, ε)" if case.label_smoothing else "t"
@@ -74,7 +74,7 @@ class Optax(Library):
     def call(self, case: Case, dtype: str) -> str:
         fn, target = self._fn(case)
         target = target.replace("ε", repr(case.label_smoothing))
-        x = "moveaxis(x, 1, -1)" if case.loss == "ce" and case.x.ndim > 2 else "x"
+        x = "moveaxis(x, 1, -1)" if case.classes and case.x.ndim > 2 else "x"
         inner = f"optax.{fn}({x}, {target})"
         return {"mean": f"jnp.mean({inner})", "sum": f"jnp.sum({inner})"}.get(
             case.reduction, inner)
@@ -83,7 +83,7 @@ class Optax(Library):
         rules: list[Rule] = []
         steps: list[str] = []
         x = np.asarray(case.x, dtype=dtype)
-        if case.loss != "ce":
+        if not case.classes:
             y = np.asarray(case.t, dtype=dtype)
             values = -y * log_sigmoid(x) - (1.0 - y) * log_sigmoid(-x)
             steps.append("ℓ = −y·log_sigmoid(x) − (1 − y)·log_sigmoid(−x)")
@@ -122,7 +122,7 @@ class Optax(Library):
         lines += ["import jax.numpy as jnp", "import numpy as np", "import optax", "", data,
                   f"x = jnp.asarray(x, dtype=jnp.{dtype})"]
         fn, target = self._fn(case)
-        if case.loss == "ce":
+        if case.classes:
             if case.x.ndim > 2:
                 lines.append("x = jnp.moveaxis(x, 1, -1)  # classes last")
                 if case.probabilities:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bcecli.errors import BceError
 from bcecli.libraries import LIBRARIES
 from bcecli.libraries.base import Case, LibOutcome
-from bcecli.libraries.case import case_of, read_whole
+from bcecli.libraries.case import Collected, case_of, read_whole
 from bcecli.libraries.emit import data_code
 from bcecli.libraries.torch import LIBRARY as TORCH
 from bcecli.report.libraries import (
@@ -81,8 +81,10 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
         if req.sample_weight is not None:
             with open_source(req.sample_weight, "--sample-weight", env.stdin) as source:
                 sw = read_whole(source)
-        outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=Keep.rows(0))
-        case = case_of(outcome, set(req.matrices), sw, req.smoothing)
+        collected = Collected()
+        outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=Keep(0, 0),
+                          sink=collected, data=collected.data)
+        case = case_of(outcome, collected, set(req.matrices), sw, req.smoothing)
         sources = {"input": x, "target": t}
     out.release()
     if req.emit is not None:
@@ -92,13 +94,13 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
         out.write(library.emit(case, dtype, data_code(case, req, sources)))
         return LibraryRun(float("nan"), dtype)
     if req.compare:
-        rows = _compare(case, req, outcome)
+        rows = _compare(case, req, outcome, collected)
         out.write(_compare_output(req, env, case, rows))
         return LibraryRun(float("nan"), torch_dtype, outcome.warnings)
     library = LIBRARIES[req.like]
     library.refuse(case)
     dtype = req.dtype or library.default_dtype
-    result = outcome_as_library(outcome, case) if library.name == "torch" else \
+    result = outcome_as_library(outcome, case, collected) if library.name == "torch" else \
         library.compute(case, dtype)
     if req.format == "json":
         out.write(like_json(case, library, result))
@@ -113,17 +115,13 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
     return LibraryRun(result.loss, dtype, outcome.warnings if library.name == "torch" else [])
 
 
-def outcome_as_library(outcome: Any, case: Case) -> LibOutcome:
-    """PyTorch's own outcome (bcecli's computation, every row kept) as a library's."""
-    import numpy as np
-
-    rows = outcome.kept()
-    terms = np.stack([r.terms for r in rows]).reshape(outcome.element_shape) if rows \
-        else np.empty(outcome.element_shape)
-    return TORCH.described(case, outcome, terms)
+def outcome_as_library(outcome: Any, case: Case, collected: Collected) -> LibOutcome:
+    """PyTorch's own outcome (bcecli's computation) as a library's."""
+    return TORCH.described(case, outcome, collected.arrays(outcome)[2])
 
 
-def _compare(case: Case, req: Request, outcome: Any) -> list[Compared]:
+def _compare(case: Case, req: Request, outcome: Any, collected: Collected
+             ) -> list[Compared]:
     rows = []
     for library in LIBRARIES.values():
         lacks = library.lacks(case)
@@ -131,7 +129,7 @@ def _compare(case: Case, req: Request, outcome: Any) -> list[Compared]:
             rows.append(Compared(library, None, lacks))
             continue
         if library is TORCH:  # (the run's own outcome: it has the weights)
-            rows.append(Compared(library, outcome_as_library(outcome, case)))
+            rows.append(Compared(library, outcome_as_library(outcome, case, collected)))
             continue
         dtype = req.dtype or library.default_dtype
         rows.append(Compared(library, library.compute(case, dtype)))

@@ -47,7 +47,7 @@ class Sklearn(Library):
             return "log_loss returns one number: it has no unreduced form (-r none)"
         if case.sample_weight is not None and not np.any(case.sample_weight):
             return "every sample weight is 0: log_loss refuses weights that sum to zero"
-        if case.loss in ("bce", "bce-logits"):
+        if not case.classes:
             soft = np.count_nonzero((case.t != 0) & (case.t != 1))
             if soft:
                 return (f"log_loss takes class labels, 0 or 1, not soft targets ({soft} of "
@@ -66,7 +66,7 @@ class Sklearn(Library):
     def call(self, case: Case, dtype: str) -> str:
         sw = ", sample_weight=w" if case.sample_weight is not None else ""
         norm = ", normalize=False" if case.reduction == "sum" else ""
-        if case.loss in ("ce", "nll"):
+        if case.classes:
             return f"log_loss(y, softmax(x, axis=1), labels=range({case.x.shape[1]}){sw}{norm})"
         p = "expit(x)" if case.logits else "p"
         return f"log_loss(y.ravel(), {p}.ravel(), labels=[0, 1]{sw}{norm})"
@@ -76,7 +76,7 @@ class Sklearn(Library):
         steps: list[str] = []
         eps = float(np.finfo(dtype).eps)
         eps_text = f"{eps:.2g}"
-        if case.loss in ("ce", "nll"):
+        if case.classes:
             x = np.asarray(case.x, dtype=np.float64)
             shifted = np.exp(x - np.amax(x, axis=1, keepdims=True))
             probs = np.asarray(shifted / np.sum(shifted, axis=1, keepdims=True), dtype=dtype)
@@ -98,7 +98,7 @@ class Sklearn(Library):
                 if case.x.ndim > 1 else 1)
         used = np.sum(np.where(labels != 0, probs, 0), axis=1)  # (the others count 0)
         rule = clip_rule(eps_text, used, eps, 1 - eps, shape=(
-            case.x.shape[0],) if case.loss in ("ce", "nll") else case.x.shape)
+            case.x.shape[0],) if case.classes else case.x.shape)
         if rule is not None:
             rules.append(rule)
         steps.append(f"p' = max(min(p, 1 − {eps_text}), {eps_text}), both columns; never "
@@ -129,7 +129,7 @@ class Sklearn(Library):
         if case.reduction == "sum":
             kw.append("normalize=False")
         extra = "".join(f", {k}" for k in kw)
-        if case.loss in ("ce", "nll"):
+        if case.classes:
             lines[0:0] = ["from scipy.special import softmax"]
             lines += ["", data, f"p = softmax(x, axis=1).astype(np.{dtype})",
                       f"print(log_loss(t.astype(int), p, labels=range({case.x.shape[1]})"

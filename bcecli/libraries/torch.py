@@ -38,7 +38,7 @@ class Torch(Library):
         if case.sample_weight is not None:
             return ("its losses take no sample weights (weight is per element or per "
                     "class); use --like keras or sklearn, or --weight")
-        if case.label_smoothing and case.loss in ("bce", "bce-logits"):
+        if case.label_smoothing and not case.classes:
             return ("BCELoss and BCEWithLogitsLoss have no label smoothing (Keras' binary "
                     "smoothing: --like keras)")
         return None
@@ -102,7 +102,7 @@ class Torch(Library):
         lines.append(f"x = {x}")
         if case.loss == "bce" and case.sigmoid:
             pass
-        if case.loss in ("ce", "nll") and not case.probabilities:
+        if case.classes and not case.probabilities:
             lines.append("y = torch.tensor(t, dtype=torch.long)")
         else:
             lines.append(f"{'t' if case.probabilities else 'y'} = torch.tensor(t, "
