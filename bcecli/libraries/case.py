@@ -1,5 +1,5 @@
-"""A :class:`~bcecli.libraries.base.Case` from a run: the data as bcecli read and checked
-it (every row kept), the options, and the sample weights."""
+"""A :class:`~bcecli.libraries.base.Case` from a run's options, and the feed that hands
+each block of the data, as bcecli reads and checks it, to the libraries' computations."""
 
 from __future__ import annotations
 
@@ -8,74 +8,111 @@ from typing import Any
 
 import numpy as np
 
-from bcecli.compute.outcome import Outcome
 from bcecli.errors import BceError
 from bcecli.io.source import Source, joined
-from bcecli.libraries.base import F64, Array, Case
+from bcecli.libraries.base import F64, Accumulator, Array, Case, Lacking, as_rows, ignored_in
+from bcecli.losses.base import Loss, Options
 from bcecli.losses.classes import ClassLoss
 
 
-class Collected:
-    """The data and the terms of a run, block by block (its ``data`` callback and sink)."""
-
-    def __init__(self) -> None:
-        self.inputs: list[Array] = []
-        self.targets: list[Array] = []
-        self.terms: list[Array] = []
-
-    def data(self, inputs: Array, targets: Array) -> None:
-        self.inputs.append(inputs)
-        self.targets.append(targets)
-
-    def write(self, terms: Array, row_values: Array, grad: Array | None = None) -> None:
-        self.terms.append(terms)
-
-    def arrays(self, outcome: Outcome) -> tuple[F64, F64, Array]:
-        """The input, the target and the elementwise terms, whole."""
-        x = _joined(self.inputs, outcome.input_shape)
-        t = np.concatenate(self.targets) if self.targets else np.empty((0,))
-        terms = _joined(self.terms, outcome.element_shape)
-        return x, np.asarray(t, dtype=np.float64), terms
-
-
-def _joined(parts: list[Array], shape: tuple[int, ...]) -> F64:
-    if not parts:
-        return np.empty(shape)
-    return np.asarray(np.concatenate([p.reshape(-1) for p in parts]), dtype=np.float64
-                      ).reshape(shape)
-
-
-def case_of(outcome: Outcome, collected: Collected, matrices: Collection[str],
+def case_of(loss: Loss[Any, Any], opts: Options, matrices: Collection[str],
             sample_weight: F64 | None, smoothing: float) -> Case:
-    """The case of a run whose blocks were collected.
+    """The case of a run, before its data is read (its shapes come with the data).
 
     ``matrices``: the names of the loss's matrix options given (weights), which only
     PyTorch's rules take; ``smoothing``: the binary label smoothing (the ce one is among
     the loss's options).
     """
-    x, t, _ = collected.arrays(outcome)
-    classes = isinstance(outcome.loss_fn, ClassLoss)
-    if x.ndim == 1 and classes:
-        x, t = x[None, :], t.reshape(1)  # (an unbatched (C,) input: one sample)
-    loss = outcome.loss_fn
-    opts = outcome.options
     values: dict[str, Any] = {name: getattr(opts, name) for name in
                               (p.name for p in loss.params) if hasattr(opts, name)}
-    plan = outcome.plan
-    probabilities = bool(getattr(plan, "probabilities", False))
-    if sample_weight is not None:
-        sample_weight = _per_sample(sample_weight, x.shape[0] if x.ndim else 1)
     torch_only = [f"--{p.name.replace('_', '-')}" for p in loss.matrix_params
                   if p.name in matrices]
     return Case(
-        loss=loss.name, x=x, t=t, reduction=opts.reduction,
-        sigmoid=bool(values.get("sigmoid", False)), probabilities=probabilities,
+        loss=loss.name, shape=(), reduction=opts.reduction,
+        sigmoid=bool(values.get("sigmoid", False)),
         label_smoothing=float(values.get("label_smoothing", 0.0) or smoothing),
         sample_weight=sample_weight, ignore_index=int(values.get("ignore_index", -100)),
-        torch_only=torch_only, options=values, classes=classes)
+        torch_only=torch_only, options=values, classes=isinstance(loss, ClassLoss))
 
 
-def _per_sample(w: F64, n: int) -> F64:
+class Feed:
+    """The run's ``data`` callback: each block of input and target rows to every
+    library's computation (one that finds what it cannot express drops out, with why),
+    the shapes and counts the case needs, and the data itself while it is small (for
+    ``--emit``'s inline data)."""
+
+    def __init__(self, case: Case, accumulators: dict[str, Accumulator], keep: int = 0,
+                 strict: bool = False) -> None:
+        self.case = case
+        self.accumulators = accumulators
+        self.lacking: dict[str, str] = {}
+        self.strict = strict
+        """Raise what a library lacks at once (--like), rather than drop it (--compare)."""
+        self.checked = False
+        self.rows = 0
+        self.keep = keep
+        self.kept: list[tuple[F64, F64]] | None = [] if keep else None
+        self.values = 0
+        self.trailing: tuple[int, ...] = ()
+
+    def __call__(self, inputs: Array, targets: Array) -> None:
+        x, t = as_rows(self.case, np.asarray(inputs, dtype=np.float64),
+                       np.asarray(targets, dtype=np.float64))
+        self.trailing = x.shape[1:]
+        if not self.checked:
+            self.case.shape = x.shape  # (the number of rows is known at the end)
+            self.case.probabilities = self.case.classes and t.shape == x.shape
+            self.check()
+        self.case.ignored += ignored_in(t, self.case)
+        for name, acc in list(self.accumulators.items()):
+            try:
+                acc.add(x, t, self.rows)
+            except Lacking as exc:
+                self.drop(name, str(exc))
+        self.rows += x.shape[0]
+        self.values += x.size
+        if self.kept is not None:
+            if self.values <= self.keep:
+                self.kept.append((x, t))
+            else:
+                self.kept = None
+
+    def check(self) -> None:
+        """What each library lacks, as far as the options and the shapes tell."""
+        self.checked = True
+        for name, acc in list(self.accumulators.items()):
+            reason = acc.library.lacks(self.case)
+            if reason is not None:
+                self.drop(name, reason)
+
+    def drop(self, name: str, reason: str) -> None:
+        """A library that cannot express the case: said at once under --like."""
+        acc = self.accumulators.pop(name)
+        if self.strict:
+            raise acc.library.cannot(reason)
+        self.lacking[name] = reason
+
+    def done(self, input_shape: tuple[int, ...]) -> None:
+        """The whole data is read (``input_shape``, as the run read it): the case's shape
+        is its rows'."""
+        self.case.shape = (self.rows, *self.trailing)
+        self.case.unbatched = self.case.classes and len(input_shape) == 1
+        if self.case.sample_weight is not None:
+            self.case.sample_weight = per_sample(self.case.sample_weight, self.rows)
+        if not self.checked:
+            self.check()
+
+    def data(self) -> tuple[F64, F64] | None:
+        """The whole input and target, if they were small enough to keep."""
+        if self.kept is None:
+            return None
+        if not self.kept:
+            return np.empty((0, *self.trailing)), np.empty(0)
+        return (np.concatenate([x for x, _ in self.kept]),
+                np.concatenate([t for _, t in self.kept]))
+
+
+def per_sample(w: F64, n: int) -> F64:
     """Sample weights as (N,): a column (N, 1), as CSV gives it, is taken as (N,)."""
     if w.ndim == 2 and w.shape[1] == 1:
         w = w[:, 0]

@@ -16,21 +16,35 @@ INLINE_VALUES = 10_000
 """Values a snippet writes out inline; larger data is loaded from its files."""
 
 
-def data_code(case: Case, req: Request, sources: dict[str, Source]) -> str:
-    """Code defining ``x``, ``t`` (and ``w``, the sample weights) as numpy arrays."""
-    arrays = {"x": case.x, "t": case.t}
-    if case.sample_weight is not None:
-        arrays["w"] = case.sample_weight
-    size = sum(a.size for a in arrays.values())
-    if size <= INLINE_VALUES:
-        return "\n".join(f"{name} = np.array({_literal(a)})" for name, a in arrays.items())
-    lines = []
+def data_code(case: Case, req: Request, sources: dict[str, Source],
+              data: tuple[F64, F64] | None) -> str:
+    """Code defining ``x``, ``t`` (and ``w``, the sample weights) as numpy arrays: inline
+    when ``data`` (the input and target, kept while small) is small enough, else loaded
+    from the files they came from."""
+    if data is not None:
+        arrays = {"x": data[0], "t": data[1]}
+        if case.sample_weight is not None:
+            arrays["w"] = case.sample_weight
+        if sum(a.size for a in arrays.values()) <= INLINE_VALUES:
+            return "\n".join(f"{name} = np.array({_literal(a)})" for name, a in arrays.items())
+    shapes = {"x": case.shape, "t": _target_shape(case),
+              "w": (case.shape[0],) if case.sample_weight is not None else None}
     given = {"x": (req.input, sources["input"]), "t": (req.target, sources["target"]),
              "w": (req.sample_weight, None)}
-    for name, a in arrays.items():
+    lines = []
+    for name, shape in shapes.items():
+        if shape is None:
+            continue
         arg, source = given[name]
-        lines.append(f"{name} = {_loader(arg or '', source, a, name)}")
+        lines.append(f"{name} = {_loader(arg or '', source, shape, name)}")
     return "\n".join(lines)
+
+
+def _target_shape(case: Case) -> tuple[int, ...]:
+    """The target's shape: the input's, or without the class axis for class indices."""
+    if case.classes and not case.probabilities:
+        return (case.shape[0], *case.shape[2:])
+    return case.shape
 
 
 def _literal(a: F64) -> str:
@@ -40,10 +54,9 @@ def _literal(a: F64) -> str:
     return repr(a.tolist())
 
 
-def _loader(arg: str, source: Source | None, a: F64, name: str) -> str:
-    """numpy code loading a file given as ``arg`` into an array of ``a``'s shape."""
+def _loader(arg: str, source: Source | None, shape: tuple[int, ...], name: str) -> str:
+    """numpy code loading a file given as ``arg`` into an array of ``shape``."""
     path = arg.strip()
-    shape = tuple(a.shape)
     ext = os.path.splitext(path)[1].lower()
     if not os.path.isfile(path):
         raise BceError(f"--emit writes up to {INLINE_VALUES:,} values inline; larger data must "

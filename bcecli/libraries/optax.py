@@ -16,11 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from bcecli.libraries.base import (
+    F64,
+    Accumulator,
     Case,
+    Lacking,
     LibOutcome,
     Library,
-    Rule,
     classes_last,
+    ignored_in,
     log_sigmoid,
     log_softmax,
     one_hot,
@@ -54,9 +57,6 @@ class Optax(Library):
             return "its losses take no sample weights"
         if case.label_smoothing and not case.classes:
             return "it has no binary label smoothing"
-        if case.ignored:
-            return (f"it has no ignore index ({case.ignored} targets equal "
-                    f"{case.ignore_index})")
         return None
 
     def _fn(self, case: Case) -> tuple[str, str]:
@@ -74,46 +74,13 @@ class Optax(Library):
     def call(self, case: Case, dtype: str) -> str:
         fn, target = self._fn(case)
         target = target.replace("ε", repr(case.label_smoothing))
-        x = "moveaxis(x, 1, -1)" if case.classes and case.x.ndim > 2 else "x"
+        x = "moveaxis(x, 1, -1)" if case.classes and len(case.shape) > 2 else "x"
         inner = f"optax.{fn}({x}, {target})"
         return {"mean": f"jnp.mean({inner})", "sum": f"jnp.sum({inner})"}.get(
             case.reduction, inner)
 
-    def compute(self, case: Case, dtype: str) -> LibOutcome:
-        rules: list[Rule] = []
-        steps: list[str] = []
-        x = np.asarray(case.x, dtype=dtype)
-        if not case.classes:
-            y = np.asarray(case.t, dtype=dtype)
-            values = -y * log_sigmoid(x) - (1.0 - y) * log_sigmoid(-x)
-            steps.append("ℓ = −y·log_sigmoid(x) − (1 − y)·log_sigmoid(−x)")
-        else:
-            logits = classes_last(x)
-            classes = logits.shape[-1]
-            if case.probabilities or case.label_smoothing:
-                t = classes_last(np.asarray(case.t, dtype=dtype)) if case.probabilities \
-                    else one_hot(case.t, classes, dtype)
-                if case.label_smoothing:
-                    eps = case.label_smoothing
-                    t = (1.0 - eps) * t + eps / classes  # (ε/C in Python floats, rounded once)
-                    steps.append(f"t' = smooth_labels(t, {eps:g}) = (1 − {eps:g})·t + "
-                                 f"{eps:g}/{classes}")
-                values = -np.sum(t * log_softmax(logits), axis=-1)
-                steps.append("ℓ = −Σ_c t_c·log_softmax(x)_c")
-            else:
-                top = np.max(logits, axis=-1, keepdims=True)
-                lse = np.log(np.sum(np.exp(logits - top), axis=-1)) + top[..., 0]
-                label = np.take_along_axis(logits, case.t.astype(np.int64)[..., None],
-                                           axis=-1)[..., 0]
-                values = lse - label
-                steps.append("ℓ = logsumexp(x) − x[y]")
-        if case.reduction == "none":
-            return LibOutcome(self.name, self.call(case, dtype), dtype, float("nan"), values,
-                              values.reshape(-1), rules, steps)
-        steps.append(f"jnp.{case.reduction} of the {values.size} values")
-        return LibOutcome(self.name, self.call(case, dtype), dtype,
-                          reduce(values, case.reduction, dtype), None, values.reshape(-1),
-                          rules, steps)
+    def start(self, case: Case, dtype: str) -> Accumulator:
+        return _PerExample(self, case, dtype)
 
     def emit(self, case: Case, dtype: str, data: str) -> str:
         lines = ["import jax"]
@@ -123,7 +90,7 @@ class Optax(Library):
                   f"x = jnp.asarray(x, dtype=jnp.{dtype})"]
         fn, target = self._fn(case)
         if case.classes:
-            if case.x.ndim > 2:
+            if len(case.shape) > 2:
                 lines.append("x = jnp.moveaxis(x, 1, -1)  # classes last")
                 if case.probabilities:
                     lines.append("t = np.moveaxis(t, 1, -1)")
@@ -133,7 +100,7 @@ class Optax(Library):
                     lines.append(f"t = optax.smooth_labels(t, {case.label_smoothing!r})")
             elif case.label_smoothing:
                 lines.append(f"t = optax.smooth_labels(jax.nn.one_hot(t.astype(int), "
-                             f"{case.x.shape[1]}, dtype=jnp.{dtype}), "
+                             f"{case.shape[1]}, dtype=jnp.{dtype}), "
                              f"{case.label_smoothing!r})")
             else:
                 lines.append("t = jnp.asarray(t.astype(int))")
@@ -144,6 +111,52 @@ class Optax(Library):
             case.reduction, inner)
         lines.append(f"print(np.asarray({value}).tolist())")
         return "\n".join(lines) + "\n"
+
+
+class _PerExample(Accumulator):
+    """optax's per-example values, kept whole (they are what -r none gives)."""
+
+    def add(self, x: F64, t: F64, start: int) -> None:
+        dtype, case = self.dtype, self.case
+        x = np.asarray(x, dtype=dtype)
+        if not case.classes:
+            y = np.asarray(t, dtype=dtype)
+            self.parts.append(-y * log_sigmoid(x) - (1.0 - y) * log_sigmoid(-x))
+            return
+        if ignored_in(t, case):
+            raise Lacking(f"it has no ignore index (targets equal {case.ignore_index})")
+        logits = classes_last(x)
+        classes = logits.shape[-1]
+        if case.probabilities or case.label_smoothing:
+            target = classes_last(np.asarray(t, dtype=dtype)) if case.probabilities \
+                else one_hot(t, classes, dtype)
+            if case.label_smoothing:
+                eps = case.label_smoothing
+                target = (1.0 - eps) * target + eps / classes  # (ε/C in Python, rounded once)
+            self.parts.append(-np.sum(target * log_softmax(logits), axis=-1))
+            return
+        top = np.max(logits, axis=-1, keepdims=True)
+        lse = np.log(np.sum(np.exp(logits - top), axis=-1)) + top[..., 0]
+        label = np.take_along_axis(logits, t.astype(np.int64)[..., None], axis=-1)[..., 0]
+        self.parts.append(lse - label)
+
+    def finish(self) -> LibOutcome:
+        case = self.case
+        eps = case.label_smoothing
+        if not case.classes:
+            self.steps.append("ℓ = −y·log_sigmoid(x) − (1 − y)·log_sigmoid(−x)")
+        elif case.probabilities or eps:
+            if eps:
+                self.steps.append(f"t' = smooth_labels(t, {eps:g}) = (1 − {eps:g})·t + "
+                                  f"{eps:g}/{case.shape[1]}")
+            self.steps.append("ℓ = −Σ_c t_c·log_softmax(x)_c")
+        else:
+            self.steps.append("ℓ = logsumexp(x) − x[y]")
+        values = self.kept()
+        if case.reduction == "none":
+            return self.outcome(float("nan"), values, values, [])
+        self.steps.append(f"jnp.{case.reduction} of the {values.size} values")
+        return self.outcome(reduce(values, case.reduction, self.dtype), None, values, [])
 
 
 LIBRARY = Optax()

@@ -1,8 +1,9 @@
 """A run under other libraries' rules: ``--like``, ``--compare`` and ``--emit``.
 
-The data is read and checked as for PyTorch's loss (the same readers, the same messages),
-every row kept; then each library computes from it.  This holds the whole data in memory
-(PyTorch's breakdown streams).
+The data is read and checked as for PyTorch's loss (the same readers, the same messages,
+the same blocks on the same thread pool); each block goes to every asked library's
+computation as it comes (:class:`~bcecli.libraries.case.Feed`), which keeps only the
+values that library reduces, one per sample.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from bcecli.errors import BceError
 from bcecli.libraries import LIBRARIES
-from bcecli.libraries.base import Case, LibOutcome
-from bcecli.libraries.case import Collected, case_of, read_whole
-from bcecli.libraries.emit import data_code
+from bcecli.libraries.base import Accumulator, Case, LibOutcome
+from bcecli.libraries.case import Feed, case_of, read_whole
+from bcecli.libraries.emit import INLINE_VALUES, data_code
 from bcecli.libraries.torch import LIBRARY as TORCH
+from bcecli.libraries.torch import TorchRules
 from bcecli.report.libraries import (
     Compared,
     compare_json,
@@ -55,13 +57,30 @@ def _check(req: Request) -> None:
         raise BceError("--explain goes with --format table")
     if req.stream:
         raise BceError("--stream does not go with --like, --compare or --emit: other "
-                       "libraries' rules are computed on the whole data at once")
+                       "libraries' rules reduce once the whole data is read")
     if req.smoothing and not 0.0 <= req.smoothing <= 1.0:
         raise BceError(f"--label-smoothing must be between 0 and 1; got {req.smoothing!r}")
 
 
+class _Terms:
+    """A sink keeping the elementwise terms of PyTorch's own computation (reduction none)."""
+
+    def __init__(self) -> None:
+        self.parts: list[Any] = []
+
+    def write(self, terms: Any, row_values: Any, grad: Any = None) -> None:
+        self.parts.append(terms)
+
+    def whole(self, shape: tuple[int, ...]) -> Any:
+        import numpy as np
+
+        if not self.parts:
+            return np.empty(shape)
+        return np.concatenate([p.reshape(-1) for p in self.parts]).reshape(shape)
+
+
 def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
-    """Read the data once, then compute it under the asked library's rules."""
+    """Read the data once, computing it under each asked library's rules as it comes."""
     from bcecli.compute.engine import Inputs, compute
     from bcecli.compute.outcome import Keep
     from bcecli.compute.pool import Pool, default_threads
@@ -71,37 +90,45 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
     torch_dtype = req.dtype or "float64"
     opts = req.loss.make_options({**req.values, "reduction": req.reduction,
                                   "dtype": torch_dtype})
+    names = list(LIBRARIES) if req.compare else [req.emit or req.like]
     with ExitStack() as opened, Pool(default_threads(env.env)) as pool:
+        sw = None
+        if req.sample_weight is not None:
+            with open_source(req.sample_weight, "--sample-weight", env.stdin) as source:
+                sw = read_whole(source)
+        case = case_of(req.loss, opts, set(req.matrices), sw, req.smoothing)
+        # (what a library lacks is said at the first block, when the shapes are known)
+        accumulators: dict[str, Accumulator] = {} if req.emit else {
+            name: _start(name, case, req) for name in names}
+        feed = Feed(case, accumulators, keep=INLINE_VALUES if req.emit else 0,
+                    strict=not req.compare)
         x = opened.enter_context(open_source(req.input, "--input", env.stdin))
         t = opened.enter_context(open_source(req.target, "--target", env.stdin))
         extras = {name: opened.enter_context(
             open_source(arg, f"--{name.replace('_', '-')}", env.stdin))
             for name, arg in req.matrices.items()}
-        sw = None
-        if req.sample_weight is not None:
-            with open_source(req.sample_weight, "--sample-weight", env.stdin) as source:
-                sw = read_whole(source)
-        collected = Collected()
+        terms = _Terms() if req.reduction == "none" else None
         outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=Keep(0, 0),
-                          sink=collected, data=collected.data)
-        case = case_of(outcome, collected, set(req.matrices), sw, req.smoothing)
+                          sink=terms, data=feed)
+        feed.done(outcome.input_shape)
         sources = {"input": x, "target": t}
     out.release()
     if req.emit is not None:
         library = LIBRARIES[req.emit]
         library.refuse(case)
         dtype = req.dtype or library.default_dtype
-        out.write(library.emit(case, dtype, data_code(case, req, sources)))
+        out.write(library.emit(case, dtype, data_code(case, req, sources, feed.data())))
         return LibraryRun(float("nan"), dtype)
+    results = {name: _finish(acc, outcome, terms) for name, acc in accumulators.items()}
     if req.compare:
-        rows = _compare(case, req, outcome, collected)
+        rows = [Compared(LIBRARIES[name], results.get(name), feed.lacking.get(name))
+                for name in names]
         out.write(_compare_output(req, env, case, rows))
         return LibraryRun(float("nan"), torch_dtype, outcome.warnings)
     library = LIBRARIES[req.like]
-    library.refuse(case)
-    dtype = req.dtype or library.default_dtype
-    result = outcome_as_library(outcome, case, collected) if library.name == "torch" else \
-        library.compute(case, dtype)
+    if req.like not in results:  # (not reached: a strict feed raised what it lacks)
+        raise library.cannot(feed.lacking.get(req.like, "?"))
+    result = results[req.like]
     if req.format == "json":
         out.write(like_json(case, library, result))
     elif req.format in ("plain", "csv"):
@@ -112,28 +139,22 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
         width, color, ascii = human_style(env)
         out.write(like_text(case, library, result, req.precision, width, color,
                             req.explain, ascii, req.max_rows))
-    return LibraryRun(result.loss, dtype, outcome.warnings if library.name == "torch" else [])
+    return LibraryRun(result.loss, result.dtype,
+                      outcome.warnings if library is TORCH else [])
 
 
-def outcome_as_library(outcome: Any, case: Case, collected: Collected) -> LibOutcome:
-    """PyTorch's own outcome (bcecli's computation) as a library's."""
-    return TORCH.described(case, outcome, collected.arrays(outcome)[2])
+def _start(name: str, case: Case, req: Request) -> Accumulator:
+    library = LIBRARIES[name]
+    if library is TORCH:  # (the run itself is PyTorch's computation: only its rules)
+        return TORCH.observer(case, req.dtype or TORCH.default_dtype)
+    return library.start(case, req.dtype or library.default_dtype)
 
 
-def _compare(case: Case, req: Request, outcome: Any, collected: Collected
-             ) -> list[Compared]:
-    rows = []
-    for library in LIBRARIES.values():
-        lacks = library.lacks(case)
-        if lacks is not None:
-            rows.append(Compared(library, None, lacks))
-            continue
-        if library is TORCH:  # (the run's own outcome: it has the weights)
-            rows.append(Compared(library, outcome_as_library(outcome, case, collected)))
-            continue
-        dtype = req.dtype or library.default_dtype
-        rows.append(Compared(library, library.compute(case, dtype)))
-    return rows
+def _finish(acc: Accumulator, outcome: Any, terms: _Terms | None) -> LibOutcome:
+    if isinstance(acc, TorchRules) and not acc.keep:
+        return acc.described(outcome, None if terms is None
+                             else terms.whole(outcome.element_shape))
+    return acc.finish()
 
 
 def _compare_output(req: Request, env: Environment, case: Case, rows: list[Compared]) -> str:

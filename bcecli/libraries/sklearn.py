@@ -17,7 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from bcecli.libraries.base import Case, LibOutcome, Library, Rule, clip_rule
+from bcecli.libraries.base import (
+    F64,
+    Accumulator,
+    Case,
+    Lacking,
+    LibOutcome,
+    Library,
+    Rule,
+    ignored_in,
+)
 
 
 class Sklearn(Library):
@@ -48,78 +57,23 @@ class Sklearn(Library):
         if case.sample_weight is not None and not np.any(case.sample_weight):
             return "every sample weight is 0: log_loss refuses weights that sum to zero"
         if not case.classes:
-            soft = np.count_nonzero((case.t != 0) & (case.t != 1))
-            if soft:
-                return (f"log_loss takes class labels, 0 or 1, not soft targets ({soft} of "
-                        f"{case.t.size} targets are neither)")
-            if case.x.ndim == 0:
-                return "log_loss needs at least one sample (a 0-d input is one number)"
             return None
         if case.probabilities:
             return "log_loss takes class labels, not class-probability targets"
-        if case.x.ndim != 2:
-            return f"log_loss takes (N, C) probabilities, not a {case.x.ndim}-D input"
-        if case.ignored:
-            return f"log_loss has no ignore_index ({case.ignored} targets equal it)"
+        if len(case.shape) != 2:
+            return f"log_loss takes (N, C) probabilities, not a {len(case.shape)}-D input"
         return None
 
     def call(self, case: Case, dtype: str) -> str:
         sw = ", sample_weight=w" if case.sample_weight is not None else ""
         norm = ", normalize=False" if case.reduction == "sum" else ""
         if case.classes:
-            return f"log_loss(y, softmax(x, axis=1), labels=range({case.x.shape[1]}){sw}{norm})"
+            return f"log_loss(y, softmax(x, axis=1), labels=range({case.shape[1]}){sw}{norm})"
         p = "expit(x)" if case.logits else "p"
         return f"log_loss(y.ravel(), {p}.ravel(), labels=[0, 1]{sw}{norm})"
 
-    def compute(self, case: Case, dtype: str) -> LibOutcome:
-        rules: list[Rule] = []
-        steps: list[str] = []
-        eps = float(np.finfo(dtype).eps)
-        eps_text = f"{eps:.2g}"
-        if case.classes:
-            x = np.asarray(case.x, dtype=np.float64)
-            shifted = np.exp(x - np.amax(x, axis=1, keepdims=True))
-            probs = np.asarray(shifted / np.sum(shifted, axis=1, keepdims=True), dtype=dtype)
-            steps.append("p = softmax(x) (scipy.special.softmax, float64)")
-            labels = (np.arange(probs.shape[1]) == case.t[:, None]).astype(dtype)
-            weight = case.sample_weight
-        else:
-            p = np.asarray(case.x, dtype=np.float64).reshape(-1)
-            if case.logits:
-                p = 1.0 / (1.0 + np.exp(-p))
-                steps.append("p = expit(x)")
-            p = np.asarray(p, dtype=dtype)
-            probs = np.stack([1 - p, p], axis=1)
-            y = case.t.reshape(-1)
-            labels = np.stack([y == 0, y == 1], axis=1).astype(dtype)
-            steps.append("the columns [1 − p, p], one row per element")
-            weight = None if case.sample_weight is None else np.repeat(
-                case.sample_weight, max(1, case.x.size // max(1, case.x.shape[0]))
-                if case.x.ndim > 1 else 1)
-        used = np.sum(np.where(labels != 0, probs, 0), axis=1)  # (the others count 0)
-        rule = clip_rule(eps_text, used, eps, 1 - eps, shape=(
-            case.x.shape[0],) if case.classes else case.x.shape)
-        if rule is not None:
-            rules.append(rule)
-        steps.append(f"p' = max(min(p, 1 − {eps_text}), {eps_text}), both columns; never "
-                     f"renormalised")
-        clipped = np.clip(probs, eps, 1 - eps)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(labels != 0, labels * np.log(clipped), 0).astype(dtype)
-        loss_i = -np.sum(terms, axis=1)
-        steps.append("ℓ = −ln p'[y] per sample")
-        w = None if weight is None else np.asarray(weight, dtype=dtype)  # (sklearn casts them)
-        if case.reduction == "mean":
-            loss = float(np.average(loss_i, weights=w))
-            if w is not None:
-                rules.append(Rule("sample weights", f"sample weights divide by Σw = "
-                                                    f"{float(np.sum(w)):g}"))
-            steps.append("mean = Σ w·ℓ / Σ w" if w is not None else "mean = Σ ℓ / N")
-        else:
-            loss = float(np.dot(loss_i, w)) if w is not None else float(np.sum(loss_i))
-            steps.append("normalize=False: Σ w·ℓ" if w is not None else "normalize=False: Σ ℓ")
-        return LibOutcome(self.name, self.call(case, dtype), dtype, loss, None, loss_i, rules,
-                          steps)
+    def start(self, case: Case, dtype: str) -> Accumulator:
+        return _LogLoss(self, case, dtype)
 
     def emit(self, case: Case, dtype: str, data: str) -> str:
         lines = ["import numpy as np", "from sklearn.metrics import log_loss"]
@@ -132,7 +86,7 @@ class Sklearn(Library):
         if case.classes:
             lines[0:0] = ["from scipy.special import softmax"]
             lines += ["", data, f"p = softmax(x, axis=1).astype(np.{dtype})",
-                      f"print(log_loss(t.astype(int), p, labels=range({case.x.shape[1]})"
+                      f"print(log_loss(t.astype(int), p, labels=range({case.shape[1]})"
                       f"{extra}))"]
         else:
             if case.logits:
@@ -140,12 +94,79 @@ class Sklearn(Library):
             lines += ["", data]
             p = "expit(x)" if case.logits else "x"
             lines.append(f"p = np.asarray({p}, dtype=np.{dtype}).ravel()")
-            if case.sample_weight is not None and case.x.ndim > 1:
-                lines.append(f"w = np.repeat(w, {case.x.size // case.x.shape[0]})  "
+            if case.sample_weight is not None and len(case.shape) > 1:
+                lines.append(f"w = np.repeat(w, {case.size // case.shape[0]})  "
                              f"# each sample's weight to its elements")
             lines.append(f"print(log_loss(t.ravel().astype(int), p, labels=[0, 1]{extra}))")
         return "\n".join(lines) + "\n"
 
 
-LIBRARY = Sklearn()
+class _LogLoss(Accumulator):
+    """Each sample's −ln p'[y] (a bce element is a sample), then numpy.average."""
 
+    def add(self, x: F64, t: F64, start: int) -> None:
+        dtype, case = self.dtype, self.case
+        eps = float(np.finfo(dtype).eps)
+        if case.classes:
+            if ignored_in(t, case):
+                raise Lacking(f"log_loss has no ignore_index (targets equal "
+                              f"{case.ignore_index})")
+            shifted = np.exp(x - np.amax(x, axis=1, keepdims=True))
+            probs = np.asarray(shifted / np.sum(shifted, axis=1, keepdims=True), dtype=dtype)
+            labels = (np.arange(probs.shape[1]) == t[:, None]).astype(dtype)
+        else:
+            soft = np.flatnonzero((t != 0) & (t != 1))
+            if soft.size:
+                where = [int(i[0]) for i in np.unravel_index(soft[:1], t.shape)]
+                where[0] += start
+                raise Lacking(f"log_loss takes class labels, 0 or 1, not soft targets "
+                              f"(target{where} is {t.reshape(-1)[soft[0]]!r})")
+            p = x.reshape(-1)
+            if case.logits:
+                p = 1.0 / (1.0 + np.exp(-p))
+            p = np.asarray(p, dtype=dtype)
+            probs = np.stack([1 - p, p], axis=1)
+            y = t.reshape(-1)
+            labels = np.stack([y == 0, y == 1], axis=1).astype(dtype)
+        used = np.sum(np.where(labels != 0, probs, 0), axis=1)  # (the others count 0)
+        self.clips.add(used.reshape(x.shape[:1] if case.classes else x.shape), eps, 1 - eps,
+                       start)
+        clipped = np.clip(probs, eps, 1 - eps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = labels * np.log(clipped)
+        terms = np.where(labels == 0.0, np.asarray(0.0, dtype=terms.dtype), terms)
+        self.parts.append(-np.sum(terms, axis=1))
+
+    def finish(self) -> LibOutcome:
+        case, dtype = self.case, self.dtype
+        eps_text = f"{float(np.finfo(dtype).eps):.2g}"
+        rules: list[Rule] = []
+        if case.classes:
+            self.steps.append("p = softmax(x) (scipy.special.softmax, float64)")
+        else:
+            self.steps += (["p = expit(x)"] if case.logits else []) + [
+                "the columns [1 − p, p], one row per element"]
+        self.steps += [f"p' = max(min(p, 1 − {eps_text}), {eps_text}), both columns; never "
+                       f"renormalised", "ℓ = −ln p'[y] per sample"]
+        rule = self.clips.rule(eps_text, f"1 − {eps_text}")
+        if rule is not None:
+            rules.append(rule)
+        loss_i = self.kept()
+        weight = case.sample_weight
+        if weight is not None and not case.classes and len(case.shape) > 1:
+            weight = np.repeat(weight, case.size // case.shape[0])
+        w = None if weight is None else np.asarray(weight, dtype=dtype)  # (sklearn casts)
+        if case.reduction == "mean":
+            loss = float(np.average(loss_i, weights=w))
+            if w is not None:
+                rules.append(Rule("sample weights", f"sample weights divide by Σw = "
+                                                    f"{float(np.sum(w)):g}"))
+            self.steps.append("mean = Σ w·ℓ / Σ w" if w is not None else "mean = Σ ℓ / N")
+        else:
+            loss = float(np.dot(loss_i, w)) if w is not None else float(np.sum(loss_i))
+            self.steps.append("normalize=False: Σ w·ℓ" if w is not None
+                              else "normalize=False: Σ ℓ")
+        return self.outcome(loss, None, loss_i, rules)
+
+
+LIBRARY = Sklearn()

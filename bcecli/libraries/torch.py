@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bcecli.libraries.base import Array, Case, LibOutcome, Library, Rule
+from bcecli.libraries.base import F64, Accumulator, Array, Case, LibOutcome, Library, Rule
 
 FUNCTIONS = {"bce": "binary_cross_entropy", "bce-logits": "binary_cross_entropy_with_logits",
              "ce": "cross_entropy", "nll": "nll_loss"}
@@ -69,39 +69,19 @@ class Torch(Library):
             out[name] = name if isinstance(value, np.ndarray) else repr(value)
         return out
 
-    def compute(self, case: Case, dtype: str) -> LibOutcome:
-        from bcecli.api import run_arrays
-        from bcecli.losses import LOSSES
+    def start(self, case: Case, dtype: str) -> Accumulator:
+        return TorchRules(self, case, dtype, keep=True)
 
-        options: dict[str, Any] = {k: v for k, v in case.options.items() if v is not None}
-        result = run_arrays(LOSSES[case.loss], case.x, case.t, reduction=case.reduction,
-                            dtype=dtype, **options)
-        return self.described(case, result.outcome, result.terms)
-
-    def described(self, case: Case, outcome: Any, terms: Array) -> LibOutcome:
-        """bcecli's own outcome (PyTorch's rules) with the rules that acted on the data."""
-        rules = []
-        if case.loss == "bce" and outcome.infinite == 0:
-            clamped = _clamped(case)
-            if clamped:
-                rules.append(Rule("clamp", f"ln clamped at −100 for {clamped} of "
-                                           f"{case.x.size} elements"))
-        if case.reduction == "mean" and outcome.denominator != outcome.count:
-            rules.append(Rule("class weights", f"the mean divides by Σ w[y] = "
-                                               f"{outcome.denominator:g}, not N"))
-        values = terms if case.reduction == "none" else None
-        loss = float("nan") if case.reduction == "none" else float(outcome.loss)
-        return LibOutcome(self.name, self.call(case, outcome.dtype), outcome.dtype, loss,
-                          values, np.asarray(terms).reshape(-1), rules,
-                          ["as the breakdown of bcecli's own table (PyTorch's rules)"])
+    def observer(self, case: Case, dtype: str) -> TorchRules:
+        """What a run of bcecli's own computation adds: the rules that acted (the clamp),
+        without keeping the data (:meth:`TorchRules.described` takes the run's outcome)."""
+        return TorchRules(self, case, dtype, keep=False)
 
     def emit(self, case: Case, dtype: str, data: str) -> str:
         lines = ["import numpy as np", "import torch", "import torch.nn.functional as F", "",
                  data]
         x = f"torch.tensor(x, dtype=torch.{dtype})"
         lines.append(f"x = {x}")
-        if case.loss == "bce" and case.sigmoid:
-            pass
         if case.classes and not case.probabilities:
             lines.append("y = torch.tensor(t, dtype=torch.long)")
         else:
@@ -115,12 +95,62 @@ class Torch(Library):
         return "\n".join(lines) + "\n"
 
 
-def _clamped(case: Case) -> int:
-    """How many elements of a bce input meet the −100 clamp of the log they use."""
-    with np.errstate(divide="ignore", over="ignore"):
-        p = case.x if not case.sigmoid else 1.0 / (1.0 + np.exp(-case.x))
-        lo = np.where(case.t != 0, np.log(p) < -100, False)
-        hi = np.where(case.t != 1, np.log1p(-p) < -100, False)
+class TorchRules(Accumulator):
+    """bcecli's own computation (PyTorch's rules) and the rules that acted on the data."""
+
+    def __init__(self, library: Library, case: Case, dtype: str, keep: bool) -> None:
+        super().__init__(library, case, dtype)
+        self.keep = keep
+        self.targets: list[F64] = []
+        self.clamped = 0
+
+    def add(self, x: F64, t: F64, start: int) -> None:
+        if self.case.loss == "bce":
+            self.clamped += _clamped(x, t, self.case.sigmoid)
+        if self.keep:
+            self.parts.append(x)
+            self.targets.append(t)
+
+    def finish(self) -> LibOutcome:
+        from bcecli.api import run_arrays
+        from bcecli.losses import LOSSES
+
+        case = self.case
+        options: dict[str, Any] = {k: v for k, v in case.options.items() if v is not None}
+        x = self.kept().reshape(case.shape)
+        t = np.concatenate(self.targets) if self.targets else np.empty(0)
+        result = run_arrays(LOSSES[case.loss], x, t, reduction=case.reduction,
+                            dtype=self.dtype, **options)
+        return self.described(result.outcome, result.terms)
+
+    def described(self, outcome: Any, terms: Array | None) -> LibOutcome:
+        """A run's outcome with the rules that acted on the data; ``terms`` the
+        elementwise terms (needed for reduction none)."""
+        case = self.case
+        rules = []
+        if self.clamped and outcome.infinite == 0:
+            rules.append(Rule("clamp", f"ln clamped at −100 for {self.clamped} of "
+                                       f"{case.size} elements"))
+        if case.reduction == "mean" and outcome.denominator != outcome.count:
+            rules.append(Rule("class weights", f"the mean divides by Σ w[y] = "
+                                               f"{outcome.denominator:g}, not N"))
+        values = terms if case.reduction == "none" else None
+        if values is not None and case.unbatched:
+            values = np.asarray(values).reshape(())
+        loss = float("nan") if case.reduction == "none" else float(outcome.loss)
+        self.steps.append("as the breakdown of bcecli's own table (PyTorch's rules)")
+        return LibOutcome(self.library.name, self.library.call(case, outcome.dtype),
+                          outcome.dtype, loss, values,
+                          np.asarray(terms if terms is not None else []).reshape(-1), rules,
+                          self.steps)
+
+
+def _clamped(x: F64, t: F64, sigmoid: bool) -> int:
+    """How many elements of a bce block meet the −100 clamp of the log they use."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        p = x if not sigmoid else 1.0 / (1.0 + np.exp(-x))
+        lo = np.where(t != 0, np.log(p) < -100, False)
+        hi = np.where(t != 1, np.log1p(-p) < -100, False)
     return int(np.count_nonzero(lo | hi))
 
 

@@ -69,7 +69,7 @@ def like_text(case: Case, library: Library, out: LibOutcome, p: int, width: int 
     (``--max-rows`` of them) and the loss."""
     console, buf = _console(width, color)
     lines = [f"As {library.title} computes it · {out.dtype} · reduction {case.reduction} · "
-             f"input {fmt_shape(case.x.shape)}", f"  {out.call}"]
+             f"input {fmt_shape(case.shape)}", f"  {out.call}"]
     if explain:
         lines += ["", "Step by step:", *(f"  {s}" for s in out.steps)]
     lines += [f"  rule: {r.text}" for r in out.rules]
@@ -117,7 +117,7 @@ def like_json(case: Case, library: Library, out: LibOutcome) -> str:
     """One JSON object: the library, its call, its dtype, the rules and the loss."""
     record: dict[str, object] = {
         "command": case.loss, "like": library.name, "call": out.call, "dtype": out.dtype,
-        "reduction": case.reduction, "input_shape": list(case.x.shape),
+        "reduction": case.reduction, "input_shape": list(case.shape),
         "rules": [{"rule": r.key, "effect": r.text} for r in out.rules],
     }
     if out.values is not None:
@@ -155,7 +155,7 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
     torch = rows[0].outcome
     g = to_ascii if ascii else (lambda s: s)
     _lines(console, [f"{case.loss} · reduction {case.reduction} · input "
-                     f"{fmt_shape(case.x.shape)}: one data set under each library's rules"],
+                     f"{fmt_shape(case.shape)}: one data set under each library's rules"],
            width, ascii)
     table = Table(box=box.ASCII if ascii else box.HEAVY_HEAD, show_lines=True)
     for name, justify, whole in (("library", "left", False), ("loss (vs torch)", "right", True),
@@ -208,7 +208,7 @@ def compare_json(case: Case, rows: list[Compared]) -> str:
             record["relative_difference"] = json_number(diff[1], "float64")
         libs[row.library.name] = record
     return json.dumps({"command": case.loss, "reduction": case.reduction,
-                       "input_shape": list(case.x.shape), "libraries": libs}) + "\n"
+                       "input_shape": list(case.shape), "libraries": libs}) + "\n"
 
 
 def compare_plain(rows: list[Compared]) -> str:
