@@ -131,8 +131,9 @@ def execute(req: Request, env: Environment) -> int:
         _say(env, f"bcecli: error: {exc.message}{late}")
         return ExitCode.TROUBLE
     except MemoryError:
-        _say(env, "bcecli: error: out of memory: the input is too big for this machine in "
-                  "this form (CSV, TSV and C-order .npy files are streamed in bounded memory)")
+        if out is not None:
+            out.discard()
+        _say(env, f"bcecli: error: {_no_memory(req)}")
         return ExitCode.TROUBLE
     except BrokenPipeError:
         raise
@@ -151,6 +152,19 @@ def execute(req: Request, env: Environment) -> int:
                       f"atol {req.atol:g})")
             return ExitCode.CHECK_FAILED
     return ExitCode.OK
+
+
+def _no_memory(req: Request) -> str:
+    """What running out of memory says: what held the most, as far as the options tell."""
+    if req.format == "table" and req.max_rows == 0:
+        return ("out of memory: --max-rows 0 keeps every row for the table, which is drawn "
+                "whole; show fewer rows (--max-rows N), or write every value with -r none "
+                "-f csv, which streams")
+    if req.libraries:
+        return ("out of memory: --like and --compare keep a value per sample (per element for "
+                "scikit-learn's and optax's binary losses) until the end")
+    return ("out of memory: the input is too big for this machine in this form (CSV, TSV and "
+            "C-order .npy files are streamed in bounded memory)")
 
 
 def _say(env: Environment, message: str) -> None:
@@ -319,7 +333,7 @@ BAR_FIXED = 28
 def _progress(env: Environment, name: str, size: int | None
               ) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr for big inputs, only when stderr is a terminal (of 60
-    columns or more).
+    columns or more, and not TERM=dumb, which cannot redraw a line).
 
     Yields a function taking the bytes of the input read so far, or None for no bar.  The
     bar is drawn by that function, in this thread (no thread of rich's: none to start, none
@@ -327,7 +341,8 @@ def _progress(env: Environment, name: str, size: int | None
     width, so that the ``^C`` a terminal echoes stays on it; a signal clears that line
     (:func:`bcecli.signals.undo_on_stop`), and so does the end of the reading.
     """
-    if (size or 0) < PROGRESS_BYTES or env.stderr is None or not env.stderr_tty:
+    dumb = env.env.get("TERM", "").lower() in ("dumb", "unknown")  # (no cursor movement)
+    if (size or 0) < PROGRESS_BYTES or env.stderr is None or not env.stderr_tty or dumb:
         yield None
         return
     import time

@@ -252,9 +252,47 @@ def test_members_x_and_x_npy_are_picked_as_numpy_picks_them(tmp_path: Path,
         assert plain("bce", "-i", f"{path}:{key}", "-t", "[[1]]") == \
             plain("bce", "-i", f"[[{value}]]", "-t", "[[1]]")
     err = fails("bce", "-i", str(path), "-t", "[[1]]")
-    assert f"holds 2 arrays ({', '.join(order)})" in err
+    assert f"holds 2 members ({', '.join(order)})" in err
 
 
 def test_a_selector_on_empty_stdin_says_stdin_is_empty() -> None:
     assert fails("bce", "-i", "-:x", "-t", "0.5", input=b"") == \
         "bcecli: error: stdin (--input) is empty\n"
+
+
+def test_a_name_held_twice_is_refused_not_guessed(tmp_path: Path) -> None:
+    """Two members of one name: numpy and zipfile take the last without a word."""
+    import io
+    import zipfile
+
+    def npy(a: np.ndarray) -> bytes:
+        buf = io.BytesIO()
+        np.save(buf, a)
+        return buf.getvalue()
+
+    path = tmp_path / "dup.npz"
+    with zipfile.ZipFile(path, "w") as z, pytest.warns(UserWarning):
+        z.writestr("x.npy", npy(np.array([[0.1, 0.9]])))
+        z.writestr("x.npy", npy(np.array([[0.7, 0.3]])))
+    r = runner.invoke(app, ["bce", "-i", f"{path}:x", "-t", "[[0, 1]]"])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "holds 2 members named 'x.npy'" in r.stderr
+
+
+def test_a_member_that_is_no_array_is_called_a_member(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "mixed.npz"
+    np.savez(path, x=np.array([[0.5]]))
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("readme.txt", "hello")
+    r = runner.invoke(app, ["bce", "-i", str(path), "-t", "[[1]]"])
+    assert r.exit_code == 2 and "holds 2 members (x, readme.txt)" in r.stderr
+
+
+def test_an_oversized_npy_header_gives_no_pickle_advice(tmp_path: Path) -> None:
+    path = tmp_path / "b.npy"
+    path.write_bytes(b"\x93NUMPY\x01\x00\xff\xff" + b"{" * 65535)
+    r = runner.invoke(app, ["bce", "-i", str(path), "-t", "1"])
+    assert r.exit_code == 2 and "allow_pickle" not in r.stderr
+    assert "not a valid .npy file" in r.stderr

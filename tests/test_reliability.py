@@ -291,6 +291,40 @@ def test_a_signal_clears_the_progress_bar(big: tuple[str, str], tmp_path: Path,
     assert list(tmp_path.iterdir()) == [], "a temporary file was left behind"
 
 
+@pytest.mark.skipif(not LINUX, reason="a pty")
+def test_a_dumb_terminal_gets_no_bar_and_no_escape_sequences(big: tuple[str, str],
+                                                             tmp_path: Path) -> None:
+    """TERM=dumb cannot redraw a line: no progress bar, no blank line, and a signal's
+    message is its one line, with no sequence meant to undo a bar."""
+    x, t = big
+    for send in (None, signal.SIGINT):
+        master, slave = os.openpty()
+        env = {**os.environ, "TMPDIR": str(tmp_path), "TERM": "dumb"}
+        proc = subprocess.Popen([*BCECLI, "bce-logits", "-i", x, "-t", t, "-f", "plain"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=slave, env=env)
+        os.close(slave)
+        if send is not None:
+            assert _handlers_set(proc.pid)
+            time.sleep(0.3)
+            proc.send_signal(send)
+        status = proc.wait(timeout=120)
+        raw = b""
+        while True:
+            try:
+                more = os.read(master, 1 << 16)
+            except OSError:
+                break
+            if not more:
+                break
+            raw += more
+        os.close(master)
+        if send is None:
+            assert status == 0 and raw == b"", raw
+        else:
+            assert status == 130 and raw.replace(b"\r\n", b"\n") == b"bcecli: interrupted\n", raw
+
+
 def _running(path: str) -> bool:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -593,3 +627,38 @@ def test_an_unknown_option_is_escaped_in_the_message() -> None:
     assert proc.returncode == 2 and proc.stdout == b""
     assert b"\x1b" not in proc.stderr
     assert proc.stderr == b"bcecli: error: no such option: --\\x1b[2Jx (see 'bcecli bce --help')\n"
+
+
+@pytest.mark.skipif(not LINUX, reason="ru_maxrss in KiB")
+def test_a_wide_row_is_written_in_bounded_memory(tmp_path: Path) -> None:
+    """One row of 2M values: writing its terms as CSV or JSON (or its gradient) costs no
+    more than a few MB beyond reading it (the text of a row is made a slice at a time)."""
+    x, t = tmp_path / "x.csv", tmp_path / "t.csv"
+    x.write_text(",".join(["0.25"] * 2_000_000) + "\n")
+    t.write_text(",".join(["1"] * 2_000_000) + "\n")
+
+    def peak(*args: str) -> int:
+        proc = subprocess.Popen([*BCECLI, "bce", "-i", str(x), "-t", str(t), *args],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read() if proc.stderr \
+            else b""
+        return usage.ru_maxrss >> 10  # MiB
+
+    base = peak("-f", "plain")
+    for args in (["-f", "csv", "-r", "none"], ["-f", "json"]):
+        assert peak(*args) <= base + 40, args
+    # the gradient's arrays besides: ∂L/∂x and its terms, 8 bytes a value each (32 MB)
+    assert peak("-f", "csv", "--grad") <= base + 40 + 2 * 16, "--grad"
+
+
+def test_out_of_memory_names_what_held_the_most() -> None:
+    """Running out of memory says what kept the data: the table of every row, the values
+    --like keeps, or else the input's form."""
+    from bcecli.app import Request, _no_memory
+    from bcecli.losses import LOSSES
+
+    loss = LOSSES["bce"]
+    assert "--max-rows 0" in _no_memory(Request(loss, "x", "y", max_rows=0))
+    assert "--like" in _no_memory(Request(loss, "x", "y", like="keras"))
+    assert "streamed" in _no_memory(Request(loss, "x", "y"))

@@ -54,8 +54,8 @@ def read_header(stream: ByteStream, name: str) -> tuple[tuple[int, ...], bool, n
     except Exception as exc:  # whatever a broken header makes numpy's parser raise
         reason = " ".join(str(exc).split())  # one line, whatever numpy says
         if not isinstance(exc, ValueError | EOFError | OSError) or "<ast." in reason \
-                or not reason:
-            reason = "its header is not a plain Python dict literal"
+                or "allow_pickle" in reason or "max_header_size" in reason or not reason:
+            reason = "its header is not a plain Python dict literal of a sane size"
         raise BceError(f"{name}: not a valid .npy file ({reason})") from None
     return tuple(shape), bool(fortran), dtype
 

@@ -78,13 +78,17 @@ def keys(infos: list[zipfile.ZipInfo]) -> list[str]:
     return [n if short.count(s) > 1 else s for n, s in zip(names, short, strict=True)]
 
 
-def select(infos: list[zipfile.ZipInfo], key: str) -> zipfile.ZipInfo | None:
+def select(infos: list[zipfile.ZipInfo], key: str, name: str = "") -> zipfile.ZipInfo | None:
     """The member ``key`` selects, as numpy's ``np.load(f)[key]`` picks it: the member of
-    that exact name, else ``key.npy`` (the last of a name given twice, as zipfile does)."""
+    that exact name, else ``key.npy``.  A name the archive holds twice is refused (numpy,
+    and zipfile, would silently take the last)."""
     for wanted in (key, key + ".npy"):
         found = [i for i in infos if i.filename == wanted]
+        if len(found) > 1:
+            raise BceError(f"{name}: the archive holds {len(found)} members named "
+                           f"'{printable(wanted)}'; bcecli cannot tell which is meant")
         if found:
-            return found[-1]
+            return found[0]
     return None
 
 
@@ -104,17 +108,18 @@ def open_npz(opening: Opening) -> Source:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         names = keys(infos)
         listed = ", ".join(map(printable, names)) or "none"  # (names from the file: escaped)
+        what = "arrays" if all(i.filename.endswith(".npy") for i in infos) else "members"
         if opening.selector is not None:
-            info = select(infos, opening.selector)
+            info = select(infos, opening.selector, name)
             if info is None:
                 raise BceError(f"{name}: the archive holds no array named "
-                               f"'{printable(opening.selector)}'; its arrays: {listed}")
+                               f"'{printable(opening.selector)}'; its {what}: {listed}")
         elif len(infos) == 1:
             (info,) = infos
         elif not infos:
             raise BceError(f"{name}: the .npz archive holds no arrays")
         else:
-            raise BceError(f"{name}: the .npz archive holds {len(infos)} arrays ({listed}); "
+            raise BceError(f"{name}: the .npz archive holds {len(infos)} {what} ({listed}); "
                            f"choose one as {printable(opening.arg)}:NAME")
         label = f"{name}:{printable(names[infos.index(info)])}"
         if info.flag_bits & 0x1:

@@ -182,6 +182,13 @@ class CsvSink:
             for start in range(0, rows, FORMAT_VALUES * 16):
                 self.out.write("\n" * min(FORMAT_VALUES * 16, rows - start))
             return
+        if width > FORMAT_VALUES:  # rows wider than a slice: each row a slice at a time
+            for row in terms.reshape(terms.shape[0], width):
+                for start in range(0, width, FORMAT_VALUES):
+                    texts = _texts(row[start:start + FORMAT_VALUES], self.dtype, "nan")
+                    self.out.write(("," if start else "") + ",".join(texts))
+                self.out.write("\n")
+            return
         step = max(1, FORMAT_VALUES // width)  # format a slice at a time: bounded memory
         for start in range(0, terms.shape[0], step):
             texts = _texts(terms[start:start + step], self.dtype, "nan")
@@ -208,11 +215,15 @@ class JsonSink:
         sep = "" if self.first else ", "
         self.first = False
         try:  # (past HOLD_BYTES a spool is a file in TMPDIR, which may be full)
-            self.elements.write(sep + _rows_json(terms, self.dtype))
+            self.elements.write(sep)
+            for piece in _rows_json(terms, self.dtype):
+                self.elements.write(piece)
             self.rows.write(sep + ", ".join(json_texts(row_values, self.dtype)))
             if grad is not None:
                 self.has_grad = True
-                self.grads.write(sep + _rows_json(grad, self.dtype))
+                self.grads.write(sep)
+                for piece in _rows_json(grad, self.dtype):
+                    self.grads.write(piece)
         except OSError as exc:
             raise _json_spool_error(exc) from None
 
@@ -250,18 +261,35 @@ def _json_spool_error(exc: OSError) -> BceError:
                     f"--stream needs none)")
 
 
-def _rows_json(rows: NDArray[np.floating], dtype: str) -> str:
-    """Rows (rows, ...) as JSON items: a row of one value is the number alone."""
+def _rows_json(rows: NDArray[np.floating], dtype: str) -> Iterator[str]:
+    """Rows (rows, ...) as JSON items, in pieces of a bounded number of values (a row
+    wider than that, in several): a row of one value is the number alone.
+
+    >>> "".join(_rows_json(np.array([[0.5, 1.0], [2.0, 3.0]]), "float64"))
+    '[0.5, 1.0], [2.0, 3.0]'
+    """
     if rows.ndim <= 1:  # rows of single values (a vector's, or ce's per sample)
-        return ", ".join(json_texts(rows, dtype))
+        for start in range(0, rows.size, FORMAT_VALUES):
+            yield (", " if start else "") + ", ".join(
+                json_texts(rows.reshape(-1)[start:start + FORMAT_VALUES], dtype))
+        return
     if rows.size == 0:  # rows of no values (shape (N, 0)): each the same text, made once
-        return ", ".join([json.dumps(np.zeros(rows.shape[1:]).tolist())] * rows.shape[0])
-    return ", ".join(_row_json(r, dtype) for r in rows)
-
-
-def _row_json(row: NDArray[np.floating], dtype: str) -> str:
-    return json.dumps(_nested(row, dtype)) if row.ndim > 1 else \
-        "[" + ", ".join(json_texts(row, dtype)) + "]"
+        yield ", ".join([json.dumps(np.zeros(rows.shape[1:]).tolist())] * rows.shape[0])
+        return
+    if math.prod(rows.shape[1:]) <= FORMAT_VALUES:  # (a block of narrow rows: one text)
+        yield ", ".join(json.dumps(_nested(r, dtype)) if r.ndim > 1 else
+                        "[" + ", ".join(json_texts(r, dtype)) + "]" for r in rows)
+        return
+    for i, row in enumerate(rows):
+        yield ", " if i else ""
+        if row.ndim > 1:
+            yield json.dumps(_nested(row, dtype))
+            continue
+        yield "["
+        for start in range(0, row.size, FORMAT_VALUES):
+            yield (", " if start else "") + ", ".join(
+                json_texts(row[start:start + FORMAT_VALUES], dtype))
+        yield "]"
 
 
 def _nested(a: NDArray[np.floating], dtype: str) -> object:
