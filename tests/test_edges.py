@@ -155,3 +155,18 @@ def test_infinite_terms_warned_for_reduction_none(cli) -> None:
             "-f", "plain")
     assert r.exit_code == 0 and r.stdout.startswith("inf\n")
     assert "1 elementwise term overflows float64 to infinity" in r.stderr
+
+
+@pytest.mark.parametrize("header", ["a,b,-", "p,1-p,%", "x,y,×"])
+def test_a_header_with_a_field_of_no_letter_is_a_header(tmp_path: Path, header: str) -> None:
+    """README: a header row is a first row in which no field is a number."""
+    from typer.testing import CliRunner
+
+    from bcecli.cli import app
+
+    path = tmp_path / "h.csv"
+    path.write_text(f"{header}\n0.5,2,-1\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["bce-logits", "-i", str(path), "-t", "[[1, 0, 1]]",
+                                 "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["input_shape"] == [1, 3]

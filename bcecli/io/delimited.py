@@ -38,7 +38,22 @@ DIALECTS = {"csv": Dialect(b","), "tsv": Dialect(b"\t")}
 
 def _is_name(field: str) -> bool:
     """A header field: not a number, and with a letter in it (so ``1;2`` is no name)."""
-    return not is_number(field) and any(c.isalpha() or c == "_" for c in field)
+    return not is_number(field) and _has_letter(field)
+
+
+def _has_letter(field: str) -> bool:
+    return any(c.isalpha() or c == "_" for c in field)
+
+
+def _is_header(fields: list[str]) -> bool:
+    """A header row: no field is a number or empty, and one at least is a name (so that
+    ``a,b,-`` and ``p,1-p,%`` are headers, and a row of ``1;2`` in a comma file is data).
+
+    >>> _is_header(["a", "b", "-"]), _is_header(["a", "2"]), _is_header(["-", "+"])
+    (True, False, False)
+    """
+    return bool(fields) and all(f and not is_number(f) for f in fields) and \
+        any(_is_name(f) for f in fields)
 
 
 @dataclass
@@ -76,12 +91,12 @@ def read_head(first: bytes, name: str, dialect: Dialect | None, first_line: int 
     if text.lstrip(" \t").startswith("#"):
         raise comment_error(name, line_no)
     first_field = dialect.split(text[:256])[0] if len(text) > 256 else ""
-    if first_field and len(first_field) < 256 and not _is_name(first_field.strip(" \t")):
+    if first_field and len(first_field) < 256 and is_number(first_field.strip(" \t")):
         # data, not names: its fields counted without a list of them (a line of millions
         # of numbers made a list of millions of strings, twice, 2 GB for a 64 MiB line)
         return TextHead(dialect, None, dialect.count(text), line_no), pos
     fields = [f.strip(" \t") for f in dialect.split(text)]
-    if fields and all(_is_name(f) for f in fields):
+    if _is_header(fields):
         names = [printable(f.strip("\"'")) for f in fields]
         after = len(first) if nl < 0 else nl + 1
         return TextHead(dialect, names, len(names), line_no + 1), after
