@@ -174,7 +174,9 @@ app = typer.Typer(
     "work shown.\n\n\b\nExamples:\n"
     "  bcecli bce --sigmoid -i x.csv -t y.csv --explain   the hand calculation, then the table\n"
     "  bcecli bce-logits -i logits.npy -t labels.csv -f plain   the loss alone\n"
-    "  bcecli ce -i '[[2.0, 0.5, -1.0]]' -t '[0]' -f json   one JSON object\n\n"
+    "  bcecli ce -i '[[2.0, 0.5, -1.0]]' -t '[0]' -f json   one JSON object\n"
+    "  bcecli bce -i p.csv -t y.csv --compare   the loss under torch's, keras', "
+    "sklearn's, optax's rules\n\n"
     "Run 'bcecli COMMAND --help' for a command's options.\n\n" + EPILOG_EXIT,
     context_settings={"help_option_names": ["-h", "--help"]},
     cls=Group,

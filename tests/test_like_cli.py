@@ -241,3 +241,14 @@ def test_which_combinations_each_library_expresses(data: str, option: str, libra
     assert (r.exit_code == 0) is computes, r.output
     if not computes:
         assert f"{TITLES[library]} cannot express this" in r.stderr
+
+
+def test_readme_compare_screen_is_what_bcecli_prints() -> None:
+    command = ("bce -i '[[0.0, 0.5, 1.0], [0.2, 0.9, 0.9999999]]' -t '[[1, 0, 0], [0, 1, 0]]' "
+               "--compare")
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(f"$ bcecli {command}\n") + len(f"$ bcecli {command}\n")
+    shown = readme[start:readme.index("```", start)]
+    r = runner.invoke(app, ["bce", "-i", P, "-t", Y, "--compare"],
+                      env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert r.stdout == shown
