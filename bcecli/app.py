@@ -113,10 +113,14 @@ def execute(req: Request, env: Environment) -> int:
     The one place where errors become messages: a :class:`BceError` (and running out of
     memory, or an input that cannot be read) is one line on stderr and exit status 2.
     """
+    from bcecli.io.textparse import escape_non_ascii
     from bcecli.report.machine import Held, fmt_number
+    from bcecli.report.numbers import encodes
 
     if req.ascii:
         env.ascii = True
+    # (text from the input is escaped, not rewritten, where the output is in ASCII)
+    escape_non_ascii(env.ascii or not encodes(env.stderr) or not encodes(env.stdout))
     out = Held(env.stdout, streaming=req.stream) if env.stdout is not None else None
     try:
         if out is None:

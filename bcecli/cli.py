@@ -92,9 +92,10 @@ class Group(TyperGroup):
 
 
 def _error(message: str, argv: list[str]) -> int:
-    from bcecli.io.textparse import printable
-    from bcecli.report.numbers import to_ascii
+    from bcecli.io.textparse import escape_non_ascii, printable
+    from bcecli.report.numbers import encodes, to_ascii
 
+    escape_non_ascii("--ascii" in argv or not encodes(sys.stderr))
     line = f"bcecli: error: {printable(message)}"
     _say((to_ascii(line) if "--ascii" in argv else line) + "\n")
     return ExitCode.TROUBLE

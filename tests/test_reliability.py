@@ -662,3 +662,18 @@ def test_out_of_memory_names_what_held_the_most() -> None:
     assert "--max-rows 0" in _no_memory(Request(loss, "x", "y", max_rows=0))
     assert "--like" in _no_memory(Request(loss, "x", "y", like="keras"))
     assert "streamed" in _no_memory(Request(loss, "x", "y"))
+
+
+def test_ascii_output_escapes_text_from_the_input_never_rewrites_it(tmp_path: Path) -> None:
+    """In ASCII, bcecli's symbols become words (σ → sigmoid), but a file name or a value
+    from the input is escaped: 'σ−ℓ∂.csv' must not become another file's name."""
+    bad = tmp_path / "σ−ℓ∂.csv"
+    bad.write_text("1,x\n", encoding="utf-8")
+    for extra, env in ((["--ascii"], {}), ([], {"PYTHONIOENCODING": "ascii"})):
+        proc = run("bce-logits", "-i", str(bad), "-t", "[[1, 0]]", *extra,
+                   env={**os.environ, **env})
+        assert proc.returncode == 2
+        err = proc.stderr.decode("ascii")
+        assert "\\u03c3\\u2212\\u2113\\u2202.csv, line 1, column 2: 'x' is not a number" \
+            in err, err
+        assert "sigmoid" not in err

@@ -19,7 +19,7 @@ import numpy as np
 from bcecli.errors import BceError
 from bcecli.io import delimited, jsontext, npy, npz
 from bcecli.io.source import ByteStream, Format, Opening, Prefixed, Source, Tee, in_memory
-from bcecli.io.textparse import is_number
+from bcecli.io.textparse import is_number, printable
 
 FORMATS: tuple[Format, ...] = (npy.FORMAT, npz.FORMAT, jsontext.FORMAT, delimited.FORMAT)
 """Every input format, in the order their ``sniff`` is asked; delimited text claims the rest."""
@@ -126,7 +126,7 @@ def _split_selector(arg: str) -> tuple[str, str | None]:
 
 
 def _open_path(path: str, selector: str | None, option: str, replay: bool = False) -> Source:
-    name = path if path.isprintable() else repr(path)  # one line, whatever the path holds
+    name = printable(path if path.isprintable() else repr(path))  # one line, whatever it holds
     try:
         st = os.stat(path)
     except (FileNotFoundError, ValueError):  # ValueError: a NUL in the path

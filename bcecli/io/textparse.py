@@ -87,6 +87,16 @@ def sniff_dialect(first_line: bytes) -> Dialect:
     return Dialect(b",")
 
 
+_ESCAPE_NON_ASCII = [False]
+
+
+def escape_non_ascii(on: bool) -> None:
+    """Whether :func:`printable` escapes every character that is not ASCII too (the run's
+    output is in ASCII: text from the input must be escaped there, never rewritten as
+    bcecli's own symbols are, so that a message names the file it means)."""
+    _ESCAPE_NON_ASCII[0] = on
+
+
 def printable(text: str) -> str:
     """Text from a file as it may be shown: control characters (an escape sequence that
     would drive the terminal, say) written as escapes.
@@ -99,11 +109,13 @@ def printable(text: str) -> str:
     >>> printable("nope\\udcff")
     'nope\\\\xff'
     """
-    if text.isprintable():
+    escape = _ESCAPE_NON_ASCII[0]
+    if text.isprintable() and (text.isascii() or not escape):
         return text
-    return "".join(c if c.isprintable() else
-                   f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else
-                   c.encode("unicode_escape").decode("ascii") for c in text)
+    out = "".join(c if c.isprintable() else
+                  f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else
+                  c.encode("unicode_escape").decode("ascii") for c in text)
+    return out.encode("ascii", "backslashreplace").decode("ascii") if escape else out
 
 
 def count_lines(buf: bytes) -> int:
@@ -381,7 +393,8 @@ def _field_error(name: str, line: int, col: int, text: str, dialect: Dialect) ->
         hint = "; quoted values are not supported, write the bare number"
     elif dialect.sep is not None and len(stripped.split()) > 1:
         hint = f"; fields are separated by {dialect.label}s"
-    return TextError(name, line, f"{where}: {stripped[:40]!r} is not a number{hint}")
+    return TextError(name, line, f"{where}: {printable(repr(stripped[:40]))} is not a "
+                                 f"number{hint}")
 
 
 def precise_parse(text: str, name: str, first_line: int, dialect: Dialect,
