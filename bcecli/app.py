@@ -176,13 +176,12 @@ def _say(env: Environment, message: str) -> None:
     cannot take it (closed, a full disk), the exit status still tells."""
     from bcecli.report.numbers import encodes, to_ascii
 
+    from bcecli.signals import write_stderr
+
     if env.ascii or not encodes(env.stderr, message):
         message = to_ascii(message)
-    try:
-        if env.stderr is not None:
-            env.stderr.write(message + "\n")
-    except (OSError, ValueError):
-        pass
+    if env.stderr is not None:
+        write_stderr(env.stderr.write, message + "\n")
 
 
 def _check(req: Request) -> None:

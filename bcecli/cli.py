@@ -334,9 +334,14 @@ def run() -> None:
         _silence(sys.stdout)
         sys.exit(ExitCode.OK)
     finally:
+        from bcecli.signals import write_stderr
+
         for stream in (sys.stdout, sys.stderr):
             try:
-                if stream is not None:
+                if stream is sys.stderr and stream is not None:
+                    if not write_stderr(lambda _: stream.flush(), ""):
+                        _silence(stream)  # (what it holds is dropped: no second try)
+                elif stream is not None:
                     stream.flush()
             except (OSError, ValueError):
                 _silence(stream)
@@ -352,11 +357,10 @@ def main() -> None:
 def _say(text: str) -> None:
     import sys
 
-    try:
-        if sys.stderr is not None:
-            sys.stderr.write(text)
-    except (OSError, ValueError):
-        pass
+    from bcecli.signals import write_stderr
+
+    if sys.stderr is not None:
+        write_stderr(sys.stderr.write, text)
 
 
 def _silence(stream: object) -> None:

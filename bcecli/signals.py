@@ -31,6 +31,27 @@ def install() -> None:
             signal.signal(number, _stop)
 
 
+def write_stderr(write: object, text: str) -> bool:
+    """Write to stderr with SIGPIPE ignored for the while: a reader of stderr that went
+    away (``2>&1 >out | true``) must not end the run with status 141; the exit status stays
+    the run's (0, 1 or 2).  stdout's SIGPIPE still ends a run quietly (``| head``)."""
+    pipe = getattr(signal, "SIGPIPE", None)
+    previous = None
+    if pipe is not None:
+        try:
+            previous = signal.signal(pipe, signal.SIG_IGN)
+        except ValueError:  # (not the main thread: as it is)
+            pipe = None
+    try:
+        write(text)  # type: ignore[operator]
+    except (OSError, ValueError):
+        return False
+    finally:
+        if pipe is not None:
+            signal.signal(pipe, previous)
+    return True
+
+
 def undo_on_stop(sequence: bytes) -> None:
     """Write ``sequence`` to stderr first if a signal ends the run (until :func:`forget`)."""
     _undo.append(sequence)
@@ -44,6 +65,8 @@ def forget(sequence: bytes) -> None:
 
 def _stop(signum: int, frame: object) -> None:
     word = WORDS.get(signal.Signals(signum).name, "stopped")
+    if hasattr(signal, "SIGPIPE"):  # (stderr's reader gone: still 128 + this signal)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
         os.write(2, b"".join(reversed(_undo)) + f"bcecli: {word}\n".encode())
     except OSError:

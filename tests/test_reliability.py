@@ -677,3 +677,22 @@ def test_ascii_output_escapes_text_from_the_input_never_rewrites_it(tmp_path: Pa
         assert "\\u03c3\\u2212\\u2113\\u2202.csv, line 1, column 2: 'x' is not a number" \
             in err, err
         assert "sigmoid" not in err
+
+
+@pytest.mark.parametrize(("args", "status"), [
+    (["bce-logits", "-i", "[1, 2]", "-t", "[1, 0]", "-f", "plain", "--expect", "3"], 1),
+    (["bce-logits", "-i", "[1, 2]", "-t", "[1, x]"], 2),
+    (["ce", "-i", "[[1, 2]]", "-t", "[-100]", "-f", "plain"], 0),  # (a warning)
+    (["bce", "--no-such-option"], 2),
+], ids=["expect", "input-error", "warning", "usage"])
+def test_a_closed_stderr_pipe_keeps_the_exit_status(args: list[str], status: int) -> None:
+    """`bcecli ... 2>&1 >out | true`: stderr's reader is gone; the status is still the
+    run's, not 141 (SIGPIPE)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([*BCECLI, *args], stdout=subprocess.DEVNULL, stderr=write,
+                              timeout=120)
+    finally:
+        os.close(write)
+    assert proc.returncode == status
