@@ -260,14 +260,14 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
         if req.grad:
             grad = 1.0
             if twice:  # a first reading for the denominator, then the same data again
-                with _progress(env, x.name, x.size_bytes) as bar:
+                with _progress(env, x.name, x.size_bytes, req.stream) as bar:
                     tick = None if bar is None else (lambda: bar(x.consumed[0]))
                     first = compute(req.loss, opts, Inputs(x, t, extras), pool=pool,
                                     keep=Keep(0, 0), progress=tick)
                 grad = first.denominator
                 x, t = (opened.enter_context(_again(s)) for s in (x, t))
                 extras = {n: opened.enter_context(_again(s)) for n, s in extras.items()}
-        with _progress(env, x.name, x.size_bytes) as bar:
+        with _progress(env, x.name, x.size_bytes, req.stream) as bar:
             tick = None if bar is None else (lambda: bar(x.consumed[0]))
             outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=keep,
                               sink=json_sink or csv_sink, progress=tick, grad=grad)
@@ -333,10 +333,11 @@ BAR_FIXED = 28
 
 
 @contextmanager
-def _progress(env: Environment, name: str, size: int | None
+def _progress(env: Environment, name: str, size: int | None, streaming: bool = False
               ) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr for big inputs, only when stderr is a terminal (of 60
-    columns or more, and not TERM=dumb, which cannot redraw a line).
+    columns or more, and not TERM=dumb, which cannot redraw a line), and not while
+    ``--stream`` writes the output to that terminal.
 
     Yields a function taking the bytes of the input read so far, or None for no bar.  The
     bar is drawn by that function, in this thread (no thread of rich's: none to start, none
@@ -345,7 +346,11 @@ def _progress(env: Environment, name: str, size: int | None
     (:func:`bcecli.signals.undo_on_stop`), and so does the end of the reading.
     """
     dumb = env.env.get("TERM", "").lower() in ("dumb", "unknown")  # (no cursor movement)
-    if (size or 0) < PROGRESS_BYTES or env.stderr is None or not env.stderr_tty or dumb:
+    # (output streamed to the same terminal shows the progress itself, and a bar's line
+    # would be glued to its lines)
+    shared = streaming and env.stdout_tty
+    if (size or 0) < PROGRESS_BYTES or env.stderr is None or not env.stderr_tty or dumb \
+            or shared:
         yield None
         return
     import time

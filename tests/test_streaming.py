@@ -249,6 +249,25 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mon
     assert ("reading" in err.getvalue() and "x.csv" in err.getvalue()) == tty
 
 
+def test_no_bar_while_streaming_to_the_same_terminal(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """--stream to a terminal: the output's lines show the progress; a bar on that terminal
+    would be glued to them."""
+    monkeypatch.setattr(app_module, "PROGRESS_BYTES", 0)
+    x, y = tmp_path / "x.csv", tmp_path / "y.csv"
+    x.write_text("0.5,1\n" * 1000)
+    y.write_text("1,0\n" * 1000)
+    for stdout_tty, bar in ((True, False), (False, True)):
+        err, out = _Terminal(), io.StringIO()
+        env = app_module.Environment(None, out, err, {}, stdout_tty=stdout_tty,
+                                     stderr_tty=True)
+        req = app_module.Request(LOSSES["bce-logits"], str(x), str(y), format="csv",
+                                 reduction="none", stream=True)
+        assert app_module.execute(req, env) == 0
+        assert out.getvalue().count("\n") == 1000
+        assert ("reading" in err.getvalue()) == bar
+
+
 @pytest.mark.parametrize("shape", [(37, 4), (2, 3, 5)])
 def test_npy_blocks_and_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                 shape: tuple[int, ...]) -> None:
