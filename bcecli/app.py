@@ -184,7 +184,7 @@ def _say(env: Environment, message: str) -> None:
         write_stderr(env.stderr.write, message + "\n")
 
 
-def _check(req: Request) -> None:
+def _check(req: Request, env: Environment) -> None:
     """What the option parser cannot say about the options and their combinations."""
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
@@ -198,9 +198,47 @@ def _check(req: Request) -> None:
         raise BceError(f"{' and '.join(stdin)} cannot both be read from stdin ('-'); give "
                        f"all but one of them as files")
     _read_once(args, stdin[0] if stdin else None)
+    if req.stream:
+        _not_into_an_input(args, _fileno(env.stdout))
     for name, tol in (("--rtol", req.rtol), ("--atol", req.atol)):
         if not math.isfinite(tol):
             raise BceError(f"{name} must be a finite number; got {tol!r}")
+
+
+def _fileno(stream: object) -> int | None:
+    """A stream's file descriptor, if it has one."""
+    try:
+        return int(stream.fileno())  # type: ignore[attr-defined]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def _not_into_an_input(args: dict[str, str], fd: int | None) -> None:
+    """``--stream >> x.csv`` with x.csv an input: each line written would be read again,
+    and the file would grow until the disk is full (cat refuses it too)."""
+    import stat
+
+    from bcecli.io.textparse import printable
+
+    if fd is None:
+        return
+    try:
+        out = os.fstat(fd)
+    except OSError:
+        return
+    if not stat.S_ISREG(out.st_mode):
+        return
+    for name, arg in args.items():
+        path = arg.strip()
+        if not os.path.exists(path):
+            path = path.rpartition(":")[0]
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            continue
+        if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+            raise BceError(f"the output is the file {name} reads ({printable(path)}); "
+                           f"with --stream it would read what it writes, without end")
 
 
 def _read_once(args: dict[str, str], on_stdin: str | None) -> None:
@@ -235,7 +273,7 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     from bcecli.io import open_source
     from bcecli.report.machine import CsvSink, JsonSink, write_json
 
-    _check(req)
+    _check(req, env)
     if req.libraries:
         from bcecli.libraries.run import run_libraries
 

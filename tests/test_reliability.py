@@ -696,3 +696,16 @@ def test_a_closed_stderr_pipe_keeps_the_exit_status(args: list[str], status: int
     finally:
         os.close(write)
     assert proc.returncode == status
+
+
+def test_streaming_into_an_input_file_is_refused(tmp_path: Path) -> None:
+    """`--stream >> p.csv` with p.csv an input read its own output without end."""
+    p = tmp_path / "p.csv"
+    p.write_text("0.5,0.25\n0.1,0.9\n")
+    with open(p, "a") as out:
+        proc = subprocess.run([*BCECLI, "bce", "-i", str(p), "-t", str(p), "-r", "none",
+                               "-f", "csv", "--stream"], stdout=out, stderr=subprocess.PIPE,
+                              timeout=60)
+    assert proc.returncode == 2
+    assert b"the output is the file --input reads" in proc.stderr
+    assert p.read_text() == "0.5,0.25\n0.1,0.9\n"
