@@ -10,6 +10,7 @@ must be identical to the last bit, since sums are taken in fixed chunks and adde
 from __future__ import annotations
 
 import io
+from typing import Any
 import json
 import math
 import re
@@ -347,3 +348,30 @@ def test_a_long_first_line_is_not_split_into_a_list(monkeypatch: pytest.MonkeyPa
     assert max(longest) <= 256
     head, at = delimited.read_head(b"a,b\n1,2\n", "x.csv", None)  # names: a header
     assert (head.ncols, head.column_names, head.data_line, at) == (2, ["a", "b"], 2, 4)
+
+
+class _Endless:
+    """A stdin that never ends (`yes 0.5`)."""
+
+    def read(self, n: int = -1) -> bytes:
+        n = 1 << 16 if n is None or n < 0 else n
+        return (b"0.5\n" * (n // 4 + 1))[:n]
+
+    def readinto(self, buf: Any) -> int:
+        data = self.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+
+def test_an_endless_input_that_cannot_match_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`yes 0.5 | bcecli bce -i - -t '[0.5, 0.5]'` ran until killed: the rows past the
+    target's are counted for the message, but not for ever."""
+    import bcecli.compute.engine as engine
+
+    monkeypatch.setattr(engine, "COUNT_BLOCKS", 3)
+    out, err = io.StringIO(), io.StringIO()
+    env = app_module.Environment(_Endless(), out, err, {})  # type: ignore[arg-type]
+    req = app_module.Request(LOSSES["bce"], "-", "[0.5, 0.5]", format="plain")
+    assert app_module.execute(req, env) == 2
+    assert out.getvalue() == ""
+    assert "goes on past" in err.getvalue() and "stopped counting" in err.getvalue()

@@ -131,7 +131,12 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
             if progress is not None:
                 progress()
     except ShapeTrouble:
-        _shape_error(loss, opts, read.x_rows + sum(b.rows for b in xs), first_x, first_t,
+        more, ended = _count_rows(b.rows for b in xs)
+        if not ended:  # (an endless stream, `yes 0.5 | bcecli ...`, is never counted out)
+            raise BceError(f"shapes do not line up: the input ({inputs.x.name}) goes on "
+                           f"past {read.x_rows + more:,} rows, more than the target has; "
+                           f"bcecli stopped counting there") from None
+        _shape_error(loss, opts, read.x_rows + more, first_x, first_t,
                      feed_t, at_once, per_row, whole)
     x_shape = first_x.data.shape if whole else (read.x_rows, *first_x.data.shape[1:])
     t_shape = first_t.data.shape if whole else _rows_of(first_t, feed_t.served)
@@ -218,6 +223,21 @@ def _first_rows(parts: list[Block], n: int) -> list[Block]:
 def _rows_of(first: Block, rows: int) -> Shape:
     """The shape of a matrix of ``rows`` rows like ``first`` (a scalar stays a scalar)."""
     return first.data.shape if first.data.ndim == 0 else (rows, *first.data.shape[1:])
+
+
+COUNT_BLOCKS = 1024
+"""Blocks of the rest of an input read to count its rows for a shape message, at most
+(about 1 GiB of text, seconds): an endless stream is not counted for ever."""
+
+
+def _count_rows(rows: Iterator[int]) -> tuple[int, bool]:
+    """The sum of the rows of up to COUNT_BLOCKS blocks, and whether that was all of them."""
+    total = 0
+    for n, r in enumerate(rows):
+        if n >= COUNT_BLOCKS:
+            return total, False
+        total += r
+    return total, True
 
 
 def _shape_error(loss: Loss[Any, Any], opts: Options, x_rows: int, first_x: Block,
