@@ -175,7 +175,6 @@ def _say(env: Environment, message: str) -> None:
     """A line on stderr, in ASCII where asked or where stderr cannot encode it; if stderr
     cannot take it (closed, a full disk), the exit status still tells."""
     from bcecli.report.numbers import encodes, to_ascii
-
     from bcecli.signals import write_stderr
 
     if env.ascii or not encodes(env.stderr, message):

@@ -10,11 +10,11 @@ must be identical to the last bit, since sums are taken in fixed chunks and adde
 from __future__ import annotations
 
 import io
-from typing import Any
 import json
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
