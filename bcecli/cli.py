@@ -339,7 +339,7 @@ def run() -> None:
         for stream in (sys.stdout, sys.stderr):
             try:
                 if stream is sys.stderr and stream is not None:
-                    if not write_stderr(lambda _: stream.flush(), ""):
+                    if not write_stderr(lambda _, s=stream: s.flush(), ""):
                         _silence(stream)  # (what it holds is dropped: no second try)
                 elif stream is not None:
                     stream.flush()
