@@ -196,8 +196,10 @@ def test_overflow_counts_every_block(tmp_path: Path, monkeypatch: pytest.MonkeyP
                                    "PyTorch"]
 
 
-def test_bad_thread_count_is_a_usage_error() -> None:
-    r = runner.invoke(app, ["bce", "-i", "[0.5]", "-t", "[1]"], env={"BCECLI_THREADS": "0"})
+@pytest.mark.parametrize("threads", ["0", "-1", "x", "\u0661", "2.5"])
+def test_bad_thread_count_is_a_usage_error(threads: str) -> None:
+    r = runner.invoke(app, ["bce", "-i", "[0.5]", "-t", "[1]"],
+                      env={"BCECLI_THREADS": threads})
     assert r.exit_code == 2 and "BCECLI_THREADS" in r.stderr and r.stdout == ""
 
 

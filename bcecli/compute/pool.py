@@ -57,14 +57,17 @@ def default_threads(env: Mapping[str, str]) -> int:
 
     >>> default_threads({"BCECLI_THREADS": "3"}), default_threads({"BCECLI_THREADS": "1000"})
     (3, 16)
+
+    Only ASCII digits, as in every other number bcecli reads (``int`` takes ``'١'``, 1).
     """
     text = env.get("BCECLI_THREADS", "").strip()
     if text:
-        if not text.isdigit() or int(text) < 1:
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
             from bcecli.errors import BceError
+            from bcecli.io.textparse import printable
 
             raise BceError(f"BCECLI_THREADS must be a whole number of threads, 1 or more; "
-                           f"got {text!r}")
+                           f"got {printable(text)!r}")
         return min(int(text), MAX_THREADS)
     try:
         cpus = len(os.sched_getaffinity(0))
