@@ -201,7 +201,8 @@ def _check(req: Request, env: Environment) -> None:
         _not_into_an_input(args, _fileno(env.stdout))
     for name, tol in (("--rtol", req.rtol), ("--atol", req.atol)):
         if not math.isfinite(tol):
-            raise BceError(f"{name} must be a finite number; got {tol!r}")
+            raise BceError(f"{name}: {tol!r} should be a finite number (see 'bcecli "
+                           f"{req.loss.name} --help')")
 
 
 def _fileno(stream: object) -> int | None:
