@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from bcecli import __version__
 from bcecli.errors import ExitCode
-from bcecli.libraries import LIBRARIES
+from bcecli.libraries import NAMES
 from bcecli.losses import LOSSES
 from bcecli.losses.base import Loss, Matrix, Param
 
@@ -46,7 +46,7 @@ class DTypeChoice(StrEnum):
     float32 = "float32"
 
 
-LibraryChoice = StrEnum("LibraryChoice", {n: n for n in LIBRARIES})  # type: ignore[misc]
+LibraryChoice = StrEnum("LibraryChoice", {n: n for n in NAMES})  # type: ignore[misc]
 """The libraries of ``--like`` and ``--emit``, from the registry."""
 
 
