@@ -10,7 +10,9 @@ said by :class:`Group` in the same one-line form.
 from __future__ import annotations
 
 import inspect
+import re
 import sys
+import types
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -89,6 +91,93 @@ class Group(TyperGroup):
         if standalone_mode:
             sys.exit(status)
         return status
+
+
+_INT = re.compile(r"\s*[+-]?[0-9]+\s*")
+_FLOAT = re.compile(r"\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|infinity|nan)\s*",
+                    re.IGNORECASE)
+
+
+class _Plain:
+    """An option's value read as bcecli's options take them (a whole number, a number, one
+    of a few words, text), checked against the option's min and max: what Typer 0.2x asks
+    pydantic to do, without importing pydantic (80 ms of every run's start-up)."""
+
+    def __init__(self, kind: type, low: float | None, high: float | None) -> None:
+        self.kind, self.low, self.high = kind, low, high
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None or isinstance(value, self.kind) and (
+                self.kind is bool or not isinstance(value, bool)):
+            got = value
+        elif self.kind is bool:  # (a flag: click gives a bool; said like the others)
+            raise typer.BadParameter(f"{str(value)!r} should be a flag, without a value",
+                                     ctx=ctx, param=param)
+        elif issubclass(self.kind, StrEnum):
+            choices = [m.value for m in self.kind]
+            if str(value) not in choices:
+                raise typer.BadParameter(f"{str(value)!r} is not one of "
+                                         f"{', '.join(map(repr, choices))}", ctx=ctx,
+                                         param=param)
+            got = self.kind(str(value))
+        elif self.kind is int:
+            if not _INT.fullmatch(str(value)):
+                raise typer.BadParameter(f"{str(value)!r} should be a valid integer",
+                                         ctx=ctx, param=param)
+            got = int(str(value))
+        elif self.kind is float:
+            if not _FLOAT.fullmatch(str(value)):
+                raise typer.BadParameter(f"{str(value)!r} should be a valid number",
+                                         ctx=ctx, param=param)
+            got = float(str(value))
+        else:
+            got = str(value)
+        number = got if isinstance(got, int | float) and not isinstance(got, bool) else None
+        if number is not None and self.low is not None and number < self.low:
+            raise typer.BadParameter(f"{str(value)!r} should be greater than or equal to "
+                                     f"{self.low:g}", ctx=ctx, param=param)
+        if number is not None and self.high is not None and number > self.high:
+            raise typer.BadParameter(f"{str(value)!r} should be less than or equal to "
+                                     f"{self.high:g}", ctx=ctx, param=param)
+        return got
+
+
+def _plain_values(param: Any) -> None:
+    """Give a Typer option of bcecli's kinds the plain reading (:class:`_Plain`); an option
+    of another kind keeps Typer's own."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or getattr(param, "_runtime_param", False) is not None:
+        return
+    annotation = descriptor.annotation
+    options = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)] \
+        if isinstance(annotation, types.UnionType) else [annotation]
+    if len(options) != 1 or not isinstance(options[0], type) or \
+            not (issubclass(options[0], StrEnum) or options[0] in (bool, int, float, str)):
+        return
+    info = descriptor.parameter_info
+    param._runtime_param = _Plain(options[0], getattr(info, "min", None),
+                                  getattr(info, "max", None))
+
+
+def _use_plain_values() -> None:
+    """Every option of this process (the help options Typer makes on the fly included) is
+    read by :class:`_Plain` where it can be; a Typer without these internals is left as it
+    is (only slower to start)."""
+    for cls in (getattr(typer.core, "TyperOption", None), getattr(typer.core, "TyperArgument",
+                                                                      None)):
+        runtime = getattr(cls, "get_runtime_param", None)
+        if cls is None or runtime is None or getattr(runtime, "plain", False):
+            continue
+
+        def get_runtime_param(self: Any, _typer: Any = runtime) -> Any:
+            _plain_values(self)
+            return _typer(self)
+
+        get_runtime_param.plain = True  # type: ignore[attr-defined]
+        cls.get_runtime_param = get_runtime_param
+
+
+_use_plain_values()
 
 
 def _error(message: str, argv: list[str]) -> int:
