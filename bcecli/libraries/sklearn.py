@@ -146,7 +146,8 @@ class _LogLoss(Accumulator):
         else:
             self.steps += (["p = expit(x)"] if case.logits else []) + [
                 "the columns [1 − p, p], one row per element"]
-        self.steps += [f"p' = max(min(p, 1 − {eps_text}), {eps_text}), both columns; never "
+        columns = "every column" if case.classes else "both columns"
+        self.steps += [f"p' = max(min(p, 1 − {eps_text}), {eps_text}), {columns}; never "
                        f"renormalised", "ℓ = −ln p'[y] per sample"]
         rule = self.clips.rule(eps_text, f"1 − {eps_text}")
         if rule is not None:
