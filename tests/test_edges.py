@@ -170,3 +170,29 @@ def test_a_header_with_a_field_of_no_letter_is_a_header(tmp_path: Path, header: 
                                  "-f", "json"])
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["input_shape"] == [1, 3]
+
+
+def test_leading_comment_lines_are_skipped_as_numpy_writes_them(tmp_path: Path) -> None:
+    """numpy.savetxt(header=...) starts a file with '#' lines: skipped, as loadtxt does;
+    lines are still counted from the top of the file in messages."""
+    from typer.testing import CliRunner
+
+    from bcecli.cli import app
+
+    rng = np.random.default_rng(4)
+    x = rng.random((30_000, 4))
+    path = tmp_path / "p.csv"
+    np.savetxt(path, x, delimiter=",", header="p0,p1,p2,p3\nwritten by numpy")
+    y = (rng.random((30_000, 4)) < 0.5).astype(float)
+    np.save(tmp_path / "y.npy", y)
+    r = CliRunner().invoke(app, ["bce", "-i", str(path), "-t", str(tmp_path / "y.npy"),
+                                 "-f", "json"], env={"BCECLI_THREADS": "2"})
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["input_shape"] == [30_000, 4]
+    want = -np.mean(y * np.log(x) + (1 - y) * np.log1p(-x))
+    assert out["loss"] == pytest.approx(want, rel=1e-12)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("# a\n# b\n0.5,x\n")
+    r = CliRunner().invoke(app, ["bce", "-i", str(bad), "-t", "[[0, 1]]"])
+    assert r.exit_code == 2 and "bad.csv, line 3, column 2: 'x' is not a number" in r.stderr

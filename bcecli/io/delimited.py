@@ -13,7 +13,7 @@ from functools import partial
 
 from bcecli.compute.pool import Weighed
 from bcecli.errors import BceError
-from bcecli.io.source import Block, ByteStream, Format, Job, Opening, Source
+from bcecli.io.source import Block, ByteStream, Format, Job, Opening, Prefixed, Source
 from bcecli.io.textparse import (
     Dialect,
     Location,
@@ -153,6 +153,16 @@ def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: 
     """Read a delimited text stream: its head now, then jobs that parse its blocks of rows."""
     block_bytes = block_bytes or BLOCK_BYTES
     buf, line, skipped = _first_line(stream, name, block_bytes, consumed)
+    comments = 0
+    while buf.lstrip(b" \t").startswith(b"#"):  # numpy.savetxt's header, and the like
+        nl = buf.find(b"\n")
+        if nl < 0:
+            raise BceError(f"{name} holds no data (only comment lines)")
+        comments += line
+        stream = Prefixed(buf[nl + 1:], stream)
+        buf, line, skipped = _first_line(stream, name, block_bytes, [0])
+        skipped = True
+    line += comments
     head, offset = read_head(buf, name, dialect, line, skipped)
     rest = buf[offset:]
     return head, _pieces(stream, name, head, rest, consumed, _block_size(rest, head,
