@@ -196,3 +196,28 @@ def test_leading_comment_lines_are_skipped_as_numpy_writes_them(tmp_path: Path) 
     bad.write_text("# a\n# b\n0.5,x\n")
     r = CliRunner().invoke(app, ["bce", "-i", str(bad), "-t", "[[0, 1]]"])
     assert r.exit_code == 2 and "bad.csv, line 3, column 2: 'x' is not a number" in r.stderr
+
+
+@pytest.mark.parametrize(("x", "t"), [
+    ("v.npy", "col.csv"), ("col_p.csv", "v_t.npy"), ("v.npy", "row.csv"),
+    ("row_p.csv", "v_t.npy"), ("[0.2, 0.7, 0.9]", "col.csv"), ("col_p.csv", "[0, 1, 1]"),
+])
+def test_a_vector_pairs_with_a_file_column_or_row(tmp_path: Path, x: str, t: str) -> None:
+    """A (N,) array and a one-column (or one-row) CSV stand for the same vector."""
+    from typer.testing import CliRunner
+
+    from bcecli.cli import app
+
+    np.save(tmp_path / "v.npy", np.array([0.2, 0.7, 0.9]))
+    np.save(tmp_path / "v_t.npy", np.array([0.0, 1.0, 1.0]))
+    (tmp_path / "col.csv").write_text("0\n1\n1\n")
+    (tmp_path / "row.csv").write_text("0,1,1\n")
+    (tmp_path / "col_p.csv").write_text("0.2\n0.7\n0.9\n")
+    (tmp_path / "row_p.csv").write_text("0.2,0.7,0.9\n")
+    args = [a if a.startswith("[") else str(tmp_path / a) for a in (x, t)]
+    r = CliRunner().invoke(app, ["bce", "-i", args[0], "-t", args[1], "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["input_shape"] == [3]
+    want = -(np.log(0.8) + np.log(0.7) + np.log(0.9)) / 3
+    assert out["loss"] == pytest.approx(want, rel=1e-15)

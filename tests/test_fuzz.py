@@ -57,7 +57,8 @@ def oracle_delimited(data: bytes, sep: str | None | bool) -> np.ndarray:
     """
     data = data.removeprefix(BOM)
     lines = [raw[:-1] if raw.endswith("\r") else raw for raw in data.decode("ascii").split("\n")]
-    first = next((i for i, line in enumerate(lines) if line.strip(" \t")), None)
+    first = next((i for i, line in enumerate(lines) if line.strip(" \t")
+                  and not line.lstrip(" \t").startswith("#")), None)  # (leading comments)
     if first is None:
         raise Invalid("no data")
 
@@ -73,11 +74,11 @@ def oracle_delimited(data: bytes, sep: str | None | bool) -> np.ndarray:
         return blanks(line) if sep is None else line.split(sep)
 
     head = lines[first]
-    if head.lstrip(" \t").startswith("#"):
-        raise Invalid("comment")
     names = [f.strip(" \t") for f in split(head)]
     ncols = len(names)
-    start = first + 1 if names and all(_is_name(f) for f in names) else first
+    header = bool(names) and all(f and not NUMBER.match(f) for f in names) and \
+        any(_is_name(f) for f in names)  # (README: no field is a number, one is a name)
+    start = first + 1 if header else first
     rows = []
     for line in lines[start:]:
         if not line.strip(" \t"):

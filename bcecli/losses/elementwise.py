@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from bcecli.io.source import Block
+from bcecli.io.source import Block, Locator
 from bcecli.losses import checks
 from bcecli.losses.base import (
     Array,
@@ -42,6 +42,7 @@ from bcecli.report.specs import MatrixSpec, TableSpec
 
 if TYPE_CHECKING:
     from bcecli.compute.outcome import Outcome, Row
+    from bcecli.compute.streams import Streams
 
 Shape = tuple[int, ...]
 OptionsT = TypeVar("OptionsT", bound=Options)
@@ -69,6 +70,16 @@ def elided(n: int) -> list[int | None]:
     if n <= MAX_TERMS:
         return list(range(n))
     return [*range(MAX_TERMS - 2), None, n - 1]
+
+
+def _column(locate: Locator) -> Locator:
+    """The locator of a file's one column, for the vector it stands for."""
+    return lambda idx: locate((idx[0], 0) if idx else idx)
+
+
+def _row(locate: Locator) -> Locator:
+    """The locator of a file's one row, for the vector it stands for."""
+    return lambda idx: locate((0, *idx))
 
 
 def given(v: float, dtype: str, p: int) -> str:
@@ -99,6 +110,24 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         """The lines under the formula in --explain (how the logs are computed)."""
 
     # ---------------------------------------------------------------- computing
+
+    def adapt(self, opts: OptionsT, streams: Streams, text: frozenset[str]) -> None:
+        """A vector (N,) beside a file's one column (N, 1) or one row (1, N): the file
+        stands for the vector too (CSV and TSV always hold rows of fields), either way round.
+        """
+        first_x, first_t = streams.input.peek(), streams.target.peek()
+        if first_x is None or first_t is None:
+            return
+        for name, mine, other in (("target", streams.target, first_x),
+                                  ("input", streams.input, first_t)):
+            block = mine.peek()
+            if name not in text or block is None or other.data.ndim != 1 or \
+                    block.data.ndim != 2:
+                continue
+            if block.data.shape[1] == 1:
+                mine.map(lambda b: Block(b.data[:, 0], _column(b.locate)))
+            elif block.rows == 1 and mine.peek(1) is None:
+                mine.replace([Block(block.data[0], _row(block.locate))])
 
     def whole(self, first_x: Block) -> bool:
         """Only a scalar is read whole; a vector's elements are its rows."""
