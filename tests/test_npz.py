@@ -131,14 +131,20 @@ def test_a_path_with_a_colon_is_a_path(tmp_path: Path, files: dict[str, str]) ->
         plain("bce-logits", "-i", files["x.npy"], "-t", files["y.npy"])
 
 
-@pytest.mark.parametrize("name", ["x.npy", "data.csv", "data.json"])
+@pytest.mark.parametrize("name", ["x.npy", "data.json"])
 def test_a_selector_on_a_format_without_arrays(files: dict[str, str], tmp_path: Path,
                                                name: str) -> None:
-    (tmp_path / "data.csv").write_text("1,2\n")
     (tmp_path / "data.json").write_text("[1, 2]")
     path = files.get(name) or str(tmp_path / name)
     err = fails("bce-logits", "-i", path + ":logits", "-t", "[1, 0]")
     assert ":logits" in err and ".npz" in err
+
+
+def test_a_selector_on_csv_names_columns(tmp_path: Path) -> None:
+    """(A CSV's selector picks its columns: tests/test_columns.py.)"""
+    (tmp_path / "data.csv").write_text("1,2\n")
+    err = fails("bce-logits", "-i", str(tmp_path / "data.csv") + ":logits", "-t", "[1, 0]")
+    assert "no column 'logits'" in err and "no header" in err
 
 
 def test_npz_errors_name_the_array(files: dict[str, str], tmp_path: Path) -> None:
@@ -223,7 +229,7 @@ def test_names_from_the_archive_and_the_selector_are_escaped(tmp_path: Path) -> 
         assert "\x1b" not in err and "a\\nb\\x1b[2J, c" in err, err
     assert "no array named 'no\\x1b[2Jpe'" in err
     err = fails("bce", "-i", "-:no\x1b[2Jpe", "-t", "[[1]]", input=b"0.5\n")
-    assert "\x1b" not in err and "':no\\x1b[2Jpe'" in err
+    assert "\x1b" not in err and "no column 'no\\x1b[2Jpe'" in err
     good = tmp_path / "good.npz"
     _archive(good, {"x": 2.0})
     err = fails("bce", "-i", str(good) + ":x", "-t", "[[1]]")  # the value 2: its array named

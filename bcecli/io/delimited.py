@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
+import numpy as np
+
 from bcecli.compute.pool import Weighed
 from bcecli.errors import BceError
+from bcecli.io import columns
 from bcecli.io.source import Block, ByteStream, Format, Job, Opening, Prefixed, Source
 from bcecli.io.textparse import (
     Dialect,
@@ -20,6 +23,7 @@ from bcecli.io.textparse import (
     TextError,
     binary_error,
     comment_error,
+    count_lines,
     decode,
     is_number,
     parse_lines,
@@ -149,8 +153,10 @@ def _too_long(name: str, line: int) -> TextError:
 
 
 def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: list[int],
-              block_bytes: int | None = None) -> tuple[TextHead, Iterator[Job]]:
-    """Read a delimited text stream: its head now, then jobs that parse its blocks of rows."""
+              block_bytes: int | None = None, selector: str | None = None
+              ) -> tuple[TextHead, Iterator[Job]]:
+    """Read a delimited text stream: its head now, then jobs that parse its blocks of rows
+    (only the columns ``selector`` names, if given: :mod:`bcecli.io.columns`)."""
     block_bytes = block_bytes or BLOCK_BYTES
     buf, line, skipped = _first_line(stream, name, block_bytes, consumed)
     comments = 0
@@ -165,8 +171,13 @@ def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: 
     line += comments
     head, offset = read_head(buf, name, dialect, line, skipped)
     rest = buf[offset:]
-    return head, _pieces(stream, name, head, rest, consumed, _block_size(rest, head,
-                                                                         block_bytes))
+    size = _block_size(rest, head, block_bytes)
+    if selector is None:
+        return head, _pieces(stream, name, head, rest, consumed, size)
+    keep = columns.resolve(selector, head.column_names, head.ncols, name)
+    names = None if head.column_names is None else [head.column_names[k] for k in keep]
+    chosen = TextHead(head.dialect, names, len(keep), head.data_line)
+    return chosen, _pieces(stream, name, head, rest, consumed, size, keep)
 
 
 def _block_size(rest: bytes, head: TextHead, block_bytes: int) -> int:
@@ -180,7 +191,8 @@ def _block_size(rest: bytes, head: TextHead, block_bytes: int) -> int:
 
 
 def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
-            consumed: list[int], block_bytes: int) -> Iterator[Job]:
+            consumed: list[int], block_bytes: int, keep: list[int] | None = None
+            ) -> Iterator[Job]:
     """Jobs for the rows after the head: ``rest`` is what was read already.
 
     Blocks of about ``block_bytes`` are cut at a line's end; a line is read in pieces, and
@@ -209,12 +221,44 @@ def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
         parts, held, whole_line = [rest], len(rest), False
         if cut:
             yield Weighed(partial(_parse_piece, memoryview(buf)[:cut], name, head.dialect,
-                                  head.ncols), cut)
+                                  head.ncols, keep), cut)
 
 
-def _parse_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int) -> Block:
+def _parse_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int,
+                 keep: list[int] | None = None) -> Block:
     buf = bytes(piece)  # (copied here, on the pool, not by the reader)
-    return parse_lines(buf if buf.endswith(b"\n") else buf + b"\n", name, 1, dialect, ncols)
+    buf = buf if buf.endswith(b"\n") else buf + b"\n"
+    if keep is None:
+        return parse_lines(buf, name, 1, dialect, ncols)
+    try:
+        chosen = columns.select(buf, dialect, ncols, keep, name)
+    except TextError as exc:  # (a ragged line: the rows before it, then the error)
+        before = buf[:_line_start(buf, exc.line)]
+        block = parse_lines(columns.select(before, dialect, ncols, keep, name), name, 1,
+                            dialect, len(keep)) if before else \
+            Block(np.empty((0, len(keep))), Location(name, 1, 0))
+        block.error = block.error or exc
+        _spanning(block.locate, count_lines(buf))
+    else:
+        block = parse_lines(chosen, name, 1, dialect, len(keep))
+    if isinstance(block.locate, Location):
+        block.locate.columns = keep
+    block.error = columns.placed(block.error, keep)  # type: ignore[arg-type]
+    return block
+
+
+def _line_start(buf: bytes, line: int) -> int:
+    """The offset where a block's 1-based line starts."""
+    at = 0
+    for _ in range(line - 1):
+        at = buf.index(b"\n", at) + 1
+    return at
+
+
+def _spanning(locate: object, nlines: int) -> None:
+    """A block's locator spanning all its lines (the reader places blocks by them)."""
+    if isinstance(locate, Location):
+        locate.nlines = nlines
 
 
 class _Lines:
@@ -235,21 +279,17 @@ class _Lines:
 
 def open_delimited(opening: Opening) -> Source:
     """A delimited text file as a source of row blocks."""
-    if opening.selector is not None:
-        if not opening.stream.read(1):  # (stdin: a file's emptiness is said on opening)
-            raise BceError(f"{opening.name} is empty")
-        raise BceError(f"{opening.name}: a CSV/TSV file has no named arrays "
-                       f"(':{printable(opening.selector)}' selects an array of an .npz "
-                       f"archive)")
     return text_source(opening.stream, opening.name, DIALECTS.get(opening.variant or ""),
-                       opening.size)
+                       opening.size, selector=opening.selector)
 
 
 def text_source(stream: ByteStream, name: str, dialect: Dialect | None,
-                size: int | None = None, block_bytes: int | None = None) -> Source:
-    """Delimited text read from a stream (the dialect None: guessed from the first line)."""
+                size: int | None = None, block_bytes: int | None = None,
+                selector: str | None = None) -> Source:
+    """Delimited text read from a stream (the dialect None: guessed from the first line);
+    ``selector``: the columns to read (``FILE:COLUMNS``)."""
     consumed = [0]
-    head, jobs = iter_jobs(stream, name, dialect, consumed, block_bytes)
+    head, jobs = iter_jobs(stream, name, dialect, consumed, block_bytes, selector)
     what = "a header row but no data" if head.column_names else "no data"
     lines = _Lines(head.data_line)
     return Source(name, jobs, column_names=head.column_names, size_bytes=size,

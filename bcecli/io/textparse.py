@@ -165,6 +165,8 @@ class Location:
         self.lines = lines
         self.nlines = nlines
         self.offset = 0
+        self.columns: list[int] | None = None
+        """The file's columns the block's hold (``FILE:COLUMNS``); None: all, in order."""
 
     def line_of(self, row: int) -> int:
         """The 1-based line number of a row of this block."""
@@ -176,7 +178,10 @@ class Location:
         if not idx:
             return self.name
         where = f"{self.name}, line {self.line_of(idx[0])}"
-        return where + (f", column {idx[1] + 1}" if len(idx) > 1 else "")
+        if len(idx) < 2:
+            return where
+        column = idx[1] if self.columns is None else self.columns[idx[1]]
+        return f"{where}, column {column + 1}"
 
 
 def _eight_digits(w: NDArray[np.uint64]) -> NDArray[np.uint64]:

@@ -1,0 +1,129 @@
+"""FILE:COLUMNS: columns of one CSV/TSV picked by name, position or range, the others never
+read as numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bcecli.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Any:
+    return runner.invoke(app, list(args), env=env)
+
+
+@pytest.fixture
+def val(tmp_path: Path) -> Path:
+    path = tmp_path / "val.csv"
+    path.write_text("id,label,p0,p1,p2\nabc,1,0.9,0.2,0.1\ndéf,0,0.2,0.7,0.3\n"
+                    "x y,1,0.6,0.5,0.5\n", encoding="utf-8")
+    return path
+
+
+def test_by_name(val: Path) -> None:
+    r = run("bce", "-i", f"{val}:p0", "-t", f"{val}:label", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["input_shape"] == [3, 1]
+    assert out["loss"] == pytest.approx(-(np.log(0.9) + np.log(0.8) + np.log(0.6)) / 3,
+                                        rel=1e-15)
+
+
+@pytest.mark.parametrize("selector", ["p0,p1,p2", "p0-p2", "3-5", "3,p1,5"])
+def test_several_columns_by_names_positions_and_ranges(val: Path, selector: str) -> None:
+    r = run("ce", "-i", f"{val}:{selector}", "-t", f"{val}:label", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["input_shape"] == [3, 3]
+    x = np.array([[0.9, 0.2, 0.1], [0.2, 0.7, 0.3], [0.6, 0.5, 0.5]])
+    y = np.array([1, 0, 1])
+    lse = np.log(np.exp(x).sum(axis=1))
+    assert out["loss"] == pytest.approx(np.mean(lse - x[np.arange(3), y]), rel=1e-14)
+
+
+def test_the_header_names_the_table_columns(val: Path) -> None:
+    r = run("bce", "-i", f"{val}:p2,p0", "-t", f"{val}:label,label")
+    assert r.exit_code == 0, r.stderr
+    assert "ℓ p2" in r.stdout and "ℓ p0" in r.stdout
+
+
+def test_a_missing_column_lists_the_columns(val: Path) -> None:
+    r = run("bce", "-i", f"{val}:prob", "-t", f"{val}:label")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert f"{val}: no column 'prob'; its columns: id, label, p0, p1, p2" in r.stderr
+
+
+def test_errors_name_the_file_column(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text("id,label,prob\na,1,0.9\nb,0,x\n")
+    r = run("bce", "-i", f"{path}:prob", "-t", f"{path}:label")
+    assert r.exit_code == 2 and f"{path}, line 3, column 3: 'x' is not a number" in r.stderr
+    path.write_text("id,label,prob\na,1,0.9\nb,0,7\n")
+    r = run("bce", "-i", f"{path}:prob", "-t", f"{path}:label")
+    assert r.exit_code == 2 and f"{path}, line 3, column 3: input value 7" in r.stderr
+    path.write_text("id,label,prob\na,1,0.9\nb,0\n")
+    r = run("bce", "-i", f"{path}:prob", "-t", f"{path}:label")
+    assert r.exit_code == 2 and f"{path}, line 3: 2 fields where the first row has 3" \
+        in r.stderr
+
+
+def test_a_path_with_a_colon_is_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "a:b.csv"
+    path.write_text("0.5,0.25\n")
+    r = run("bce", "-i", str(path), "-t", "[[1, 0]]", "-f", "plain")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_tsv_and_whitespace_files(tmp_path: Path) -> None:
+    tsv = tmp_path / "v.tsv"
+    tsv.write_text("name\tlabel\tprob\nfirst one\t1\t0.9\nsecond\t0\t0.2\n")
+    r = run("bce", "-i", f"{tsv}:prob", "-t", f"{tsv}:2", "-f", "plain")
+    assert r.exit_code == 0, r.stderr
+    assert float(r.stdout) == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2, rel=1e-15)
+    txt = tmp_path / "v.txt"
+    txt.write_text("id label prob\na 1 0.9\n\nb 0 0.2\n")
+    r = run("bce", "-i", f"{txt}:prob", "-t", f"{txt}:label", "-f", "plain")
+    assert r.exit_code == 0, r.stderr
+    assert float(r.stdout) == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2, rel=1e-15)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_a_big_file_by_columns_equals_two_files(tmp_path: Path, threads: str) -> None:
+    """200k rows over many blocks, CRLF line ends: the same loss as the columns in files of
+    their own."""
+    rng = np.random.default_rng(7)
+    n = 200_000
+    p = rng.random(n)
+    y = (rng.random(n) < 0.5).astype(int)
+    ids = [f"row-{i}" for i in range(n)]
+    lines = [f"{i},{a},{b!r},{c!r}" for i, a, b, c in zip(ids, y, p.tolist(),
+                                                         rng.random(n).tolist(), strict=True)]
+    both = tmp_path / "both.csv"
+    both.write_bytes(("id,label,prob,other\r\n" + "\r\n".join(lines) + "\r\n").encode())
+    (tmp_path / "p.csv").write_text("\n".join(map(repr, p.tolist())) + "\n")
+    (tmp_path / "y.csv").write_text("\n".join(map(str, y)) + "\n")
+    env = {"BCECLI_THREADS": threads}
+    one = run("bce", "-i", f"{both}:prob", "-t", f"{both}:label", "-f", "plain", env=env)
+    two = run("bce", "-i", str(tmp_path / "p.csv"), "-t", str(tmp_path / "y.csv"), "-f",
+              "plain", env=env)
+    assert one.exit_code == 0, one.stderr
+    assert one.stdout == two.stdout
+    want = -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
+    assert float(one.stdout) == pytest.approx(want, rel=1e-12)
+
+
+def test_a_ragged_line_far_down_is_said_at_its_line(tmp_path: Path) -> None:
+    rows = [f"r{i},1,0.5" for i in range(100_000)]
+    rows[76_543] = "r,1"
+    path = tmp_path / "v.csv"
+    path.write_text("id,label,prob\n" + "\n".join(rows) + "\n")
+    r = run("bce", "-i", f"{path}:prob", "-t", f"{path}:label")
+    assert r.exit_code == 2 and f"{path}, line 76545: 2 fields" in r.stderr
