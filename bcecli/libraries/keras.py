@@ -117,8 +117,10 @@ class Keras(Library):
         name, args = self._class(case)
         if dtype == "float64":
             args.append('dtype="float64"')
-        lines = ["import os", 'os.environ.setdefault("KERAS_BACKEND", "jax")',
-                 "import numpy as np", "import keras", "", data]
+        lines = ["import os", 'os.environ.setdefault("KERAS_BACKEND", "jax")']
+        if dtype == "float64":  # (without it, JAX computes dtype="float64" in float32)
+            lines += ["import jax", 'jax.config.update("jax_enable_x64", True)']
+        lines += ["import numpy as np", "import keras", "", data]
         y, x = "t", "x"
         if case.classes:
             if len(case.shape) > 2:

@@ -98,8 +98,9 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
                 sw = read_whole(source)
         case = case_of(req.loss, opts, set(req.matrices), sw, req.smoothing)
         # (what a library lacks is said at the first block, when the shapes are known)
-        accumulators: dict[str, Accumulator] = {} if req.emit else {
-            name: _start(name, case, req) for name in names}
+        # (--emit computes too: what only the data shows a library lacks is refused)
+        accumulators: dict[str, Accumulator] = {name: _start(name, case, req)
+                                                for name in names}
         feed = Feed(case, accumulators, keep=INLINE_VALUES if req.emit else 0,
                     strict=not req.compare)
         x = opened.enter_context(open_source(req.input, "--input", env.stdin))

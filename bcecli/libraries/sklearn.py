@@ -120,7 +120,7 @@ class _LogLoss(Accumulator):
                 where = [int(i[0]) for i in np.unravel_index(soft[:1], t.shape)]
                 where[0] += start
                 raise Lacking(f"log_loss takes class labels, 0 or 1, not soft targets "
-                              f"(target{where} is {t.reshape(-1)[soft[0]]!r})")
+                              f"(target{where} is {float(t.reshape(-1)[soft[0]])!r})")
             p = x.reshape(-1)
             if case.logits:
                 p = 1.0 / (1.0 + np.exp(-p))
