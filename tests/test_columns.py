@@ -127,3 +127,19 @@ def test_a_ragged_line_far_down_is_said_at_its_line(tmp_path: Path) -> None:
     path.write_text("id,label,prob\n" + "\n".join(rows) + "\n")
     r = run("bce", "-i", f"{path}:prob", "-t", f"{path}:label")
     assert r.exit_code == 2 and f"{path}, line 76545: 2 fields" in r.stderr
+
+
+def test_a_json_object_of_arrays(tmp_path: Path) -> None:
+    path = tmp_path / "preds.json"
+    path.write_text(json.dumps({"id": ["a", "b"], "logits": [[1, 2], [0.5, -1]],
+                                "labels": [1, 0]}))
+    r = run("ce", "-i", f"{path}:logits", "-t", f"{path}:labels", "-f", "plain")
+    assert r.exit_code == 0, r.stderr
+    x = np.array([[1, 2], [0.5, -1]])
+    lse = np.log(np.exp(x).sum(axis=1))
+    assert float(r.stdout) == pytest.approx(np.mean(lse - x[[0, 1], [1, 0]]), rel=1e-15)
+    r = run("ce", "-i", f"{path}:nope", "-t", f"{path}:labels")
+    assert r.exit_code == 2 and "has no key 'nope'; its keys: id, logits, labels" in r.stderr
+    (tmp_path / "a.json").write_text("[1, 2]")
+    r = run("bce-logits", "-i", f"{tmp_path / 'a.json'}:x", "-t", "[1, 0]")
+    assert r.exit_code == 2 and "selects an array of a JSON object" in r.stderr

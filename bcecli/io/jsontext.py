@@ -106,11 +106,14 @@ def _long_integer(data: bytes, name: str) -> BceError:
                     f"{found.end() - start} digits is too large")
 
 
-def parse_json(data: bytes, name: str) -> F64:
-    """Parse JSON text holding a number or nested arrays of numbers into a float64 array.
+def parse_json(data: bytes, name: str, key: str | None = None) -> F64:
+    """Parse JSON text holding a number or nested arrays of numbers into a float64 array;
+    with ``key``, an object's array of that name (``preds.json:logits``).
 
     >>> parse_json(b"[[1, 2], [3, 4.5]]", "x").tolist()
     [[1.0, 2.0], [3.0, 4.5]]
+    >>> parse_json(b'{"ids": ["a"], "logits": [0.5]}', "x", "logits").tolist()
+    [0.5]
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -133,6 +136,17 @@ def parse_json(data: bytes, name: str) -> F64:
                        f"are supported)") from None
     except ValueError:  # an integer longer than Python converts (sys.int_max_str_digits)
         raise _long_integer(data, name) from None
+    if key is not None:
+        if not isinstance(obj, dict):
+            raise BceError(f"{name}: ':{printable(key)}' selects an array of a JSON object, "
+                           f"but the file holds {_describe(obj)}")
+        if key not in obj:
+            keys = ", ".join(printable(str(k)) for k in list(obj)[:20]) or "none"
+            raise BceError(f"{name}: the object has no key '{printable(key)}'; its keys: "
+                           f"{keys}")
+        obj = obj[key]
+        name = f"{name}:{printable(key)}"
+        data = b""  # (the fast path reads the text; the selected part is not the text)
     depth = _depth(obj)
     if depth > MAX_DEPTH:
         raise BceError(f"{name}: arrays nested {depth} deep; at most {MAX_DEPTH} levels are "
@@ -146,9 +160,10 @@ def parse_json(data: bytes, name: str) -> F64:
     return np.array(obj, dtype=np.float64).reshape(shape)
 
 
-def from_bytes(data: bytes, name: str) -> Source:
-    """A source holding the array that JSON text describes."""
-    return in_memory(name, parse_json(data, name), json_locator(name), len(data))
+def from_bytes(data: bytes, name: str, key: str | None = None) -> Source:
+    """A source holding the array that JSON text describes (or its object's ``key``)."""
+    label = name if key is None else f"{name}:{printable(key)}"
+    return in_memory(label, parse_json(data, name, key), json_locator(label), len(data))
 
 
 def _read_all(stream: ByteStream, name: str) -> bytes:
@@ -164,12 +179,9 @@ def _read_all(stream: ByteStream, name: str) -> bytes:
 def open_json(opening: Opening) -> Source:
     """A JSON file (parsed whole, after a check that it fits in memory)."""
     name = opening.name
-    if opening.selector is not None:
-        raise BceError(f"{name}: selecting ':{printable(opening.selector)}' from a JSON file "
-                       f"is not supported; ':KEY' selects an array of an .npz archive")
     if opening.size is not None:
         guard_memory(name, opening.size, "JSON", JSON_MEMORY_FACTOR)
-    return from_bytes(_read_all(opening.stream, name), name)
+    return from_bytes(_read_all(opening.stream, name), name, opening.selector)
 
 
 FORMAT = Format("json", {".json": None},
