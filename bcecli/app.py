@@ -99,6 +99,8 @@ class Request:
     """One weight per sample, as typed (``--sample-weight``)."""
     smoothing: float = 0.0
     """Keras' binary label smoothing (``--label-smoothing`` of bce and bce-logits)."""
+    header: bool | None = None
+    """Whether delimited files' first lines name their columns (None: guessed)."""
 
     @property
     def libraries(self) -> bool:
@@ -284,10 +286,12 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     keep = Keep.rows(req.max_rows)
     twice = req.grad and req.reduction == "mean"  # the gradient needs the mean's denominator
     with ExitStack() as opened, Pool(default_threads(env.env)) as pool:
-        x = opened.enter_context(open_source(req.input, "--input", env.stdin, twice))
-        t = opened.enter_context(open_source(req.target, "--target", env.stdin, twice))
+        x = opened.enter_context(open_source(req.input, "--input", env.stdin, twice,
+                                             req.header))
+        t = opened.enter_context(open_source(req.target, "--target", env.stdin, twice,
+                                             req.header))
         extras = {name: opened.enter_context(
-            open_source(arg, f"--{name.replace('_', '-')}", env.stdin, twice))
+            open_source(arg, f"--{name.replace('_', '-')}", env.stdin, twice, req.header))
             for name, arg in req.matrices.items()}
         if (x.size_bytes or 0) >= BIG_BYTES:
             _tune_malloc()

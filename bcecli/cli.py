@@ -335,6 +335,9 @@ SHARED = [
     _option("sample_weight", str | None, None, "--sample-weight",
             help="One weight per sample, shape (N,), as Keras' and scikit-learn's "
                  "sample_weight (not PyTorch's: use --like keras or sklearn)."),
+    _option("header", bool | None, None, "--header/--no-header",
+            help="Whether the first line of CSV/TSV files names the columns (default: "
+                 "guessed: a first row in which no field is a number)."),
     _option("ascii", bool, False, "--ascii",
             help="Write tables, --explain and messages in ASCII (also when the output cannot "
                  "show the symbols)."),
@@ -379,7 +382,7 @@ def _command(loss: Loss[Any, Any]) -> Any:
             max_rows=kw["max_rows"], stream=kw["stream"], ascii=kw["ascii"], grad=kw["grad"],
             like=str(getattr(kw["like"], "value", kw["like"])), compare=kw["compare"],
             emit=kw["emit"] and kw["emit"].value, sample_weight=kw["sample_weight"],
-            smoothing=kw.get("binary_smoothing", 0.0))
+            smoothing=kw.get("binary_smoothing", 0.0), header=kw["header"])
         try:
             status = execute(req, Environment.current())
         except KeyboardInterrupt:  # where no signal handler is set (bcecli.__main__ sets

@@ -143,3 +143,60 @@ def test_a_json_object_of_arrays(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text("[1, 2]")
     r = run("bce-logits", "-i", f"{tmp_path / 'a.json'}:x", "-t", "[1, 0]")
     assert r.exit_code == 2 and "selects an array of a JSON object" in r.stderr
+
+
+# ------------------------------------------------ files as pandas writes them (scripts/
+# make_pandas_fixtures.py): to_csv with and without its index, with unnamed columns
+
+PANDAS = Path(__file__).parent / "data" / "pandas"
+LABELS = [0, 2, 1, 1]
+
+
+def _ce(x: np.ndarray, y: list[int]) -> float:
+    lse = np.log(np.exp(x).sum(axis=1))
+    return float(np.mean(lse - x[np.arange(len(y)), y]))
+
+
+@pytest.mark.parametrize(("name", "warning"), [
+    ("unnamed.csv", "line 1, '0,1,2', read as column names"),
+    ("unnamed_index.csv", "the first column, headed '', is pandas' index: skipped"),
+    ("named_index.csv", "the first column, headed '', is pandas' index: skipped"),
+])
+def test_pandas_files_read_as_their_frame(name: str, warning: str) -> None:
+    probs = np.load(PANDAS / "probs.npy")
+    r = run("ce", "-i", str(PANDAS / name), "-t", str(PANDAS / "labels.csv"), "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["input_shape"] == [4, 3]
+    assert out["loss"] == pytest.approx(_ce(probs, LABELS), rel=1e-14)
+    assert warning in r.stderr
+
+
+def test_no_header_reads_pandas_names_as_data() -> None:
+    r = run("ce", "-i", str(PANDAS / "unnamed.csv"), "-t", "[0, 2, 1, 1, 0]", "--no-header",
+            "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["input_shape"] == [5, 3] and r.stderr == ""
+
+
+def test_a_pandas_prediction_file_by_columns() -> None:
+    probs = np.load(PANDAS / "probs.npy")
+    path = PANDAS / "predictions.csv"
+    r = run("ce", "-i", f"{path}:p0-p2", "-t", f"{path}:label", "-f", "plain")
+    assert r.exit_code == 0, r.stderr
+    assert float(r.stdout) == pytest.approx(_ce(probs, LABELS), rel=1e-14)
+
+
+def test_a_first_row_of_0_1_above_whole_numbers_is_data_and_said() -> None:
+    """pandas' header 0,1 above one-hot rows looks like a row of labels: read as data, with
+    a warning naming --header; --header reads it as names."""
+    onehot = str(PANDAS / "onehot.csv")
+    p = "[[0.2, 0.8], [0.6, 0.4], [0.1, 0.9], [0.5, 0.5]]"
+    r = run("bce", "-i", p, "-t", onehot, "-f", "plain")
+    assert r.exit_code == 0, r.stderr
+    assert "read as data; if it is pandas' names for unnamed columns, give --header" in r.stderr
+    r = run("bce", "-i", "[[0.2, 0.8], [0.6, 0.4], [0.1, 0.9]]", "-t", onehot, "--header",
+            "-f", "plain")
+    assert r.exit_code == 0, r.stderr
+    want = -np.mean(np.log([0.8, 0.8, 0.6, 0.6, 0.9, 0.9]))
+    assert float(r.stdout) == pytest.approx(want, rel=1e-15) and r.stderr == ""

@@ -143,6 +143,9 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     extra_shapes = {n: b.data.shape for n, b in at_once.items()}
     extra_shapes |= {n: (f.served, *f.trailing) for n, f in per_row.items()}
     loss.check_shapes(opts, x_shape, t_shape, extra_shapes)
+    for source in (inputs.x, inputs.t, *inputs.extras.values()):
+        for note in source.notes:  # (what a reader guessed: a header, an index column)
+            run.warn.add(note, note)
     return run.finish(x_shape, inputs.x.column_names, extra_shapes)
 
 

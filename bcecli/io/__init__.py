@@ -61,22 +61,24 @@ def _open(opening: Opening, known: tuple[Format, str | None] | None) -> Source:
     return fmt.open(replace(opening, variant=variant))
 
 
-def open_source(arg: str, option: str, stdin: BinaryIO | None, replay: bool = False
-                ) -> Source:
+def open_source(arg: str, option: str, stdin: BinaryIO | None, replay: bool = False,
+                header: bool | None = None) -> Source:
     """Open the matrix named by a command-line argument.
 
     ``[...]`` is inline JSON, a plain number a scalar, ``-`` standard input, anything else
     a path, optionally followed by ``:SELECTOR``.  With ``replay`` the source can be read
     a second time (:attr:`Source.reopen`): a file is opened again; what comes from a pipe
-    is kept in a temporary file as it is read.
+    is kept in a temporary file as it is read.  ``header``: whether a delimited file's
+    first line names its columns (``--header``/``--no-header``; None: guessed).
     """
-    source = _open_arg(arg, option, stdin, replay)
+    source = _open_arg(arg, option, stdin, replay, header)
     if source.reopen is None:
-        source.reopen = lambda: open_source(arg, option, None)
+        source.reopen = lambda: open_source(arg, option, None, header=header)
     return source
 
 
-def _open_arg(arg: str, option: str, stdin: BinaryIO | None, replay: bool) -> Source:
+def _open_arg(arg: str, option: str, stdin: BinaryIO | None, replay: bool,
+              header: bool | None = None) -> Source:
     text = arg.strip()
     if text[:1] in ("[", "{", '"'):  # JSON; bytes that are not UTF-8 stay as they came
         return jsontext.from_bytes(text.encode("utf-8", "surrogateescape"),
@@ -87,12 +89,12 @@ def _open_arg(arg: str, option: str, stdin: BinaryIO | None, replay: bool) -> So
         if stdin is None:
             raise BceError(f"{option}: stdin ('-') is closed; give a file instead")
         selector = text[2:] if text.startswith("-:") else None
-        opening = Opening(stdin, f"stdin ({option})", selector=selector)
+        opening = Opening(stdin, f"stdin ({option})", selector=selector, header=header)
         return _replayable(opening, None) if replay else _open(opening, None)
     if not text:
         raise BceError(f"{option} is empty; give a path, '-', inline JSON or a number")
     path, selector = _split_selector(arg)
-    return _open_path(path, selector, option, replay)
+    return _open_path(path, selector, option, replay, header)
 
 
 def _replayable(opening: Opening, known: tuple[Format, str | None] | None) -> Source:
@@ -125,7 +127,8 @@ def _split_selector(arg: str) -> tuple[str, str | None]:
     return arg, None
 
 
-def _open_path(path: str, selector: str | None, option: str, replay: bool = False) -> Source:
+def _open_path(path: str, selector: str | None, option: str, replay: bool = False,
+               header: bool | None = None) -> Source:
     name = printable(path if path.isprintable() else repr(path))  # one line, whatever it holds
     try:
         st = os.stat(path)
@@ -152,7 +155,8 @@ def _open_path(path: str, selector: str | None, option: str, replay: bool = Fals
     def reopen() -> BinaryIO:
         return open(path, "rb")
 
-    opening = Opening(stream, name, size, None, selector, reopen if regular else None, path)
+    opening = Opening(stream, name, size, None, selector, reopen if regular else None, path,
+                      header)
     try:
         if replay and not regular:  # a FIFO, /dev/stdin: it cannot be opened again
             source = _replayable(opening, _by_extension(path))

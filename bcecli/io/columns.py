@@ -2,8 +2,9 @@
 ``val.csv:p0,p1,p2``, ``val.csv:2-11``).
 
 A selector is a comma-separated list of items, each a header name, a 1-based position, or
-a range of either (``p0-p9``, ``2-11``), in the spirit of csvkit's ``-c``; a name that holds
-a ``-`` is a name before it is a range.  The selected fields' bytes are gathered from each
+a range of either (``p0-p9``, ``2-11``), in the spirit of csvkit's ``-c``: digits are a
+position (pandas names unnamed columns ``0``, ``1``, …: they are chosen by position), and a
+name that holds a ``-`` is a name before it is a range.  The selected fields' bytes are gathered from each
 block before anything is parsed, so the other columns are never read as numbers (an id
 column of text is fine).
 """
@@ -50,10 +51,12 @@ def _item(item: str, names: list[str] | None, ncols: int, file: str) -> list[int
 
 
 def _one(item: str, names: list[str] | None, ncols: int) -> int | None:
+    """A column by 1-based position (digits are a position, as in csvkit, even where a
+    header names a column ``2``, as pandas does), else by name."""
+    if item.isascii() and item.isdigit():
+        return int(item) - 1 if 1 <= int(item) <= ncols else None
     if names is not None and item in names:
         return names.index(item)
-    if item.isascii() and item.isdigit() and 1 <= int(item) <= ncols:
-        return int(item) - 1
     return None
 
 

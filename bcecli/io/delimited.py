@@ -68,14 +68,25 @@ class TextHead:
     column_names: list[str] | None
     ncols: int
     data_line: int
+    index: bool = False
+    """The first column is pandas' index (a header ``,a,b`` or ``Unnamed: 0,a,b``)."""
+    note: str | None = None
+    """What was guessed about the header, said on stderr."""
+
+
+PANDAS_INDEX = ("", "Unnamed: 0")
+"""The header of the index column ``DataFrame.to_csv()`` writes."""
 
 
 def read_head(first: bytes, name: str, dialect: Dialect | None, first_line: int = 1,
-              blank_before: bool = False) -> tuple[TextHead, int]:
+              blank_before: bool = False, header: bool | None = None
+              ) -> tuple[TextHead, int]:
     """Inspect the first non-blank line(s); returns the head and the byte offset of the data.
 
     ``first`` must hold at least the first non-blank line (or the whole file); it starts at
-    line ``first_line``, after ``blank_before`` blank lines were passed over.
+    line ``first_line``, after ``blank_before`` blank lines were passed over.  ``header``:
+    whether the first line holds the column names (``--header``, ``--no-header``); None:
+    guessed (a row in which no field is a number, or pandas' ``0,1,…,n−1``).
     """
     pos, line_no = 0, first_line
     while True:
@@ -95,16 +106,44 @@ def read_head(first: bytes, name: str, dialect: Dialect | None, first_line: int 
     if text.lstrip(" \t").startswith("#"):
         raise comment_error(name, line_no)
     first_field = dialect.split(text[:256])[0] if len(text) > 256 else ""
-    if first_field and len(first_field) < 256 and is_number(first_field.strip(" \t")):
+    if header is False or (header is None and first_field and len(first_field) < 256
+                           and is_number(first_field.strip(" \t")) and first_field != "0"):
         # data, not names: its fields counted without a list of them (a line of millions
         # of numbers made a list of millions of strings, twice, 2 GB for a 64 MiB line)
         return TextHead(dialect, None, dialect.count(text), line_no), pos
     fields = [f.strip(" \t") for f in dialect.split(text)]
-    if _is_header(fields):
-        names = [printable(f.strip("\"'")) for f in fields]
-        after = len(first) if nl < 0 else nl + 1
+    after = len(first) if nl < 0 else nl + 1
+    names = [printable(f.strip("\"'")) for f in fields]
+    if header:
         return TextHead(dialect, names, len(names), line_no + 1), after
+    if len(fields) > 1 and fields[0] in PANDAS_INDEX and (
+            _is_header(fields[1:]) or fields[1:] == [str(k) for k in range(len(fields) - 1)]):
+        note = (f"{name}: the first column, headed {fields[0]!r}, is pandas' index: "
+                f"skipped (FILE:COLUMNS chooses columns)")
+        return TextHead(dialect, names, len(names), line_no + 1, index=True, note=note), after
+    if _is_header(fields):
+        return TextHead(dialect, names, len(names), line_no + 1), after
+    if len(fields) > 1 and fields == [str(k) for k in range(len(fields))]:
+        shown = f"line {line_no}, '{text.strip()[:40]}'"
+        if _fractions_follow(first[after:], dialect):
+            note = (f"{name}: {shown}, read as column names (pandas writes 0,1,… for "
+                    f"unnamed columns); --no-header reads it as data")
+            return TextHead(dialect, names, len(names), line_no + 1, note=note), after
+        note = (f"{name}: {shown}, read as data; if it is pandas' names for unnamed "
+                f"columns, give --header")
+        return TextHead(dialect, None, len(fields), line_no, note=note), pos
     return TextHead(dialect, None, len(fields), line_no), pos
+
+
+def _fractions_follow(rest: bytes, dialect: Dialect) -> bool:
+    """Whether the next line (if read yet) holds a number that is not whole: then a first
+    row 0,1,… above it is no row of class labels but pandas' column names."""
+    for raw in rest.split(b"\n", 8)[:8]:
+        line = raw.decode("utf-8", "replace").strip(" \t\r")
+        if line:
+            fields = [f.strip(" \t") for f in dialect.split(line)]
+            return any(is_number(f) and not f.lstrip("+-").isdigit() for f in fields)
+    return False
 
 
 def _first_line(stream: ByteStream, name: str, block_bytes: int, consumed: list[int]
@@ -153,8 +192,8 @@ def _too_long(name: str, line: int) -> TextError:
 
 
 def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: list[int],
-              block_bytes: int | None = None, selector: str | None = None
-              ) -> tuple[TextHead, Iterator[Job]]:
+              block_bytes: int | None = None, selector: str | None = None,
+              header: bool | None = None) -> tuple[TextHead, Iterator[Job]]:
     """Read a delimited text stream: its head now, then jobs that parse its blocks of rows
     (only the columns ``selector`` names, if given: :mod:`bcecli.io.columns`)."""
     block_bytes = block_bytes or BLOCK_BYTES
@@ -169,14 +208,16 @@ def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: 
         buf, line, skipped = _first_line(stream, name, block_bytes, [0])
         skipped = True
     line += comments
-    head, offset = read_head(buf, name, dialect, line, skipped)
+    head, offset = read_head(buf, name, dialect, line, skipped, header)
     rest = buf[offset:]
     size = _block_size(rest, head, block_bytes)
-    if selector is None:
+    if selector is None and not head.index:
         return head, _pieces(stream, name, head, rest, consumed, size)
-    keep = columns.resolve(selector, head.column_names, head.ncols, name)
+    keep = columns.resolve(selector, head.column_names, head.ncols, name) if selector \
+        else list(range(1, head.ncols))  # (pandas' index column left out)
     names = None if head.column_names is None else [head.column_names[k] for k in keep]
-    chosen = TextHead(head.dialect, names, len(keep), head.data_line)
+    chosen = TextHead(head.dialect, names, len(keep), head.data_line,
+                      note=None if selector else head.note)
     return chosen, _pieces(stream, name, head, rest, consumed, size, keep)
 
 
@@ -280,21 +321,23 @@ class _Lines:
 def open_delimited(opening: Opening) -> Source:
     """A delimited text file as a source of row blocks."""
     return text_source(opening.stream, opening.name, DIALECTS.get(opening.variant or ""),
-                       opening.size, selector=opening.selector)
+                       opening.size, selector=opening.selector, header=opening.header)
 
 
 def text_source(stream: ByteStream, name: str, dialect: Dialect | None,
                 size: int | None = None, block_bytes: int | None = None,
-                selector: str | None = None) -> Source:
+                selector: str | None = None, header: bool | None = None) -> Source:
     """Delimited text read from a stream (the dialect None: guessed from the first line);
-    ``selector``: the columns to read (``FILE:COLUMNS``)."""
+    ``selector``: the columns to read (``FILE:COLUMNS``); ``header``: whether the first
+    line names the columns (None: guessed)."""
     consumed = [0]
-    head, jobs = iter_jobs(stream, name, dialect, consumed, block_bytes, selector)
+    head, jobs = iter_jobs(stream, name, dialect, consumed, block_bytes, selector, header)
     what = "a header row but no data" if head.column_names else "no data"
     lines = _Lines(head.data_line)
     return Source(name, jobs, column_names=head.column_names, size_bytes=size,
                   consumed=consumed, text=True, empty=f"{name} has {what}",
-                  settle=lines.settle, place=lines.place)
+                  settle=lines.settle, place=lines.place,
+                  notes=[head.note] if head.note else [])
 
 
 FORMAT = Format("delimited", {".csv": "csv", ".tsv": "tsv", ".tab": "tsv"},

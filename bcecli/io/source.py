@@ -86,6 +86,8 @@ class Source:
     """Turns an error of the block being read into one that says where it is."""
     reopen: Callable[[], Source] | None = None
     """A new source of the same data, read from the start (a second pass)."""
+    notes: list[str] = field(default_factory=list)
+    """What the reader guessed and the user should know (said as warnings)."""
 
     def blocks(self, run: Callable[[Iterator[Job]], Iterator[Block]] | None = None
                ) -> Iterator[Block]:
@@ -308,6 +310,8 @@ class Opening:
     """A fresh, seekable handle on the same file, for formats that must seek."""
     arg: str = "-"
     """The argument as typed, without the selector (the path, or ``-``)."""
+    header: bool | None = None
+    """Whether a delimited file's first line names its columns (None: guessed)."""
 
 
 @dataclass(eq=False)

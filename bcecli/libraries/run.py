@@ -94,7 +94,8 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
     with ExitStack() as opened, Pool(default_threads(env.env)) as pool:
         sw = None
         if req.sample_weight is not None:
-            with open_source(req.sample_weight, "--sample-weight", env.stdin) as source:
+            with open_source(req.sample_weight, "--sample-weight", env.stdin,
+                             header=req.header) as source:
                 sw = read_whole(source)
         case = case_of(req.loss, opts, set(req.matrices), sw, req.smoothing)
         # (what a library lacks is said at the first block, when the shapes are known)
@@ -103,10 +104,12 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
                                                 for name in names}
         feed = Feed(case, accumulators, keep=INLINE_VALUES if req.emit else 0,
                     strict=not req.compare)
-        x = opened.enter_context(open_source(req.input, "--input", env.stdin))
-        t = opened.enter_context(open_source(req.target, "--target", env.stdin))
+        x = opened.enter_context(open_source(req.input, "--input", env.stdin,
+                                             header=req.header))
+        t = opened.enter_context(open_source(req.target, "--target", env.stdin,
+                                             header=req.header))
         extras = {name: opened.enter_context(
-            open_source(arg, f"--{name.replace('_', '-')}", env.stdin))
+            open_source(arg, f"--{name.replace('_', '-')}", env.stdin, header=req.header))
             for name, arg in req.matrices.items()}
         terms = _Terms() if req.reduction == "none" else None
         outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=Keep(0, 0),
