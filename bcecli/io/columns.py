@@ -4,9 +4,9 @@
 A selector is a comma-separated list of items, each a header name, a 1-based position, or
 a range of either (``p0-p9``, ``2-11``), in the spirit of csvkit's ``-c``: digits are a
 position (pandas names unnamed columns ``0``, ``1``, …: they are chosen by position),
-and a name that holds a ``-`` is a name before it is a range.  The selected fields' bytes are gathered from each
-block before anything is parsed, so the other columns are never read as numbers (an id
-column of text is fine).
+and a name that holds a ``-`` is a name before it is a range.  The selected fields' bytes
+are gathered from each block before anything is parsed, so the other columns are never read
+as numbers (an id column of text is fine).
 """
 
 from __future__ import annotations
