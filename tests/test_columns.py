@@ -200,3 +200,24 @@ def test_a_first_row_of_0_1_above_whole_numbers_is_data_and_said() -> None:
     assert r.exit_code == 0, r.stderr
     want = -np.mean(np.log([0.8, 0.8, 0.6, 0.6, 0.9, 0.9]))
     assert float(r.stdout) == pytest.approx(want, rel=1e-15) and r.stderr == ""
+
+
+def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path) -> None:
+    """The core has no pyarrow: a Parquet file (by extension or by its magic bytes) is one
+    line naming the extra to install (pyarrow's import is blocked here, installed or not)."""
+    import subprocess
+    import sys
+
+    for name in ("v.parquet", "v.bin"):
+        path = tmp_path / name
+        path.write_bytes(b"PAR1" + bytes(64) + b"PAR1")
+        block = ("import sys\nclass Block:\n    def find_spec(self, name, path, target=None):\n"
+                 "        if name.split('.')[0] == 'pyarrow':\n"
+                 "            raise ImportError(name)\nsys.meta_path.insert(0, Block())\n"
+                 "from bcecli.__main__ import main\nmain()\n")
+        proc = subprocess.run([sys.executable, "-c", block, "bce", "-i", str(path), "-t",
+                               "[1]"], capture_output=True, timeout=120)
+        assert proc.returncode == 2 and proc.stdout == b""
+        assert proc.stderr == (f"bcecli: error: {path}: reading Parquet needs pyarrow, which "
+                               f"bcecli installs as an extra: pip install 'bcecli[arrow]'\n"
+                               ).encode()

@@ -17,11 +17,12 @@ from typing import BinaryIO
 import numpy as np
 
 from bcecli.errors import BceError
-from bcecli.io import delimited, jsontext, npy, npz
+from bcecli.io import arrow, delimited, jsontext, npy, npz
 from bcecli.io.source import ByteStream, Format, Opening, Prefixed, Source, Tee, in_memory
 from bcecli.io.textparse import is_number, printable
 
-FORMATS: tuple[Format, ...] = (npy.FORMAT, npz.FORMAT, jsontext.FORMAT, delimited.FORMAT)
+FORMATS: tuple[Format, ...] = (npy.FORMAT, npz.FORMAT, arrow.FORMAT, jsontext.FORMAT,
+                               delimited.FORMAT)
 """Every input format, in the order their ``sniff`` is asked; delimited text claims the rest."""
 MAX_SNIFF = 1 << 24
 """Blank bytes read past, at most, before the first one that tells the format."""
