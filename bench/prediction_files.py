@@ -76,7 +76,8 @@ def main() -> None:
         p, y = rng.random(a.rows), (rng.random(a.rows) < 0.5).astype(int)
         with open(d / "both.csv", "w") as f:
             f.write("id,label,prob\n")
-            f.writelines(f"row-{i},{b},{q:.6f}\n" for i, (b, q) in enumerate(zip(y, p, strict=True)))
+            f.writelines(f"row-{i},{b},{q:.6f}\n"
+                         for i, (b, q) in enumerate(zip(y, p, strict=True)))
         (d / "p.csv").write_text("".join(f"{q:.6f}\n" for q in p))
         (d / "y.csv").write_text("".join(f"{b}\n" for b in y))
         one = run([a.bcecli, "bce", "-i", f"{d}/both.csv:prob", "-t", f"{d}/both.csv:label",
