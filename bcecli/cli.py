@@ -258,7 +258,7 @@ def _sentence(text: str) -> str:
 
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     help="Binary and multi-class cross-entropy, exactly as PyTorch computes them, with the "
     "work shown.\n\n\b\nExamples:\n"

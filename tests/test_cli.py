@@ -389,3 +389,29 @@ def test_keyboard_interrupt_without_a_signal_handler_is_said(
     monkeypatch.setattr(bcecli.app, "execute", interrupted)
     r = invoke("bce-logits", "-i", X, "-t", Y)
     assert (r.exit_code, r.stdout, r.stderr) == (130, "", "bcecli: interrupted\n")
+
+
+@pytest.mark.parametrize(("words", "cword", "want"), [
+    ("bcecli bce-l", 1, ["bce-logits"]),
+    ("bcecli bce --red", 2, ["--reduction"]),
+    ("bcecli bce -r ", 3, ["mean", "sum", "none"]),
+    ("bcecli ce --like ", 3, ["torch", "keras", "sklearn", "optax"]),
+])
+def test_shell_completion(words: str, cword: int, want: list[str]) -> None:
+    """Typer's completion (bash protocol): commands, options and their choices."""
+    env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(cword),
+           "_BCECLI_COMPLETE": "complete_bash"}
+    script = str(Path(sys.executable).with_name("bcecli"))  # (the variable is named after it)
+    proc = subprocess.run([script], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == want
+
+
+def test_show_completion_prints_the_script() -> None:
+    env = {**os.environ, "SHELL": "/bin/bash", "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION":
+           "1"}
+    script = str(Path(sys.executable).with_name("bcecli"))
+    proc = subprocess.run([script, "--show-completion", "bash"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "_bcecli_completion" in proc.stdout and "complete_bash" in proc.stdout
