@@ -276,6 +276,7 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     from bcecli.report.machine import CsvSink, JsonSink, write_json
 
     _check(req, env)
+    _terminal_stdin(req, env)
     if req.libraries:
         from bcecli.libraries.run import run_libraries
 
@@ -328,6 +329,35 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
         elif req.format == "table":
             out.write(_human(req, env, outcome))
     return outcome
+
+
+class _Typed:
+    """stdin typed at a terminal: the first end of file (Ctrl-D) ends it; a terminal would
+    otherwise wait again at each later read (three Ctrl-D were needed)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream, self.ended = stream, False
+
+    def read(self, n: int = -1, /) -> bytes:
+        if self.ended:
+            return b""
+        data = self.stream.read1(n) if n and n > 0 and hasattr(self.stream, "read1") \
+            else self.stream.read(n)
+        if not data:
+            self.ended = True
+        return data
+
+
+def _terminal_stdin(req: Request, env: Environment) -> None:
+    """A matrix read from stdin at a terminal: say what bcecli waits for, and end on the
+    first Ctrl-D."""
+    args = {"--input": req.input, "--target": req.target,
+            **{f"--{n.replace('_', '-')}": v for n, v in req.matrices.items()}}
+    waiting = [name for name, arg in args.items() if arg.strip().partition(":")[0] == "-"]
+    if not waiting or env.stdin is None or not _isatty(env.stdin):
+        return
+    env.stdin = _Typed(env.stdin)  # type: ignore[assignment]
+    _say(env, f"bcecli: reading {waiting[0]} from the terminal; end with Ctrl-D")
 
 
 def _same_data(first: Any, second: Any) -> bool:

@@ -709,3 +709,24 @@ def test_streaming_into_an_input_file_is_refused(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert b"the output is the file --input reads" in proc.stderr
     assert p.read_text() == "0.5,0.25\n0.1,0.9\n"
+
+
+@pytest.mark.skipif(not LINUX, reason="a pty")
+def test_stdin_typed_at_a_terminal_says_so_and_ends_on_the_first_ctrl_d() -> None:
+    master, slave = os.openpty()
+    proc = subprocess.Popen([*BCECLI, "bce", "-i", "-", "-t", "[[1, 0]]", "-f", "plain"],
+                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(slave)
+    try:
+        time.sleep(1.0)  # (bcecli starts and waits at the terminal)
+        os.write(master, b"0.9,0.2\n")
+        time.sleep(0.2)
+        os.write(master, b"\x04")  # one Ctrl-D at the start of a line: the end of the input
+        out, err = proc.communicate(timeout=30)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert err == b"bcecli: reading --input from the terminal; end with Ctrl-D\n"
+    assert float(out) == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2, rel=1e-15)
