@@ -131,6 +131,8 @@ def test_sample_weights_divide_by_n_under_keras_and_by_the_sum_under_sklearn() -
     (["bce", "-i", P, "-t", Y, "--like", "keras", "--grad"], "--grad"),
     (["bce", "-i", P, "-t", Y, "--compare", "--expect", "1"], "--expect"),
     (["bce", "-i", P, "-t", Y, "--emit", "optax"], "optax cannot express"),
+    (["bce-logits", "-i", "[[0.2, -1], [1, 0.5]]", "-t", "[[0, 1], [1, 0]]",
+      "--sample-weight", "[-1, 1]", "--like", "sklearn"], "the sample weights sum to 0"),
     (["bce", "-i", P, "-t", "[[0.25, 0, 1], [0, 1, 0]]", "--emit", "sklearn"],
      "not soft targets (target[0, 0] is 0.25)"),
     (["ce", "-i", "[[2, 0.5, -1], [0, 1, 3]]", "-t", "[0, 1]", "--ignore-index", "1",
@@ -160,7 +162,8 @@ def test_emit_large_data_loads_the_files(tmp_path: Path) -> None:
     r = invoke("bce-logits", "-i", str(x), "-t", str(t), "--emit", "optax")
     assert r.exit_code == 0, r.output
     assert f"x = np.load({str(x)!r}).astype(np.float64).reshape((3000, 4))" in r.stdout
-    assert f"np.loadtxt({str(t)!r}, delimiter=\",\", skiprows=1, ndmin=2)" in r.stdout
+    assert (f"np.loadtxt({str(t)!r}, delimiter=',', skiprows=1, ndmin=2, "
+            f"encoding=\"utf-8-sig\")") in r.stdout
     namespace: dict[str, Any] = {"np": np}
     exec(r.stdout.split("\n\n", 1)[1].split("x = jnp")[0], namespace)  # the data part
     assert namespace["x"].shape == (3000, 4) and namespace["t"].shape == (3000, 4)
@@ -259,3 +262,29 @@ def test_readme_compare_screen_is_what_bcecli_prints() -> None:
     r = runner.invoke(app, ["bce", "-i", P, "-t", Y, "--compare"],
                       env={"COLUMNS": "100", "NO_COLOR": "1"})
     assert r.stdout == shown
+
+
+def test_emit_loads_files_as_bcecli_reads_them(tmp_path: Path) -> None:
+    """Whitespace-separated text, a BOM, comment lines, a header on the sample weights and
+    FILE:COLUMNS: the snippet's loaders give the arrays bcecli read."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(2000, 6)), (rng.random((2000, 6)) < 0.5).astype(float)
+    w = rng.random(2000)
+    np.savetxt(tmp_path / "x.txt", x, fmt="%.17g", header="logits")  # ('#' line first)
+    (tmp_path / "y.csv").write_bytes(b"\xef\xbb\xbf" + "\n".join(
+        ",".join(str(int(v)) for v in row) for row in y).encode() + b"\n")
+    (tmp_path / "w.csv").write_text("weight\n" + "\n".join(map(repr, w.tolist())) + "\n")
+    both = tmp_path / "both.csv"
+    both.write_text("id," + ",".join(f"p{j}" for j in range(6)) + "\n" + "".join(
+        f"r{i}," + ",".join(map(repr, row)) + "\n" for i, row in enumerate(x.tolist())))
+    for args, want_x in ((["-i", str(tmp_path / "x.txt")], x),
+                         (["-i", f"{both}:p0-p5"], x)):
+        r = invoke("bce-logits", *args, "-t", str(tmp_path / "y.csv"), "--sample-weight",
+                   str(tmp_path / "w.csv"), "--emit", "keras")
+        assert r.exit_code == 0, r.output
+        data = r.stdout.split("\n\n", 1)[1].split("\nloss = ")[0]
+        namespace: dict[str, Any] = {"np": np}
+        exec(data, namespace)
+        np.testing.assert_array_equal(namespace["x"], want_x)
+        np.testing.assert_array_equal(namespace["t"], y)
+        np.testing.assert_array_equal(namespace["w"], w)

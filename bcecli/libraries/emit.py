@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from bcecli.errors import BceError
+from bcecli.io.textparse import printable
 from bcecli.libraries.base import F64, Case
 
 if TYPE_CHECKING:
@@ -55,20 +56,53 @@ def _literal(a: F64) -> str:
 
 
 def _loader(arg: str, source: Source | None, shape: tuple[int, ...], name: str) -> str:
-    """numpy code loading a file given as ``arg`` into an array of ``shape``."""
-    path = arg.strip()
+    """numpy code loading a file given as ``arg`` (``FILE`` or ``FILE:COLUMNS``) into an
+    array of ``shape``, reading it as bcecli does: its separator, header, pandas index
+    column, comment lines and BOM; the path made absolute."""
+    from bcecli.io import _split_selector
+
+    path, selector = _split_selector(arg.strip())
     ext = os.path.splitext(path)[1].lower()
-    if not os.path.isfile(path):
+    if not os.path.isfile(path) or ext in (".json", ".npz", ".parquet", ".pq", ".feather",
+                                           ".arrow", ".ipc", ".arrows"):
         raise BceError(f"--emit writes up to {INLINE_VALUES:,} values inline; larger data must "
                        f"come from .npy, .csv or .tsv files for the snippet to load ({name} is "
-                       f"{arg!r})")
-    if ext == ".npy":
-        return f"np.load({path!r}).astype(np.float64).reshape({shape})"
-    if ext in (".csv", ".tsv", ".txt"):
-        delimiter = "\\t" if ext == ".tsv" else ","
-        header = 1 if source is not None and source.column_names else 0
-        return (f"np.loadtxt({path!r}, delimiter=\"{delimiter}\", skiprows={header}, "
-                f"ndmin=2).reshape({shape})")
-    raise BceError(f"--emit writes up to {INLINE_VALUES:,} values inline; larger data must "
-                   f"come from .npy, .csv or .tsv files for the snippet to load ({name} is "
-                   f"{arg!r})")
+                       f"'{printable(arg)}')")
+    where = repr(os.path.abspath(path))
+    if ext == ".npy" or _starts(path, b"\x93NUMPY"):
+        if selector is not None:
+            raise BceError(f"--emit: a .npy file has no columns to select ({name} is "
+                           f"'{printable(arg)}')")
+        return f"np.load({where}).astype(np.float64).reshape({shape})"
+    return _text_loader(path, where, selector, shape, name)
+
+
+def _starts(path: str, magic: bytes) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(magic)) == magic
+
+
+def _text_loader(path: str, where: str, selector: str | None, shape: tuple[int, ...],
+                 name: str) -> str:
+    """``np.loadtxt`` of a delimited file, with what bcecli's reader made of its head."""
+    from bcecli.io import columns, delimited
+
+    with open(path, "rb") as fh:
+        first = fh.read(1 << 20)
+    text = first.removeprefix(b"\xef\xbb\xbf")
+    lines = text.split(b"\n")
+    skip = 0
+    while skip < len(lines) and (not lines[skip].strip(b" \t\r")
+                                 or lines[skip].lstrip(b" \t").startswith(b"#")):
+        skip += 1
+    head, _ = delimited.read_head(b"\n".join(lines[skip:]), path, None, skip + 1)
+    keep: list[int] | None = None
+    if selector is not None:
+        keep = columns.resolve(selector, head.column_names, head.ncols, path)
+    elif head.index:
+        keep = list(range(1, head.ncols))
+    sep = head.dialect.sep
+    delimiter = "None" if sep is None else repr(sep.decode())
+    usecols = "" if keep is None else f", usecols={keep}"
+    return (f"np.loadtxt({where}, delimiter={delimiter}, skiprows={head.data_line - 1}"
+            f"{usecols}, ndmin=2, encoding=\"utf-8-sig\").reshape({shape})")

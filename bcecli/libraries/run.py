@@ -8,13 +8,14 @@ values that library reduces, one per sample.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bcecli.errors import BceError
 from bcecli.libraries import LIBRARIES
-from bcecli.libraries.base import Accumulator, Case, LibOutcome
+from bcecli.libraries.base import Accumulator, Case, Lacking, LibOutcome
 from bcecli.libraries.case import Feed, case_of, read_whole
 from bcecli.libraries.emit import INLINE_VALUES, data_code
 from bcecli.libraries.torch import LIBRARY as TORCH
@@ -123,18 +124,27 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
         dtype = req.dtype or library.default_dtype
         out.write(library.emit(case, dtype, data_code(case, req, sources, feed.data())))
         return LibraryRun(float("nan"), dtype)
-    results = {name: _finish(acc, outcome, terms) for name, acc in accumulators.items()}
+    results: dict[str, LibOutcome] = {}
+    for name, acc in accumulators.items():
+        try:
+            results[name] = _finish(acc, outcome, terms)
+        except Lacking as exc:  # (what the reduction finds: weights that sum to 0)
+            feed.lacking[name] = str(exc)
+            if not req.compare:
+                raise LIBRARIES[name].cannot(str(exc)) from None
     if req.compare:
         rows = [Compared(LIBRARIES[name], results.get(name), feed.lacking.get(name))
                 for name in names]
-        out.write(_compare_output(req, env, case, rows))
+        for piece in _compare_output(req, env, case, rows):
+            out.write(piece)
         return LibraryRun(float("nan"), torch_dtype, outcome.warnings)
     library = LIBRARIES[req.like]
     if req.like not in results:  # (not reached: a strict feed raised what it lacks)
         raise library.cannot(feed.lacking.get(req.like, "?"))
     result = results[req.like]
     if req.format == "json":
-        out.write(like_json(case, library, result))
+        for piece in like_json(case, library, result):
+            out.write(piece)
     elif req.format in ("plain", "csv"):
         out.write(like_plain(result))
     else:
@@ -161,12 +171,15 @@ def _finish(acc: Accumulator, outcome: Any, terms: _Terms | None) -> LibOutcome:
     return acc.finish()
 
 
-def _compare_output(req: Request, env: Environment, case: Case, rows: list[Compared]) -> str:
+def _compare_output(req: Request, env: Environment, case: Case, rows: list[Compared]
+                    ) -> Iterator[str]:
     if req.format == "json":
-        return compare_json(case, rows)
+        yield from compare_json(case, rows)
+        return
     if req.format == "plain":
-        return compare_plain(rows)
+        yield compare_plain(rows)
+        return
     from bcecli.app import human_style
 
     width, color, ascii = human_style(env)
-    return compare_text(case, rows, req.precision, width, color, ascii, req.explain)
+    yield compare_text(case, rows, req.precision, width, color, ascii, req.explain)

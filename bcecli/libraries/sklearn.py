@@ -157,6 +157,9 @@ class _LogLoss(Accumulator):
         if weight is not None and not case.classes and len(case.shape) > 1:
             weight = np.repeat(weight, case.size // case.shape[0])
         w = None if weight is None else np.asarray(weight, dtype=dtype)  # (sklearn casts)
+        if case.reduction == "mean" and w is not None and float(np.sum(w, dtype=np.float64)) == 0:
+            raise Lacking("the sample weights sum to 0, and log_loss's mean (numpy.average) "
+                          "divides by their sum")
         if case.reduction == "mean":
             loss = float(np.average(loss_i, weights=w))
             if w is not None:

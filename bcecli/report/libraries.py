@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,10 +20,14 @@ from rich.console import Console
 from rich.table import Table
 
 from bcecli.libraries.base import Case, LibOutcome, Library
-from bcecli.report.machine import json_number
+from bcecli.report.machine import FORMAT_VALUES, json_number, rows_json
 from bcecli.report.numbers import exact, rounded, to_ascii
 from bcecli.report.numbers import shape as fmt_shape
 from bcecli.report.table import wrap
+
+WHY = 24
+"""The narrowest the why column of --compare's table gets; where the calls, the losses and
+that do not fit the width, --compare is a list instead (a table would cut them)."""
 
 
 @dataclass(eq=False)
@@ -113,25 +118,37 @@ def _shown(n: int, max_rows: int) -> list[int | None]:
     return [*range(head), None, *range(n - max_rows // 2, n)]
 
 
-def like_json(case: Case, library: Library, out: LibOutcome) -> str:
-    """One JSON object: the library, its call, its dtype, the rules and the loss."""
+def like_json(case: Case, library: Library, out: LibOutcome) -> Iterator[str]:
+    """One JSON object: the library, its call, its dtype, the rules and the loss (for
+    reduction none the values, else the per-sample values and the loss), in pieces of a
+    bounded size (the values are many: 10M for optax on the benchmark's data)."""
     record: dict[str, object] = {
         "command": case.loss, "like": library.name, "call": out.call, "dtype": out.dtype,
         "reduction": case.reduction, "input_shape": list(case.shape),
         "rules": [{"rule": r.key, "effect": r.text} for r in out.rules],
     }
+    yield json.dumps(record)[:-1]
     if out.values is not None:
-        record["loss"] = _nested(np.asarray(out.values), out.dtype)
+        yield ', "loss": '
+        yield from _array_json(np.asarray(out.values), out.dtype)
     else:
-        record["per_sample"] = _nested(np.asarray(out.per_sample), out.dtype)
-        record["loss"] = json_number(out.loss, out.dtype)
-    return json.dumps(record) + "\n"
+        yield ', "per_sample": '
+        yield from _array_json(np.asarray(out.per_sample), out.dtype)
+        yield f', "loss": {json.dumps(json_number(out.loss, out.dtype))}'
+    yield "}\n"
 
 
-def _nested(a: np.ndarray, dtype: str) -> object:
+def _array_json(a: np.ndarray, dtype: str) -> Iterator[str]:
+    """An array as nested JSON lists, a bounded number of values at a time."""
     if a.ndim == 0:
-        return json_number(float(a), dtype)
-    return [_nested(v, dtype) for v in a]
+        yield json.dumps(json_number(float(a), dtype))
+        return
+    yield "["
+    step = max(1, FORMAT_VALUES // max(1, a[:1].size))  # (rows a slice at a time)
+    for start in range(0, a.shape[0], step):
+        yield ", " if start else ""
+        yield from rows_json(a[start:start + step], dtype)
+    yield "]"
 
 
 def like_plain(out: LibOutcome) -> str:
@@ -157,11 +174,35 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
     _lines(console, [f"{case.loss} · reduction {case.reduction} · input "
                      f"{fmt_shape(case.shape)}: one data set under each library's rules"],
            width, ascii)
+    calls = [max(map(len, r.outcome.call.split())) for r in rows  # (wrapped at spaces)
+             if r.outcome is not None] or [0]
+    losses = [len(exact(r.outcome.loss, r.outcome.dtype)) for r in rows
+              if r.outcome is not None] or [0]
+    whys = max([WHY, *(len(word) for r in rows for text in r.why(torch)
+                       for word in text.split())])
+    needed = max(calls) + max(max(losses), 22) + whys + 10  # (the borders and padding)
+    if width is not None and width < needed:  # (a table there would cut calls and numbers)
+        for row in rows:
+            o = row.outcome
+            diff = row.difference(torch)
+            head = f"{row.library.name}: —" if o is None else (
+                f"{row.library.name} ({o.dtype}): "
+                + ("unreduced" if o.values is not None else exact(o.loss, o.dtype))
+                + ("" if diff is None or row.library.name == "torch" else
+                   "  (equal)" if diff[0] == 0 else
+                   f"  ({_signed(diff[0], p)}, {rounded(diff[1] * 100, 2)}%)"))
+            lines = [head] + ([f"  {o.call}"] if o is not None else [])
+            lines += [f"  {why}" for why in row.why(torch)]
+            console.print()
+            _lines(console, lines, width, ascii)
+        return buf.getvalue()
     table = Table(box=box.ASCII if ascii else box.HEAVY_HEAD, show_lines=True)
     for name, justify, whole in (("library", "left", False), ("loss (vs torch)", "right", True),
                                  ("why", "left", False)):
         table.add_column(name, justify=justify, overflow="fold",  # type: ignore[arg-type]
-                         no_wrap=whole, ratio=None if whole else 1)
+                         no_wrap=whole, ratio=None if whole else 1,
+                         min_width=None if whole else (whys if name == "why" else
+                                                       max(calls)))
     for row in rows:
         o = row.outcome
         diff = row.difference(torch)
@@ -187,28 +228,32 @@ def _signed(v: float, p: int) -> str:
     return text if text.startswith("-") else "+" + text
 
 
-def compare_json(case: Case, rows: list[Compared]) -> str:
-    """--compare as one JSON object: a record per library."""
+def compare_json(case: Case, rows: list[Compared]) -> Iterator[str]:
+    """--compare as one JSON object: a record per library (in bounded pieces)."""
     torch = rows[0].outcome
-    libs: dict[str, object] = {}
-    for row in rows:
+    yield json.dumps({"command": case.loss, "reduction": case.reduction,
+                      "input_shape": list(case.shape)})[:-1] + ', "libraries": {'
+    for i, row in enumerate(rows):
         o = row.outcome
+        yield (", " if i else "") + json.dumps(row.library.name) + ": "
         if o is None:
-            libs[row.library.name] = {"expressible": False, "lacks": row.lacks}
+            yield json.dumps({"expressible": False, "lacks": row.lacks})
             continue
         diff = row.difference(torch)
         record: dict[str, object] = {
             "expressible": True, "call": o.call, "dtype": o.dtype,
-            "loss": _nested(np.asarray(o.values), o.dtype) if o.values is not None
-            else json_number(o.loss, o.dtype),
             "rules": [{"rule": r.key, "effect": r.text} for r in o.rules],
         }
         if diff is not None:
             record["difference"] = json_number(diff[0], "float64")
             record["relative_difference"] = json_number(diff[1], "float64")
-        libs[row.library.name] = record
-    return json.dumps({"command": case.loss, "reduction": case.reduction,
-                       "input_shape": list(case.shape), "libraries": libs}) + "\n"
+        yield json.dumps(record)[:-1] + ', "loss": '
+        if o.values is not None:
+            yield from _array_json(np.asarray(o.values), o.dtype)
+        else:
+            yield json.dumps(json_number(o.loss, o.dtype))
+        yield "}"
+    yield "}}\n"
 
 
 def compare_plain(rows: list[Compared]) -> str:

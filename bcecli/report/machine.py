@@ -216,13 +216,13 @@ class JsonSink:
         self.first = False
         try:  # (past HOLD_BYTES a spool is a file in TMPDIR, which may be full)
             self.elements.write(sep)
-            for piece in _rows_json(terms, self.dtype):
+            for piece in rows_json(terms, self.dtype):
                 self.elements.write(piece)
             self.rows.write(sep + ", ".join(json_texts(row_values, self.dtype)))
             if grad is not None:
                 self.has_grad = True
                 self.grads.write(sep)
-                for piece in _rows_json(grad, self.dtype):
+                for piece in rows_json(grad, self.dtype):
                     self.grads.write(piece)
         except OSError as exc:
             raise _json_spool_error(exc) from None
@@ -261,11 +261,11 @@ def _json_spool_error(exc: OSError) -> BceError:
                     f"--stream needs none)")
 
 
-def _rows_json(rows: NDArray[np.floating], dtype: str) -> Iterator[str]:
+def rows_json(rows: NDArray[np.floating], dtype: str) -> Iterator[str]:
     """Rows (rows, ...) as JSON items, in pieces of a bounded number of values (a row
     wider than that, in several): a row of one value is the number alone.
 
-    >>> "".join(_rows_json(np.array([[0.5, 1.0], [2.0, 3.0]]), "float64"))
+    >>> "".join(rows_json(np.array([[0.5, 1.0], [2.0, 3.0]]), "float64"))
     '[0.5, 1.0], [2.0, 3.0]'
     """
     if rows.ndim <= 1:  # rows of single values (a vector's, or ce's per sample)
