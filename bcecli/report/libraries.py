@@ -191,10 +191,13 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
                 + ("" if diff is None or row.library.name == "torch" else
                    "  (equal)" if diff[0] == 0 else
                    f"  ({_signed(diff[0], p)}, {rounded(diff[1] * 100, 2)}%)"))
-            lines = [head] + ([f"  {o.call}"] if o is not None else [])
-            lines += [f"  {why}" for why in row.why(torch)]
             console.print()
-            _lines(console, lines, width, ascii)
+            _lines(console, [head], width, ascii)
+            if o is not None:
+                for part in _code_lines(o.call, width, "  "):
+                    console.print(to_ascii(part) if ascii else part, markup=False,
+                                  soft_wrap=True, highlight=False)
+            _lines(console, [f"  {why}" for why in row.why(torch)], width, ascii)
         return buf.getvalue()
     table = Table(box=box.ASCII if ascii else box.HEAVY_HEAD, show_lines=True)
     for name, justify, whole in (("library", "left", False), ("loss (vs torch)", "right", True),
@@ -221,6 +224,29 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
                       g(text))
     console.print(table, crop=False)
     return buf.getvalue()
+
+
+def _code_lines(code: str, width: int, indent: str) -> list[str]:
+    """A call over lines of ``width``, broken after ``(``, ``,`` and ``.`` (never inside a
+    name), continuation lines indented two more.
+
+    >>> _code_lines("keras.losses.Sparse(from_logits=True)(y, x)", 24, "  ")
+    ['  keras.losses.Sparse(', '    from_logits=True)(y,', '    x)']
+    """
+    import re
+
+    pieces = [p for p in re.split(r"(?<=[(,.])\s*", code) if p]
+    lines: list[str] = []
+    current = indent
+    for piece in pieces:
+        if current.strip() and len(current) + len(piece) > width:
+            lines.append(current.rstrip())
+            current = indent + "  "
+        current += piece if current.strip() or not piece.startswith(" ") else piece.lstrip()
+        if piece.endswith(","):
+            current += " "
+    lines.append(current.rstrip())
+    return lines
 
 
 def _signed(v: float, p: int) -> str:
