@@ -193,7 +193,8 @@ def _check(req: Request, env: Environment) -> None:
         raise BceError(f"--explain writes the calculation out for people, above the table; "
                        f"it does not go with --format {req.format}")
     args = {"--input": req.input, "--target": req.target,
-            **{f"--{n.replace('_', '-')}": v for n, v in req.matrices.items()}}
+            **{f"--{n.replace('_', '-')}": v for n, v in req.matrices.items()},
+            **({"--sample-weight": req.sample_weight} if req.sample_weight else {})}
     stdin = [name for name, arg in args.items() if arg.strip().partition(":")[0] == "-"]
     if len(stdin) > 1:
         raise BceError(f"{' and '.join(stdin)} cannot both be read from stdin ('-'); give "

@@ -288,3 +288,23 @@ def test_emit_loads_files_as_bcecli_reads_them(tmp_path: Path) -> None:
         np.testing.assert_array_equal(namespace["x"], want_x)
         np.testing.assert_array_equal(namespace["t"], y)
         np.testing.assert_array_equal(namespace["w"], w)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["bce-logits", "-i", "[[1, 1e300]]", "-t", "[[0, 1]]", "--like", "keras"],
+     "input[0, 1] is 1e+300, beyond float32"),
+    (["bce", "-i", "[]", "-t", "[]", "--like", "sklearn"], "at least one sample"),
+    (["bce", "-i", "[1]", "-t", "[1]", "--like", "keras", "--emit", "optax"],
+     "does not go with --compare or --like"),
+    (["bce", "-i", P, "-t", Y, "--compare", "-r", "none", "-f", "csv"], "with --compare use"),
+])
+def test_more_refusals(args: list[str], words: str) -> None:
+    r = invoke(*args)
+    assert r.exit_code == 2 and r.stdout == "" and words in r.stderr, r.output
+
+
+def test_compare_drops_a_library_that_cannot_hold_the_values() -> None:
+    r = invoke("bce-logits", "-i", "[[1, 1e300]]", "-t", "[[0, 1]]", "--compare", "-f",
+               "plain")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[1] == "keras\t-" and r.stdout.splitlines()[3] == "optax\t-"

@@ -66,6 +66,8 @@ class Feed:
         self.case.ignored += ignored_in(t, self.case)
         for name, acc in list(self.accumulators.items()):
             try:
+                if acc.dtype == "float32":
+                    _fits_float32(x, t, self.rows)
                 acc.add(x, t, self.rows)
             except Lacking as exc:
                 self.drop(name, str(exc))
@@ -110,6 +112,21 @@ class Feed:
             return np.empty((0, *self.trailing)), np.empty(0)
         return (np.concatenate([x for x, _ in self.kept]),
                 np.concatenate([t for _, t in self.kept]))
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _fits_float32(x: F64, t: F64, start: int) -> None:
+    """A value float32 cannot hold would be computed as infinity: refused, as PyTorch's rules
+    refuse it under --dtype float32."""
+    for what, a in (("input", x), ("target", t)):
+        big = np.flatnonzero(np.abs(a) > FLOAT32_MAX)
+        if big.size:
+            at = [int(i[0]) for i in np.unravel_index(big[:1], a.shape)]
+            at[0] += start
+            raise Lacking(f"{what}{at} is {float(a.reshape(-1)[big[0]])!r}, beyond float32, "
+                          f"the dtype it computes in (--dtype float64 computes in float64)")
 
 
 def per_sample(w: F64, n: int) -> F64:

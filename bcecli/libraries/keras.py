@@ -273,7 +273,13 @@ def _reduce(acc: Accumulator, values: Array, mask: Array | None, rules: list[Rul
     if case.reduction == "mean":
         n = np.asarray(weighted.size, dtype=dtype)
         loss = float(total / n) if weighted.size else 0.0  # (divide_no_nan)
-        acc.steps.append(f"sum_over_batch_size: Σ / {weighted.size}")
+        if mask is not None:  # (each kept value weighted total/valid: Σ kept / valid)
+            valid = int(np.count_nonzero(mask))
+            acc.steps.append(f"sum_over_batch_size with ignore_class: the {valid} kept values "
+                             f"weighted {weighted.size}/{valid}, Σ / {weighted.size} = "
+                             f"Σ kept / {valid}")
+        else:
+            acc.steps.append(f"sum_over_batch_size: Σ / {weighted.size}")
     else:
         loss = float(total)
         acc.steps.append("sum: Σ")

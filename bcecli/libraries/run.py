@@ -45,13 +45,21 @@ class LibraryRun:
 
 
 def _check(req: Request) -> None:
+    if req.emit is not None and (req.compare or req.like != "torch"):
+        raise BceError("--emit prints one library's snippet; it does not go with --compare "
+                       "or --like")
+    if req.compare and req.like != "torch":
+        raise BceError("--compare shows every library; it does not go with --like")
     if req.grad:
         raise BceError("--grad gives the gradient as PyTorch's backward does; it does not go "
                        "with --like, --compare, --emit or --sample-weight")
     if req.expect is not None and (req.compare or req.emit):
         raise BceError("--expect checks one loss; it goes with --like, not with --compare "
                        "or --emit")
-    if req.format == "csv" and (req.compare or req.reduction != "none"):
+    if req.format == "csv" and req.compare:
+        raise BceError("--format csv writes one library's unreduced values: with --compare "
+                       "use --format table, plain or json")
+    if req.format == "csv" and req.reduction != "none":
         raise BceError("--format csv writes unreduced values; with --like use -r none, "
                        "or --format plain or json")
     if req.explain and req.format != "table":
@@ -82,12 +90,21 @@ class _Terms:
 
 def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
     """Read the data once, computing it under each asked library's rules as it comes."""
+    import warnings
+
+    _check(req)
+
+    with warnings.catch_warnings():  # (numpy's "mean of empty slice": the result says it)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _run(req, env, out)
+
+
+def _run(req: Request, env: Environment, out: Held) -> LibraryRun:
     from bcecli.compute.engine import Inputs, compute
     from bcecli.compute.outcome import Keep
     from bcecli.compute.pool import Pool, default_threads
     from bcecli.io import open_source
 
-    _check(req)
     torch_dtype = req.dtype or "float64"
     opts = req.loss.make_options({**req.values, "reduction": req.reduction,
                                   "dtype": torch_dtype})

@@ -153,6 +153,8 @@ class _LogLoss(Accumulator):
         if rule is not None:
             rules.append(rule)
         loss_i = self.kept()
+        if not loss_i.size:
+            raise Lacking("log_loss needs at least one sample (it raises on empty input)")
         weight = case.sample_weight
         if weight is not None and not case.classes and len(case.shape) > 1:
             weight = np.repeat(weight, case.size // case.shape[0])
