@@ -274,10 +274,10 @@ def _reduce(acc: Accumulator, values: Array, mask: Array | None, rules: list[Rul
         n = np.asarray(weighted.size, dtype=dtype)
         loss = float(total / n) if weighted.size else 0.0  # (divide_no_nan)
         if mask is not None:  # (each kept value weighted total/valid: Σ kept / valid)
-            valid = int(np.count_nonzero(mask))
-            acc.steps.append(f"sum_over_batch_size with ignore_class: the {valid} kept values "
-                             f"weighted {weighted.size}/{valid}, Σ / {weighted.size} = "
-                             f"Σ kept / {valid}")
+            kept = int(np.count_nonzero(mask))
+            acc.steps.append(f"sum_over_batch_size with ignore_class: the {kept} kept "
+                             f"value{'s' if kept != 1 else ''} weighted {weighted.size}/{kept}, "
+                             f"Σ / {weighted.size} = Σ kept / {kept}")
         else:
             acc.steps.append(f"sum_over_batch_size: Σ / {weighted.size}")
     else:
