@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -79,8 +80,11 @@ class Request:
     """float64 or float32; None: float64, or the --like library's default."""
     precision: int = 4
     expect: float | None = None
-    rtol: float = 1e-5
-    atol: float = 1e-8
+    expect_text: str | None = None
+    """``--expect`` as typed (its number is :attr:`expect`, set from it if not given)."""
+    rtol: float | None = None
+    atol: float | None = None
+    """``--rtol``, ``--atol``; both None: half a unit of the last digit of --expect."""
     explain: bool = False
     max_rows: int = 20
     stream: bool = False
@@ -151,11 +155,11 @@ def execute(req: Request, env: Environment) -> int:
         _say(env, f"bcecli: warning: {warning}")
     if req.expect is not None:
         loss = outcome.loss
-        if not bool(np.isclose(loss, req.expect, rtol=req.rtol, atol=req.atol,
-                               equal_nan=True)):
-            _say(env, f"bcecli: expected {req.expect!r} but the loss is "
-                      f"{fmt_number(loss, outcome.dtype)} (rtol {req.rtol:g}, "
-                      f"atol {req.atol:g})")
+        rtol, atol, said = tolerance(req)
+        if not bool(np.isclose(loss, req.expect, rtol=rtol, atol=atol, equal_nan=True)):
+            shown = req.expect_text.strip() if req.expect_text else repr(req.expect)
+            _say(env, f"bcecli: expected {shown} but the loss is "
+                      f"{fmt_number(loss, outcome.dtype)} ({said})")
             return ExitCode.CHECK_FAILED
     return ExitCode.OK
 
@@ -173,6 +177,30 @@ def _no_memory(req: Request) -> str:
             "C-order .npy files are streamed in bounded memory)")
 
 
+_DECIMAL = re.compile(r"\s*[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*")
+
+
+def tolerance(req: Request) -> tuple[float, float, str]:
+    """--expect's (rtol, atol) and how to say them: the options given (numpy.isclose's
+    defaults for the other), or, with neither, half a unit of the last digit typed.
+
+    >>> tolerance(Request(None, "", "", expect=0.7193, expect_text="0.7193"))[1:]
+    (5e-05, '±5e-05, half a unit of the last digit typed')
+    >>> tolerance(Request(None, "", "", expect=2e-3, expect_text="2e-3"))[1]
+    0.0005
+    """
+    if req.rtol is not None or req.atol is not None:
+        rtol = 1e-5 if req.rtol is None else req.rtol
+        atol = 1e-8 if req.atol is None else req.atol
+        return rtol, atol, f"rtol {rtol:g}, atol {atol:g}"
+    match = _DECIMAL.fullmatch(req.expect_text or "")
+    if match is None:  # (nan, inf, or a number given otherwise: exactly)
+        return 0.0, 0.0, "exactly"
+    digits = len(match.group(2) or "") - int(match.group(3) or 0)
+    atol = 0.5 * 10.0 ** -digits
+    return 0.0, atol, f"±{atol:g}, half a unit of the last digit typed"
+
+
 def _say(env: Environment, message: str) -> None:
     """A line on stderr, in ASCII where asked or where stderr cannot encode it; if stderr
     cannot take it (closed, a full disk), the exit status still tells."""
@@ -187,6 +215,15 @@ def _say(env: Environment, message: str) -> None:
 
 def _check(req: Request, env: Environment) -> None:
     """What the option parser cannot say about the options and their combinations."""
+    from bcecli.io.textparse import printable as printable_text
+
+    if req.expect_text is not None and req.expect is None:
+        text = req.expect_text.strip()
+        if not (_DECIMAL.fullmatch(text) and any(c.isdigit() for c in text)) and \
+                text.lower().lstrip("+-") not in ("nan", "inf", "infinity"):
+            raise BceError(f"--expect: '{printable_text(text)}' should be a valid number "
+                           f"(see 'bcecli {req.loss.name} --help')")
+        req.expect = float(text)
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
     if req.explain and req.format != "table":
@@ -203,7 +240,7 @@ def _check(req: Request, env: Environment) -> None:
     if req.stream:
         _not_into_an_input(args, _fileno(env.stdout))
     for name, tol in (("--rtol", req.rtol), ("--atol", req.atol)):
-        if not math.isfinite(tol):
+        if tol is not None and not math.isfinite(tol):
             raise BceError(f"{name}: {tol!r} should be a finite number (see 'bcecli "
                            f"{req.loss.name} --help')")
 

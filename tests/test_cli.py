@@ -154,7 +154,7 @@ def test_expect_exit_codes() -> None:
     ok = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--expect", "0.7193",
                 "--rtol", "1e-4")
     assert ok.exit_code == 0 and ok.stderr == ""
-    bad = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--expect", "0.7")
+    bad = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--expect", "0.8")
     assert bad.exit_code == 1
     assert bad.stderr.count("\n") == 1 and "0.7193247832556007" in bad.stderr
     none = invoke("bce-logits", "-i", X, "-t", Y, "-r", "none", "--expect", "1")
@@ -415,3 +415,21 @@ def test_show_completion_prints_the_script() -> None:
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "_bcecli_completion" in proc.stdout and "complete_bash" in proc.stdout
+
+
+@pytest.mark.parametrize(("typed", "status", "said"), [
+    ("0.7193", 0, ""), ("0.71932", 0, ""), ("0.7194", 1, "±5e-05, half a unit"),
+    ("0.72", 0, ""), ("7.193e-1", 0, ""), ("0.719324783", 0, ""),
+    ("0.719326", 1, "±5e-07, half a unit"),
+])
+def test_expect_compares_to_the_precision_typed(typed: str, status: int, said: str) -> None:
+    """--expect with the number the table shows passes; without --rtol/--atol the tolerance is
+    half a unit of the last digit typed (the loss is 0.7193247832556007)."""
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "plain", "--expect", typed)
+    assert r.exit_code == status, r.stderr
+    assert said in r.stderr
+
+
+def test_expect_that_is_no_number() -> None:
+    r = invoke("bce-logits", "-i", X, "-t", Y, "--expect", "abc")
+    assert r.exit_code == 2 and "--expect: 'abc' should be a valid number" in r.stderr
