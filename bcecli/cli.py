@@ -209,9 +209,14 @@ def usage_message(exc: Exception, argv: list[str]) -> str:
     if kind == "NoArgsIsHelpError":
         what = f"no command given; the commands: {', '.join(LOSSES)}"
     elif kind == "NoSuchOption":
-        what = f"no such option: {getattr(exc, 'option_name', '')}"
+        option = str(getattr(exc, "option_name", ""))
+        what = f"no such option: {option}"
+        elsewhere = [loss.name for loss in LOSSES.values()
+                     if any(option in p.flags for p in loss.params)]
         close = sorted(getattr(exc, "possibilities", None) or [])
-        if close:
+        if elsewhere:
+            what += f" (an option of {' and '.join(elsewhere)})"
+        elif close:
             what += f" (did you mean {' or '.join(close)}?)"
     elif kind == "MissingParameter" and param is not None:
         what = f"missing option {_flags(param)}"

@@ -433,3 +433,13 @@ def test_expect_compares_to_the_precision_typed(typed: str, status: int, said: s
 def test_expect_that_is_no_number() -> None:
     r = invoke("bce-logits", "-i", X, "-t", Y, "--expect", "abc")
     assert r.exit_code == 2 and "--expect: 'abc' should be a valid number" in r.stderr
+
+
+def test_hints_point_the_right_way() -> None:
+    """A bce target of 2 is about targets, not --sigmoid; an option of another command
+    names that command."""
+    r = invoke("bce", "-i", "[0.5]", "-t", "[2]")
+    assert r.exit_code == 2 and "--sigmoid" not in r.stderr and "ce's targets" in r.stderr
+    r = invoke("bce", "-i", "[0.5]", "-t", "[1]", "--pos-weight", "2")
+    assert r.exit_code == 2 and "no such option: --pos-weight (an option of bce-logits)" \
+        in r.stderr

@@ -76,10 +76,12 @@ def check_unit_interval(a: Array, what: str, locate: Locator) -> None:
     """Values must lie in [0, 1] (BCELoss's check, with a location)."""
     bad = first_index((a < 0) | (a > 1) | np.isnan(a))
     if bad is not None:
-        raise BceError(
-            f"{locate(bad)}: {what} value {exact(a[bad], whole=True)} is outside [0, 1]; "
-            f"BCELoss needs probabilities (use --sigmoid or bce-logits for logits)"
-        )
+        hint = ("BCELoss needs probabilities (use --sigmoid or bce-logits for logits)"
+                if what == "input" else
+                "a binary target is a probability of the positive class, 0 to 1 (class "
+                "indices of several classes are ce's targets)")
+        raise BceError(f"{locate(bad)}: {what} value {exact(a[bad], whole=True)} is "
+                       f"outside [0, 1]; {hint}")
 
 
 def check_broadcast(w_shape: Shape, shape: Shape, option: str, what: str) -> None:
