@@ -302,8 +302,8 @@ def _option(name: str, annotation: Any, default: Any, *flags: str, **kw: Any
 
 HEAD = [
     _option("input", str, inspect.Parameter.empty, "--input", "-i",
-            help="Input: a path (.csv .tsv .json .npy), '-' for stdin, inline JSON '[...]' or "
-                 "a number."),
+            help="Input: a path (.csv .tsv .json .npy .npz; .parquet .feather with the arrow "
+                 "extra), FILE:COLUMNS, '-' for stdin, inline JSON '[...]' or a number."),
     _option("target", str, inspect.Parameter.empty, "--target", "-t",
             help="Target, in the same forms as --input."),
 ]
@@ -319,7 +319,8 @@ SHARED = [
     _option("precision", int, 4, "--precision", "-p", min=0, max=17,
             help="Digits shown in tables and --explain."),
     _option("expect", str | None, None, "--expect",
-            help="Exit 1 unless the loss is close to this value (numpy.isclose)."),
+            help="Exit 1 unless the loss is close to this value: to the precision typed, or "
+                 "by --rtol/--atol."),
     _option("rtol", float | None, None, "--rtol", min=0.0,
             help="Relative tolerance for --expect (with --atol: numpy.isclose's)."),
     _option("atol", float | None, None, "--atol", min=0.0,
