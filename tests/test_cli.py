@@ -443,3 +443,28 @@ def test_hints_point_the_right_way() -> None:
     r = invoke("bce", "-i", "[0.5]", "-t", "[1]", "--pos-weight", "2")
     assert r.exit_code == 2 and "no such option: --pos-weight (an option of bce-logits)" \
         in r.stderr
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["ce", "-i", "[[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]", "-t", "[0, 1]"],
+     "look like probabilities, but CrossEntropyLoss takes logits"),
+    (["nll", "-i", "[[0.7, 0.3], [0.4, 0.6]]", "-t", "[0, 1]"],
+     "but NLLLoss takes log-probabilities"),
+    (["bce-logits", "-i", "[[0.7, 0.2], [0.1, 0.8]]", "-t", "[[1, 0], [0, 1]]"],
+     "but BCEWithLogitsLoss takes logits"),
+])
+def test_inputs_that_look_like_probabilities_are_said(args: list[str], words: str) -> None:
+    """The softmax-applied-twice mistake: said when every row looks like probabilities."""
+    r = invoke(*args, "-f", "plain")
+    assert r.exit_code == 0 and words in r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["ce", "-i", "[[0.7, 0.2, 0.1], [2.0, 0.8, 0.1]]", "-t", "[0, 1]"],  # one row of logits
+    ["ce", "-i", "[[0.7, 0.2, 0.1]]", "-t", "[0]"],  # one row: no evidence
+    ["bce-logits", "-i", "[[0.7, 2.0], [0.1, 0.8]]", "-t", "[[1, 0], [0, 1]]"],
+    ["bce-logits", "-i", "[[1, 0], [0, 1]]", "-t", "[[1, 0], [0, 1]]"],  # 0/1 alone
+])
+def test_logits_are_not_suspected(args: list[str]) -> None:
+    r = invoke(*args, "-f", "plain")
+    assert r.exit_code == 0 and r.stderr == ""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bcecli.losses.base import Options
+from bcecli.losses.base import EVERY_ROW, Options
 from bcecli.report.numbers import Shape, exact
 
 if TYPE_CHECKING:
@@ -74,10 +74,19 @@ class Warnings:
         first, seen = self.seen.get(key, (message, 0))
         self.seen[key] = (first, seen + count)
 
-    def lines(self) -> list[str]:
-        """Each warning once, with how many more times it happened."""
-        return [message + (f" (and {count - 1} more)" if count > 1 else "")
-                for message, count in self.seen.values()]
+    def lines(self, rows: int | None = None) -> list[str]:
+        """Each warning once, with how many more times it happened.  A key that starts
+        with ``every row:`` is a suspicion that holds only if every one of ``rows`` (two
+        or more) gave it: said alone then, else dropped."""
+        out = []
+        for key, (message, count) in self.seen.items():
+            if key.startswith(EVERY_ROW):
+                if rows is not None and rows >= 2 and count == rows:
+                    out.append(message)
+                continue
+            out.append(message + (f" (and {count - 1} more)" if count > 1 else ""))
+        return out
+
 
 
 @dataclass
@@ -195,5 +204,5 @@ def finalize(outcome: Outcome) -> Outcome:
                   f"overflows {o.dtype} to {'-' if outcome.denominator < 0 else ''}inf, so the "
                   f"mean is {exact(loss)}, as in PyTorch")
     outcome.loss = float(np.float32(loss)) if o.dtype == "float32" else loss
-    outcome.warnings = notes.lines()
+    outcome.warnings = notes.lines(outcome.nrows)
     return outcome

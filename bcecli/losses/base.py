@@ -87,6 +87,11 @@ class Help:
         return "\n\n".join(parts)
 
 
+EVERY_ROW = "every row:"
+"""The key prefix of a warning counted in rows (:attr:`BlockTerms.warnings`), said only when
+every row of the input gives it: a suspicion about the whole input."""
+
+
 @dataclass
 class BlockTerms:
     """The terms of one block of rows, as a loss computes them, and what the report shows."""

@@ -9,7 +9,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bcecli.losses import checks
-from bcecli.losses.base import Array, DType, Help, Matrix, Options, Paired, Param, Reduction
+from bcecli.losses.base import (
+    EVERY_ROW,
+    Array,
+    DType,
+    Help,
+    Matrix,
+    Options,
+    Paired,
+    Param,
+    Reduction,
+)
 from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss, given
 from bcecli.losses.numerics import log_sigmoid, sigmoid
 from bcecli.losses.values import keywords_checked
@@ -86,6 +96,12 @@ def bce_logits_grad(x: Array, y: Array, weight: Array | None, pos_weight: Array 
     return g.astype(x.dtype, copy=False)
 
 
+
+LOOKS_LIKE_PROBABILITIES = (
+    "every input value lies in [0, 1]: these look like probabilities, but BCEWithLogitsLoss "
+    "takes logits (σ is applied to them); for probabilities use bce")
+
+
 class BinaryCrossEntropyWithLogits(ElementwiseLoss[Options]):
     """torch.nn.BCEWithLogitsLoss."""
 
@@ -101,6 +117,10 @@ class BinaryCrossEntropyWithLogits(ElementwiseLoss[Options]):
         outside = checks.outside_unit_warning(t, "target", block.t.locate)
         if outside is not None:
             warn.append(("target01", outside, int(np.count_nonzero((t < 0) | (t > 1)))))
+        if x.size and float(x.min()) >= 0 and float(x.max()) <= 1 and \
+                bool(np.any(x != np.round(x))):  # (counted in rows; 0/1 alone are no sign)
+            warn.append((EVERY_ROW + "bce-logits", LOOKS_LIKE_PROBABILITIES,
+                         x.shape[0] if x.ndim else 1))
         return bce_logits_terms(x, t, weights.get("weight"), weights.get("pos_weight"))
 
     def probabilities(self, opts: Options) -> bool:

@@ -21,6 +21,7 @@ from bcecli.errors import BceError
 from bcecli.io.source import Block, Locator, index_locator
 from bcecli.losses import checks
 from bcecli.losses.base import (
+    EVERY_ROW,
     Array,
     BlockTerms,
     Loss,
@@ -290,6 +291,9 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             terms = self.index_terms(opts, plan, layout.classes_last(x), idx)
             t = tb.data  # class indices as read (float64, exact), not rounded to float32
         nrows = x.shape[0] if x.ndim >= 2 else 1
+        suspicion = self.input_suspicion(layout.classes_last(x))
+        if suspicion is not None:
+            warn.append((EVERY_ROW + self.name, suspicion, nrows))
         per_row = math.prod(x.shape[2:])
         dens = None if terms.denominators is None else \
             terms.denominators.reshape(nrows, per_row)
@@ -299,6 +303,11 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
                                                    for c, p in terms.parts]
         return BlockTerms(terms.values.reshape(nrows, per_row), x_rows, t_rows, dens,
                           warnings=warn, parts=parts)
+
+    def input_suspicion(self, x: Array) -> str | None:
+        """What a block's input (classes last) looks like when it looks like the wrong
+        kind of numbers, said only if every row of the input does (None: it does not)."""
+        return None
 
     def check_probabilities(self, t: Array, ndim: int, c: int, locate: Locator,
                             warn: list[tuple[str, str, int]]) -> None:

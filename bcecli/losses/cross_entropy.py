@@ -204,6 +204,15 @@ class CrossEntropy(ClassLoss[CeOptions]):
         super().check_options(opts)
         check_label_smoothing(opts.label_smoothing)
 
+    def input_suspicion(self, x: Array) -> str | None:
+        """Rows of probabilities (in [0, 1], summing to 1): softmax applied twice."""
+        if x.size == 0 or x.shape[-1] < 2 or float(x.min()) < 0 or float(x.max()) > 1 or \
+                not np.allclose(x.sum(axis=-1, dtype=np.float64), 1.0, atol=1e-4, rtol=0):
+            return None
+        return ("every input row lies in [0, 1] and sums to 1: these look like probabilities, "
+                "but CrossEntropyLoss takes logits (a softmax applied twice gives a loss "
+                "near ln C); give the logits, or log-probabilities to nll")
+
     def index_terms(self, opts: CeOptions, plan: ClassPlan, x: Array, idx: NDArray[np.int64]
                     ) -> Terms:
         return ce_index_terms(x, idx, plan.class_weight, opts.ignore_index,

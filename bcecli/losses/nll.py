@@ -81,6 +81,14 @@ class NegativeLogLikelihood(ClassLoss[ClassOptions]):
     params = (CLASS_WEIGHT, IGNORE_INDEX)
     options_type = ClassOptions
 
+    def input_suspicion(self, x: Array) -> str | None:
+        """Rows of probabilities where log-probabilities belong (all ≤ 0)."""
+        if x.size == 0 or x.shape[-1] < 2 or float(x.min()) < 0 or float(x.max()) > 1 or \
+                not np.allclose(x.sum(axis=-1, dtype=np.float64), 1.0, atol=1e-4, rtol=0):
+            return None
+        return ("every input row lies in [0, 1] and sums to 1: these look like probabilities, "
+                "but NLLLoss takes log-probabilities (log_softmax's output); take their log")
+
     def index_terms(self, opts: ClassOptions, plan: ClassPlan, x: Array,
                     idx: NDArray[np.int64]) -> Terms:
         return nll_terms(x, idx, plan.class_weight, opts.ignore_index)
