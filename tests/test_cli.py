@@ -468,3 +468,9 @@ def test_inputs_that_look_like_probabilities_are_said(args: list[str], words: st
 def test_logits_are_not_suspected(args: list[str]) -> None:
     r = invoke(*args, "-f", "plain")
     assert r.exit_code == 0 and r.stderr == ""
+
+
+def test_a_transposed_ce_input_is_suggested() -> None:
+    r = invoke("ce", "-i", "[[1, 2, 3], [0, 1, 2]]", "-t", "[0, 1, 1]")
+    assert r.exit_code == 2
+    assert "the target would fit the input transposed, (3, 2)" in r.stderr

@@ -338,10 +338,16 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         if not probabilities and t_shape != element:
             also = (f" or class probabilities of shape {fmt_shape(x_shape)}"
                     if self.accepts_probabilities else "")
+            hint = ""
+            if len(x_shape) == 2 and x_shape[0] != x_shape[1] and t_shape in (
+                    (x_shape[1],), (x_shape[1], x_shape[0])):
+                hint = (f"; the target would fit the input transposed, "
+                        f"{fmt_shape((x_shape[1], x_shape[0]))}: PyTorch takes (N, C), a row "
+                        f"per sample (are the classes on the first axis?)")
             raise BceError(
                 f"shape mismatch: {self.name} input is {fmt_shape(x_shape)}, so the target "
                 f"must be class indices of shape {fmt_shape(element)}{also}; got "
-                f"{fmt_shape(t_shape)}")
+                f"{fmt_shape(t_shape)}{hint}")
 
     def nan_reason(self, outcome: Outcome) -> str:
         plan: ClassPlan = outcome.plan
