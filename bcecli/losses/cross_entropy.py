@@ -29,7 +29,7 @@ from bcecli.losses.numerics import log_softmax
 from bcecli.losses.values import keywords_checked
 from bcecli.report.display import flat
 from bcecli.report.numbers import computed, echo, minus, rounded
-from bcecli.report.specs import Cell, LinesSpec, TableSpec, absent, style_for
+from bcecli.report.specs import Cell, LinesSpec, MatrixSpec, TableSpec, absent, style_for
 
 if TYPE_CHECKING:
     from bcecli.api import Result
@@ -331,7 +331,17 @@ class CrossEntropy(ClassLoss[CeOptions]):
                 cells.append(Cell(rounded(float(np.sum(weighted)), p)))
             table.lines.append((label, [*cells, term_cell,
                                         Cell(rounded(math.exp(float(log_p[cls])), p))]))
-        return [table]
+        if len(outcome.input_shape) != 2 or not outcome.input_shape[1]:
+            return [table]
+        # (a row per sample, a column per class: the probabilities first, as bce shows σ(x))
+        softmax = MatrixSpec("probabilities p = softmax(x)", lambda row: np.exp(
+            log_softmax(np.asarray(row.input, dtype=np.float64)[None, :]).log_probs[0]),
+            label_prefix="p ")
+        if not plan.probabilities:
+            return [softmax, table]
+        targets = MatrixSpec("target probabilities t", lambda row: flat(row.target),
+                             label_prefix="t ")
+        return [softmax, targets, table]
 
     def _columns(self, outcome: Outcome) -> list[str]:
         if outcome.plan.probabilities:
