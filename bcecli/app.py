@@ -40,6 +40,9 @@ class Environment:
     stderr_tty: bool = False
     width: int | None = None
     """The terminal's width, when stdout is a terminal."""
+    pipe_width: int | None = None
+    """The width of the terminal a pipeline runs in (stderr's), when stdout is a pipe
+    (``bcecli ... | less``): used after COLUMNS."""
     ascii: bool = False
     """Whether to write in ASCII (``--ascii``)."""
 
@@ -51,8 +54,15 @@ class Environment:
         stdin = getattr(sys.stdin, "buffer", None) if sys.stdin is not None else None
         stdout_tty = _isatty(sys.stdout)
         width = shutil.get_terminal_size((100, 24)).columns if stdout_tty else None
-        return cls(stdin, sys.stdout, sys.stderr, os.environ, stdout_tty, _isatty(sys.stderr),
-                   width)
+        stderr_tty = _isatty(sys.stderr)
+        pipe_width = None
+        if not stdout_tty and stderr_tty:
+            try:
+                pipe_width = os.get_terminal_size(sys.stderr.fileno()).columns or None
+            except (OSError, ValueError, AttributeError):
+                pipe_width = None
+        return cls(stdin, sys.stdout, sys.stderr, os.environ, stdout_tty, stderr_tty, width,
+                   pipe_width=pipe_width)
 
 
 def _isatty(stream: object) -> bool:
@@ -528,6 +538,8 @@ def human_style(env: Environment) -> tuple[int | None, bool, bool]:
     width = env.width
     if width is None and env.env.get("COLUMNS", "").strip().isdigit():
         width = int(env.env["COLUMNS"])
+    if width is None:
+        width = env.pipe_width
     return width, color, env.ascii or not encodes(env.stdout)
 
 

@@ -730,3 +730,25 @@ def test_stdin_typed_at_a_terminal_says_so_and_ends_on_the_first_ctrl_d() -> Non
     assert proc.returncode == 0, err
     assert err == b"bcecli: reading --input from the terminal; end with Ctrl-D\n"
     assert float(out) == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2, rel=1e-15)
+
+
+@pytest.mark.skipif(not LINUX, reason="a pty")
+def test_a_piped_table_fits_the_terminal_the_pipeline_runs_in() -> None:
+    """`bcecli ... | less`: stdout is a pipe, stderr the terminal: its width, not 130."""
+    import fcntl
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, b"\x18\x00\x3c\x00\x00\x00\x00\x00")  # 24x60
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    try:
+        proc = subprocess.run([*BCECLI, "ce", "-i", "[[" + ", ".join(map(str, range(12)))
+                               + "]]", "-t", "[3]"], stdout=subprocess.PIPE, stderr=slave,
+                              env=env, timeout=60)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0
+    lines = proc.stdout.decode().splitlines()
+    assert max(len(line) for line in lines) <= 60, lines
+    assert "hidden in the middle" in proc.stdout.decode()
