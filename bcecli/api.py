@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bcecli.compute.engine import Inputs, compute
+from bcecli.compute.engine import Collect, Inputs, compute, joined_parts
 from bcecli.compute.outcome import Keep, Outcome
 from bcecli.errors import BceError
 from bcecli.io.arrays import as_float64
@@ -33,22 +33,6 @@ from bcecli.losses.base import Loss, Matrix
 
 TABLE_ROWS = 20
 """Rows the table of a result shows (the first and last ten)."""
-
-
-class _Collect:
-    """A sink that keeps every term and row value."""
-
-    def __init__(self) -> None:
-        self.terms: list[NDArray[np.floating]] = []
-        self.rows: list[NDArray[np.floating]] = []
-        self.grads: list[NDArray[np.floating]] = []
-
-    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
-              grad: NDArray[np.floating] | None = None) -> None:
-        self.terms.append(terms)
-        self.rows.append(row_values)
-        if grad is not None:
-            self.grads.append(grad)
 
 
 @dataclass(frozen=True)
@@ -149,25 +133,17 @@ def run_arrays(loss: Loss[Any, Any], input: ArrayLike, target: ArrayLike, **opti
         return Inputs(_source(x, "input"), _source(t, "target"),
                       {name: _source(a, name) for name, a in arrays.items()})
 
-    sink = _Collect()
+    sink = Collect()
     with np.errstate(all="ignore"):
         outcome = compute(loss, opts, inputs(), keep=Keep.rows(TABLE_ROWS), sink=sink)
 
     def backward(denominator: float) -> NDArray[np.floating]:
-        grads = _Collect()
+        grads = Collect()
         with np.errstate(all="ignore"):
             compute(loss, opts, inputs(), keep=Keep(0, 0), sink=grads, grad=denominator)
-        return _joined(grads.grads, outcome.input_shape, np.dtype(opts.dtype))
+        return joined_parts(grads.grads, outcome.input_shape, np.dtype(opts.dtype))
 
     shape = outcome.element_shape
-    terms = _joined(sink.terms, shape, np.float64)
+    terms = joined_parts(sink.terms, shape, np.float64)
     rows = np.concatenate(sink.rows) if sink.rows else np.empty(0)
     return Result(outcome, terms, rows, backward)
-
-
-def _joined(parts: list[NDArray[np.floating]], shape: tuple[int, ...], dtype: Any
-            ) -> NDArray[np.floating]:
-    """Blocks of rows as one array of the given shape."""
-    if not parts:
-        return np.empty(shape, dtype=dtype)
-    return np.concatenate([p.reshape(-1) for p in parts]).reshape(shape)

@@ -263,6 +263,24 @@ def _fileno(stream: object) -> int | None:
         return None
 
 
+def _arg_stats(args: dict[str, str], on_stdin: str | None
+               ) -> Iterator[tuple[str, str, os.stat_result]]:
+    """The options that name a file or a pipe, each with its path and its stat (a file
+    that cannot be stat'ed is left to its opening to say what is wrong)."""
+    from bcecli.io import split_selector
+
+    for name, arg in args.items():
+        text = arg.strip()
+        if text[:1] in ("[", "{", '"') or not text:
+            continue
+        path = "-" if name == on_stdin else split_selector(text)[0]  # (FILE:SELECTOR)
+        try:
+            st = os.fstat(0) if name == on_stdin else os.stat(path)
+        except (OSError, ValueError):
+            continue
+        yield name, path, st
+
+
 def _not_into_an_input(args: dict[str, str], fd: int | None) -> None:
     """``--stream >> x.csv`` with x.csv an input: each line written would be read again,
     and the file would grow until the disk is full (cat refuses it too)."""
@@ -270,22 +288,13 @@ def _not_into_an_input(args: dict[str, str], fd: int | None) -> None:
 
     from bcecli.io.textparse import printable
 
-    if fd is None:
-        return
     try:
-        out = os.fstat(fd)
+        out = os.fstat(fd) if fd is not None else None
     except OSError:
+        out = None
+    if out is None or not stat.S_ISREG(out.st_mode):
         return
-    if not stat.S_ISREG(out.st_mode):
-        return
-    for name, arg in args.items():
-        path = arg.strip()
-        if not os.path.exists(path):
-            path = path.rpartition(":")[0]
-        try:
-            st = os.stat(path)
-        except (OSError, ValueError):
-            continue
+    for name, path, st in _arg_stats(args, None):
         if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
             raise BceError(f"the output is the file {name} reads ({printable(path)}); "
                            f"with --stream it would read what it writes, without end")
@@ -297,16 +306,7 @@ def _read_once(args: dict[str, str], on_stdin: str | None) -> None:
     import stat
 
     seen: dict[tuple[int, int], str] = {}
-    for name, arg in args.items():
-        path = arg.strip()
-        if path[:1] in ("[", "{", '"') or not path:
-            continue
-        if name != on_stdin and not os.path.exists(path):
-            path = path.rpartition(":")[0]  # FILE:SELECTOR
-        try:
-            st = os.fstat(0) if name == on_stdin else os.stat(path)
-        except (OSError, ValueError):
-            continue  # (opening it says what is wrong)
+    for name, _, st in _arg_stats(args, on_stdin):
         if not stat.S_ISFIFO(st.st_mode):
             continue
         key = (st.st_dev, st.st_ino)

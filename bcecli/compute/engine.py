@@ -45,6 +45,31 @@ class Sink(Protocol):
         """Terms shaped (rows, ...), one value per row, and ∂L/∂x (rows, ...) if asked."""
 
 
+class Collect:
+    """A sink that keeps every block's terms, row values and gradients (the Python API's
+    arrays; --like's PyTorch terms for reduction none)."""
+
+    def __init__(self) -> None:
+        self.terms: list[NDArray[np.floating]] = []
+        self.rows: list[NDArray[np.floating]] = []
+        self.grads: list[NDArray[np.floating]] = []
+
+    def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
+              grad: NDArray[np.floating] | None = None) -> None:
+        self.terms.append(terms)
+        self.rows.append(row_values)
+        if grad is not None:
+            self.grads.append(grad)
+
+
+def joined_parts(parts: list[NDArray[np.floating]], shape: tuple[int, ...], dtype: Any
+                 ) -> NDArray[np.floating]:
+    """Blocks of rows as one array of the given shape."""
+    if not parts:
+        return np.empty(shape, dtype=dtype)
+    return np.concatenate([p.reshape(-1) for p in parts]).reshape(shape)
+
+
 @dataclass
 class Inputs:
     """The sources of a run: input, target and the loss's matrix options by name."""

@@ -94,7 +94,7 @@ def _open_arg(arg: str, option: str, stdin: BinaryIO | None, replay: bool,
         return _replayable(opening, None) if replay else _open(opening, None)
     if not text:
         raise BceError(f"{option} is empty; give a path, '-', inline JSON or a number")
-    path, selector = _split_selector(arg)
+    path, selector = split_selector(arg)
     return _open_path(path, selector, option, replay, header)
 
 
@@ -113,7 +113,7 @@ def _replayable(opening: Opening, known: tuple[Format, str | None] | None) -> So
     return source
 
 
-def _split_selector(arg: str) -> tuple[str, str | None]:
+def split_selector(arg: str) -> tuple[str, str | None]:
     """``preds.npz:logits`` → the path and ``logits``, unless the whole exists as a path.
 
     The longest part before a colon that exists as a path is the path, so that an array

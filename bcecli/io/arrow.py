@@ -11,19 +11,16 @@ unless such a file is read.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from bcecli.compute.pool import Weighed
 from bcecli.errors import BceError
 from bcecli.io import columns
-from bcecli.io.source import Block, Format, Job, Opening, Source, ready
+from bcecli.io.source import Block, Format, Job, Opening, Source, ready, seekable
 from bcecli.io.textparse import printable
 
 BATCH_ROWS = 1 << 16
@@ -54,56 +51,31 @@ def _is_arrow(first: bytes) -> bool:
     return first[:6] == b"ARROW1" or first[:4] == b"\xff\xff\xff\xff"
 
 
-def _local_path(opening: Opening) -> tuple[str, str | None]:
-    """A path pyarrow can open and seek (a pipe is first kept in a temporary file); the
-    temporary file to remove, if any."""
-    if opening.reopen is not None and os.path.isfile(opening.arg):
-        return opening.arg, None
-    fd, path = tempfile.mkstemp(suffix=".arrow")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(opening.stream, out, 1 << 20)
-    except OSError as exc:
-        os.unlink(path)
-        raise BceError(f"{opening.name}: cannot keep it in a temporary file "
-                       f"({exc.strerror or exc})") from None
-    return path, path
-
-
 def open_arrow(opening: Opening) -> Source:
     """A Parquet or Arrow file as a source of row blocks."""
     name = opening.name
-    head = opening.stream.read(8) if opening.variant is None else b""
+    fh = seekable(opening, "file")  # (pyarrow seeks; a pipe is kept in a temporary file)
+    head = fh.read(8)
+    fh.seek(0)
     parquet = opening.variant == "parquet" or _is_parquet(head)
-    what = "Parquet" if parquet else "Arrow/Feather"
-    pa = _pyarrow(name, what)
-    if head:  # (sniffed: the bytes read go back in front)
-        from bcecli.io.source import Prefixed
-
-        opening = Opening(Prefixed(head, opening.stream), name, opening.size, opening.variant,
-                          opening.selector, opening.reopen, opening.arg, opening.header)
-    path, temporary = _local_path(opening)
     try:
-        schema, batches, close = _batches(pa, path, parquet, name)
+        pa = _pyarrow(name, "Parquet" if parquet else "Arrow/Feather")
+        schema, batches = _batches(pa, fh, parquet, name)
         keep = _columns(schema, opening.selector, name)
         picked = [schema.names[k] for k in keep]
         widths = [_width(pa, schema.field(k), name) for k in keep]
     except BaseException:
-        if temporary:
-            os.unlink(temporary)
+        fh.close()
         raise
     labels = [n for n, w in zip(picked, widths, strict=True)
               for n in ([n] if w == 1 else [f"{n}[{i}]" for i in range(w)])]
-
     stream = opening.stream
 
     def closer() -> None:
-        close()
+        fh.close()
         shut = getattr(stream, "close", None)
         if callable(shut):
             shut()
-        if temporary and os.path.exists(temporary):
-            os.unlink(temporary)
 
     # (text=True: a table of columns, like CSV: one column may stand for a vector)
     return Source(name, _jobs(batches(picked), name, picked, widths, labels),
@@ -111,26 +83,24 @@ def open_arrow(opening: Opening) -> Source:
                   empty=None, text=True)
 
 
-def _batches(pa: Any, path: str, parquet: bool, name: str) -> tuple[Any, Any, Any]:
-    """The schema, a function giving the batches of chosen columns, and a closer."""
+def _batches(pa: Any, fh: BinaryIO, parquet: bool, name: str) -> tuple[Any, Any]:
+    """The schema, and a function giving the batches of chosen columns."""
     try:
         if parquet:
             # (no pre-buffering: a row group at a time is what bounds the memory)
-            pf = pa.parquet.ParquetFile(path, pre_buffer=False)
+            pf = pa.parquet.ParquetFile(fh, pre_buffer=False)
             return (pf.schema_arrow,
                     lambda cols: pf.iter_batches(batch_size=BATCH_ROWS, columns=cols,
-                                                 use_threads=False),
-                    pf.close)
-        source = pa.memory_map(path)
+                                                 use_threads=False))
         try:
-            reader = pa.ipc.open_file(source)
+            reader = pa.ipc.open_file(fh)
             return (reader.schema,
                     lambda cols: (reader.get_batch(i).select(cols)
-                                  for i in range(reader.num_record_batches)),
-                    source.close)
+                                  for i in range(reader.num_record_batches)))
         except pa.ArrowInvalid:
-            stream = pa.ipc.open_stream(source)
-            return stream.schema, lambda cols: (b.select(cols) for b in stream), source.close
+            fh.seek(0)
+            stream = pa.ipc.open_stream(fh)
+            return stream.schema, lambda cols: (b.select(cols) for b in stream)
     except (OSError, ValueError) as exc:  # (pyarrow's errors derive from these)
         raise BceError(f"{name}: not a readable {'Parquet' if parquet else 'Arrow'} file "
                        f"({printable(' '.join(str(exc).split())[:200])})") from None

@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from bcecli.errors import BceError
-from bcecli.io.textparse import Dialect, TextError, printable
+from bcecli.io.textparse import Dialect, TextError, printable, ragged_error
 
 _RANGE = re.compile(r"(.+?)-(.+)")
 
@@ -117,10 +117,7 @@ def _slow(buf: bytes, dialect: Dialect, ncols: int, keep: list[int], name: str) 
             continue
         fields = dialect.split(line)
         if len(fields) != ncols:
-            raise TextError(name, number, f": {len(fields)} field{'s' * (len(fields) != 1)} "
-                                          f"where the first row has {ncols}; every row needs "
-                                          f"the same number of {dialect.label}-separated "
-                                          f"fields")
+            raise ragged_error(name, number, len(fields), ncols, dialect)
         out.append(joiner.join(fields[k] for k in keep))
     return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
 

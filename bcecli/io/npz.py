@@ -8,12 +8,11 @@ temporary file, since a zip archive is read from its end.
 
 from __future__ import annotations
 
-import tempfile
-from typing import IO, TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING
 
 from bcecli.errors import BceError
 from bcecli.io import npy
-from bcecli.io.source import Format, Opening, Source
+from bcecli.io.source import Format, Opening, Source, seekable
 from bcecli.io.textparse import printable
 
 if TYPE_CHECKING:
@@ -55,21 +54,6 @@ class _Member:
             raise damaged(self._name, self._member, exc) from None
 
 
-def _seekable(opening: Opening) -> BinaryIO:
-    if opening.reopen is not None:
-        return opening.reopen()
-    spool = tempfile.TemporaryFile()
-    try:
-        while chunk := opening.stream.read(1 << 20):
-            spool.write(chunk)
-    except OSError as exc:
-        spool.close()
-        raise BceError(f"{opening.name}: cannot keep the archive in a temporary file "
-                       f"({exc.strerror or exc})") from None
-    spool.seek(0)
-    return spool
-
-
 def keys(infos: list[zipfile.ZipInfo]) -> list[str]:
     """The name of each member as it is selected: without ``.npy``, as numpy's ``files``
     says it, unless another member has that name too (``x`` and ``x.npy``): then as is."""
@@ -97,7 +81,7 @@ def open_npz(opening: Opening) -> Source:
     import zipfile
 
     name = opening.name
-    fh = _seekable(opening)
+    fh = seekable(opening, "archive")
     try:
         archive = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:

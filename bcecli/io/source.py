@@ -324,3 +324,22 @@ class Format:
     sniff: Callable[[bytes], bool]
     """True when the first bytes of a stream (past blank space) are of this format."""
     open: Callable[[Opening], Source]
+
+
+def seekable(opening: Opening, what: str) -> BinaryIO:
+    """A handle on an opening's bytes that can seek (zip archives and Parquet are read from
+    their end): the file again, or, for a pipe, a temporary file it is first copied to."""
+    import tempfile
+
+    if opening.reopen is not None:
+        return opening.reopen()
+    spool = tempfile.TemporaryFile()
+    try:
+        while chunk := opening.stream.read(1 << 20):
+            spool.write(chunk)
+    except OSError as exc:
+        spool.close()
+        raise BceError(f"{opening.name}: cannot keep the {what} in a temporary file "
+                       f"({exc.strerror or exc})") from None
+    spool.seek(0)
+    return spool

@@ -377,6 +377,13 @@ def binary_error(name: str, line: int) -> TextError:
                      "TSV, JSON or .npy")
 
 
+def ragged_error(name: str, line: int, nfields: int, ncols: int, dialect: Dialect
+                 ) -> TextError:
+    return TextError(name, line, f": {nfields} field{'s' * (nfields != 1)} where the first "
+                                 f"row has {ncols}; every row needs the same number of "
+                                 f"{dialect.label}-separated fields")
+
+
 def comment_error(name: str, line: int) -> TextError:
     return TextError(name, line, ": a comment line ('#'); comment lines are not supported, "
                      "remove them")
@@ -435,10 +442,7 @@ def _parse_line(line: str, name: str, number: int, dialect: Dialect, ncols: int 
         raise comment_error(name, number)
     fields = dialect.split(line)
     if ncols is not None and len(fields) != ncols:
-        raise TextError(
-            name, number, f": {len(fields)} field{'s' * (len(fields) != 1)} where the "
-            f"first row has {ncols}; every row needs the same number of "
-            f"{dialect.label}-separated fields")
+        raise ragged_error(name, number, len(fields), ncols, dialect)
     values = []
     for col, field in enumerate(fields, start=1):
         stripped = field.strip(" \t")

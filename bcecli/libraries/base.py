@@ -78,10 +78,6 @@ class Case:
         """The number of input values."""
         return int(np.prod(self.shape))
 
-    def weights_of(self, start: int, rows: int) -> F64 | None:
-        """The sample weights of a block of rows."""
-        return None if self.sample_weight is None else self.sample_weight[start:start + rows]
-
 
 class Lacking(Exception):
     """What only the data shows a library cannot express (a soft target for scikit-learn,
@@ -294,6 +290,15 @@ def classes_last(a: Array) -> Array:
 def one_hot(t: Array, classes: int, dtype: str) -> Array:
     """Class indices as one-hot rows (classes last)."""
     return cast(Array, (np.arange(classes) == t[..., None]).astype(dtype))
+
+
+def class_targets(case: Case, t: F64, classes: int, dtype: str) -> Array:
+    """A block's targets as rows of class probabilities, classes last: the probabilities
+    given, or class indices one-hot (what CategoricalCrossentropy and softmax_cross_entropy
+    take)."""
+    if case.probabilities:
+        return classes_last(np.asarray(t, dtype=dtype))
+    return one_hot(t, classes, dtype)
 
 
 def as_dtype(a: Array | None, dtype: str) -> Array | None:

@@ -11,14 +11,12 @@ from bcecli.libraries.base import F64, Case
 
 if TYPE_CHECKING:
     from bcecli.app import Request
-    from bcecli.io.source import Source
 
 INLINE_VALUES = 10_000
 """Values a snippet writes out inline; larger data is loaded from its files."""
 
 
-def data_code(case: Case, req: Request, sources: dict[str, Source],
-              data: tuple[F64, F64] | None) -> str:
+def data_code(case: Case, req: Request, data: tuple[F64, F64] | None) -> str:
     """Code defining ``x``, ``t`` (and ``w``, the sample weights) as numpy arrays: inline
     when ``data`` (the input and target, kept while small) is small enough, else loaded
     from the files they came from."""
@@ -30,14 +28,9 @@ def data_code(case: Case, req: Request, sources: dict[str, Source],
             return "\n".join(f"{name} = np.array({_literal(a)})" for name, a in arrays.items())
     shapes = {"x": case.shape, "t": _target_shape(case),
               "w": (case.shape[0],) if case.sample_weight is not None else None}
-    given = {"x": (req.input, sources["input"]), "t": (req.target, sources["target"]),
-             "w": (req.sample_weight, None)}
-    lines = []
-    for name, shape in shapes.items():
-        if shape is None:
-            continue
-        arg, source = given[name]
-        lines.append(f"{name} = {_loader(arg or '', source, shape, name)}")
+    given = {"x": req.input, "t": req.target, "w": req.sample_weight}
+    lines = [f"{name} = {_loader(given[name] or '', shape, name)}"
+             for name, shape in shapes.items() if shape is not None]
     return "\n".join(lines)
 
 
@@ -55,13 +48,13 @@ def _literal(a: F64) -> str:
     return repr(a.tolist())
 
 
-def _loader(arg: str, source: Source | None, shape: tuple[int, ...], name: str) -> str:
+def _loader(arg: str, shape: tuple[int, ...], name: str) -> str:
     """numpy code loading a file given as ``arg`` (``FILE`` or ``FILE:COLUMNS``) into an
     array of ``shape``, reading it as bcecli does: its separator, header, pandas index
     column, comment lines and BOM; the path made absolute."""
-    from bcecli.io import _split_selector
+    from bcecli.io import split_selector
 
-    path, selector = _split_selector(arg.strip())
+    path, selector = split_selector(arg.strip())
     ext = os.path.splitext(path)[1].lower()
     if not os.path.isfile(path) or ext in (".json", ".npz", ".parquet", ".pq", ".feather",
                                            ".arrow", ".ipc", ".arrows"):

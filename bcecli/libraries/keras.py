@@ -30,6 +30,7 @@ from bcecli.libraries.base import (
     Library,
     Rule,
     as_dtype,
+    class_targets,
     classes_last,
     ignored_in,
     log_sigmoid,
@@ -208,8 +209,7 @@ class _Categorical(Accumulator):
                 raise Lacking(f"label smoothing needs CategoricalCrossentropy on one-hot "
                               f"targets, which has no ignore_class (targets equal "
                               f"--ignore-index {case.ignore_index})")
-            target = classes_last(np.asarray(t, dtype=dtype)) if case.probabilities else \
-                one_hot(t, classes, dtype)
+            target = class_targets(case, t, classes, dtype)
             if eps:
                 c = np.asarray(classes, dtype=dtype)
                 target = target * (1.0 - eps) + (np.asarray(eps, dtype=dtype) / c)

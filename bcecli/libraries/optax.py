@@ -22,11 +22,11 @@ from bcecli.libraries.base import (
     Lacking,
     LibOutcome,
     Library,
+    class_targets,
     classes_last,
     ignored_in,
     log_sigmoid,
     log_softmax,
-    one_hot,
     reduce,
 )
 
@@ -128,8 +128,7 @@ class _PerExample(Accumulator):
         logits = classes_last(x)
         classes = logits.shape[-1]
         if case.probabilities or case.label_smoothing:
-            target = classes_last(np.asarray(t, dtype=dtype)) if case.probabilities \
-                else one_hot(t, classes, dtype)
+            target = class_targets(case, t, classes, dtype)
             if case.label_smoothing:
                 eps = case.label_smoothing
                 target = (1.0 - eps) * target + eps / classes  # (ε/C in Python, rounded once)

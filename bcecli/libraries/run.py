@@ -13,6 +13,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from bcecli.compute.engine import Collect, Inputs, compute, joined_parts
 from bcecli.errors import BceError
 from bcecli.libraries import LIBRARIES
 from bcecli.libraries.base import Accumulator, Case, Lacking, LibOutcome
@@ -71,23 +74,6 @@ def _check(req: Request) -> None:
         raise BceError(f"--label-smoothing must be between 0 and 1; got {req.smoothing!r}")
 
 
-class _Terms:
-    """A sink keeping the elementwise terms of PyTorch's own computation (reduction none)."""
-
-    def __init__(self) -> None:
-        self.parts: list[Any] = []
-
-    def write(self, terms: Any, row_values: Any, grad: Any = None) -> None:
-        self.parts.append(terms)
-
-    def whole(self, shape: tuple[int, ...]) -> Any:
-        import numpy as np
-
-        if not self.parts:
-            return np.empty(shape)
-        return np.concatenate([p.reshape(-1) for p in self.parts]).reshape(shape)
-
-
 def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
     """Read the data once, computing it under each asked library's rules as it comes."""
     import warnings
@@ -100,7 +86,6 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
 
 
 def _run(req: Request, env: Environment, out: Held) -> LibraryRun:
-    from bcecli.compute.engine import Inputs, compute
     from bcecli.compute.outcome import Keep
     from bcecli.compute.pool import Pool, default_threads
     from bcecli.io import open_source
@@ -129,17 +114,16 @@ def _run(req: Request, env: Environment, out: Held) -> LibraryRun:
         extras = {name: opened.enter_context(
             open_source(arg, f"--{name.replace('_', '-')}", env.stdin, header=req.header))
             for name, arg in req.matrices.items()}
-        terms = _Terms() if req.reduction == "none" else None
+        terms = Collect() if req.reduction == "none" else None
         outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=Keep(0, 0),
                           sink=terms, data=feed)
         feed.done(outcome.input_shape)
-        sources = {"input": x, "target": t}
     out.release()
     if req.emit is not None:
         library = LIBRARIES[req.emit]
         library.refuse(case)
         dtype = req.dtype or library.default_dtype
-        out.write(library.emit(case, dtype, data_code(case, req, sources, feed.data())))
+        out.write(library.emit(case, dtype, data_code(case, req, feed.data())))
         return LibraryRun(float("nan"), dtype)
     results: dict[str, LibOutcome] = {}
     for name, acc in accumulators.items():
@@ -156,9 +140,7 @@ def _run(req: Request, env: Environment, out: Held) -> LibraryRun:
             out.write(piece)
         return LibraryRun(float("nan"), torch_dtype, outcome.warnings)
     library = LIBRARIES[req.like]
-    if req.like not in results:  # (not reached: a strict feed raised what it lacks)
-        raise library.cannot(feed.lacking.get(req.like, "?"))
-    result = results[req.like]
+    result = results[req.like]  # (a strict feed raised what the library lacks)
     if req.format == "json":
         for piece in like_json(case, library, result):
             out.write(piece)
@@ -181,10 +163,10 @@ def _start(name: str, case: Case, req: Request) -> Accumulator:
     return library.start(case, req.dtype or library.default_dtype)
 
 
-def _finish(acc: Accumulator, outcome: Any, terms: _Terms | None) -> LibOutcome:
+def _finish(acc: Accumulator, outcome: Any, terms: Collect | None) -> LibOutcome:
     if isinstance(acc, TorchRules) and not acc.keep:
-        return acc.described(outcome, None if terms is None
-                             else terms.whole(outcome.element_shape))
+        return acc.described(outcome, None if terms is None else joined_parts(
+            terms.terms, outcome.element_shape, np.float64))
     return acc.finish()
 
 

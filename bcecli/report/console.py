@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 
 from rich.console import Console
 
@@ -24,13 +25,25 @@ def render_text(outcome: Outcome, precision: int, width: int | None, color: bool
     line of ``--explain`` is printed whole."""
     if width is not None and width < 1:
         width = None
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, no_color=not color, highlight=False,
-                      width=width or 10_000, legacy_windows=False)
+    console, buf = text_console(width, color)
     if with_explain:
-        for line in explain(outcome, precision):
-            for part in wrap(to_ascii(line) if ascii else line, width, hang=2):
-                console.print(part, markup=False, soft_wrap=True, highlight=False)
+        print_lines(console, explain(outcome, precision), width, ascii)
         console.print()
     render_table(outcome, console, precision, width, ascii)
     return buf.getvalue()
+
+
+def text_console(width: int | None, color: bool) -> tuple[Console, io.StringIO]:
+    """A rich console writing into a string: colour or none, the width (None: as wide as
+    each line needs)."""
+    buf = io.StringIO()
+    return Console(file=buf, force_terminal=color, no_color=not color, highlight=False,
+                   width=width or 10_000, legacy_windows=False), buf
+
+
+def print_lines(console: Console, lines: Iterable[str], width: int | None,
+                ascii: bool) -> None:
+    """Lines of text, each broken at spaces to the width (continued two further in)."""
+    for line in lines:
+        for part in wrap(to_ascii(line) if ascii else line, width, hang=2):
+            console.print(part, markup=False, soft_wrap=True, highlight=False)

@@ -8,7 +8,6 @@ Human output is a few lines and a table drawn by rich at the width; ``-f json`` 
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Iterator
@@ -16,14 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from bcecli.libraries.base import Case, LibOutcome, Library
+from bcecli.report.console import print_lines, text_console
 from bcecli.report.machine import FORMAT_VALUES, json_number, rows_json
 from bcecli.report.numbers import exact, rounded, to_ascii
 from bcecli.report.numbers import shape as fmt_shape
-from bcecli.report.table import wrap
 
 WHY = 24
 """The narrowest the why column of --compare's table gets; where the calls, the losses and
@@ -56,29 +54,17 @@ class Compared:
         return texts
 
 
-def _console(width: int | None, color: bool) -> tuple[Console, io.StringIO]:
-    buf = io.StringIO()
-    return Console(file=buf, force_terminal=color, no_color=not color, highlight=False,
-                   width=width or 10_000, legacy_windows=False), buf
-
-
-def _lines(console: Console, lines: list[str], width: int | None, ascii: bool) -> None:
-    for line in lines:
-        for part in wrap(to_ascii(line) if ascii else line, width, hang=2):
-            console.print(part, markup=False, soft_wrap=True, highlight=False)
-
-
 def like_text(case: Case, library: Library, out: LibOutcome, p: int, width: int | None,
               color: bool, explain: bool, ascii: bool, max_rows: int) -> str:
     """A library's loss for people: the call, the rules that acted, the values it reduces
     (``--max-rows`` of them) and the loss."""
-    console, buf = _console(width, color)
+    console, buf = text_console(width, color)
     lines = [f"As {library.title} computes it · {out.dtype} · reduction {case.reduction} · "
              f"input {fmt_shape(case.shape)}", f"  {out.call}"]
     if explain:
         lines += ["", "Step by step:", *(f"  {s}" for s in out.steps)]
     lines += [f"  rule: {r.text}" for r in out.rules]
-    _lines(console, lines, width, ascii)
+    print_lines(console, lines, width, ascii)
     values = out.values if out.values is not None else out.per_sample
     flat = np.asarray(values).reshape(-1)
     title = "unreduced values" if out.values is not None else "per-sample values"
@@ -103,9 +89,9 @@ def like_text(case: Case, library: Library, out: LibOutcome, p: int, width: int 
     if flat.size:
         console.print(table, crop=False)
     if out.values is None:
-        _lines(console, [f"{case.reduction} = {exact(out.loss, out.dtype)}"], width, ascii)
+        print_lines(console, [f"{case.reduction} = {exact(out.loss, out.dtype)}"], width, ascii)
     else:
-        _lines(console, [f"reduction none: the {flat.size} values above, unreduced"], width,
+        print_lines(console, [f"reduction none: the {flat.size} values above, unreduced"], width,
                ascii)
     return buf.getvalue()
 
@@ -162,16 +148,16 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
                  ascii: bool, explain: bool = False) -> str:
     """One table: a row per library with its call, loss, difference from PyTorch and why;
     with ``explain``, each library's calculation above it."""
-    console, buf = _console(width, color)
+    console, buf = text_console(width, color)
     if explain:
         for row in rows:
             if row.outcome is not None and row.library.name != "torch":
-                _lines(console, [f"As {row.library.title} computes it ({row.outcome.dtype}):",
+                print_lines(console, [f"As {row.library.title} computes it ({row.outcome.dtype}):",
                                  *(f"  {step}" for step in row.outcome.steps), ""],
                        width, ascii)
     torch = rows[0].outcome
     g = to_ascii if ascii else (lambda s: s)
-    _lines(console, [f"{case.loss} · reduction {case.reduction} · input "
+    print_lines(console, [f"{case.loss} · reduction {case.reduction} · input "
                      f"{fmt_shape(case.shape)}: one data set under each library's rules"],
            width, ascii)
     calls = [max(map(len, r.outcome.call.split())) for r in rows  # (wrapped at spaces)
@@ -192,12 +178,12 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
                    "  (equal)" if diff[0] == 0 else
                    f"  ({_signed(diff[0], p)}, {rounded(diff[1] * 100, 2)}%)"))
             console.print()
-            _lines(console, [head], width, ascii)
+            print_lines(console, [head], width, ascii)
             if o is not None:
                 for part in _code_lines(o.call, width, "  "):
                     console.print(to_ascii(part) if ascii else part, markup=False,
                                   soft_wrap=True, highlight=False)
-            _lines(console, [f"  {why}" for why in row.why(torch)], width, ascii)
+            print_lines(console, [f"  {why}" for why in row.why(torch)], width, ascii)
         return buf.getvalue()
     table = Table(box=box.ASCII if ascii else box.HEAVY_HEAD, show_lines=True)
     for name, justify, whole in (("library", "left", False), ("loss (vs torch)", "right", True),
