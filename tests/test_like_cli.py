@@ -308,3 +308,14 @@ def test_compare_drops_a_library_that_cannot_hold_the_values() -> None:
                "plain")
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[1] == "keras\t-" and r.stdout.splitlines()[3] == "optax\t-"
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 120, 140, 160, 200])
+def test_compare_never_outgrows_the_terminal(columns: int) -> None:
+    """A table where it fits, else a list: no line wider than the terminal (at 120 a table
+    of 139 columns was drawn, which the terminal folded)."""
+    r = runner.invoke(app, ["ce", "-i", "[[2, 0.5, -1], [0.1, 3, 0.2], [30, -30, 0]]", "-t",
+                            "[0, 1, 1]", "--compare"], env={"COLUMNS": str(columns)})
+    assert r.exit_code == 0, r.output
+    assert max(len(line) for line in r.stdout.splitlines()) <= columns
+    assert "20.116970920392905" in r.stdout and "12.13152205009859" in r.stdout

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rich import box
+from rich.cells import cell_len
 from rich.table import Table
 
 from bcecli.libraries.base import Case, LibOutcome, Library
@@ -24,8 +25,8 @@ from bcecli.report.numbers import exact, rounded, to_ascii
 from bcecli.report.numbers import shape as fmt_shape
 
 WHY = 24
-"""The narrowest the why column of --compare's table gets; where the calls, the losses and
-that do not fit the width, --compare is a list instead (a table would cut them)."""
+"""The narrowest the why column of --compare's table gets (wider where a word is); where
+rich cannot draw the table within the width that way, --compare is a list instead."""
 
 
 @dataclass(eq=False)
@@ -162,29 +163,8 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
            width, ascii)
     calls = [max(map(len, r.outcome.call.split())) for r in rows  # (wrapped at spaces)
              if r.outcome is not None] or [0]
-    losses = [len(exact(r.outcome.loss, r.outcome.dtype)) for r in rows
-              if r.outcome is not None] or [0]
     whys = max([WHY, *(len(word) for r in rows for text in r.why(torch)
                        for word in text.split())])
-    needed = max(calls) + max(max(losses), 22) + whys + 10  # (the borders and padding)
-    if width is not None and width < needed:  # (a table there would cut calls and numbers)
-        for row in rows:
-            o = row.outcome
-            diff = row.difference(torch)
-            head = f"{row.library.name}: —" if o is None else (
-                f"{row.library.name} ({o.dtype}): "
-                + ("unreduced" if o.values is not None else exact(o.loss, o.dtype))
-                + ("" if diff is None or row.library.name == "torch" else
-                   "  (equal)" if diff[0] == 0 else
-                   f"  ({_signed(diff[0], p)}, {rounded(diff[1] * 100, 2)}%)"))
-            console.print()
-            print_lines(console, [head], width, ascii)
-            if o is not None:
-                for part in _code_lines(o.call, width, "  "):
-                    console.print(to_ascii(part) if ascii else part, markup=False,
-                                  soft_wrap=True, highlight=False)
-            print_lines(console, [f"  {why}" for why in row.why(torch)], width, ascii)
-        return buf.getvalue()
     table = Table(box=box.ASCII if ascii else box.HEAVY_HEAD, show_lines=True)
     for name, justify, whole in (("library", "left", False), ("loss (vs torch)", "right", True),
                                  ("why", "left", False)):
@@ -208,8 +188,35 @@ def compare_text(case: Case, rows: list[Compared], p: int, width: int | None, co
                                            else "the reference")
         table.add_row(g(f"{lib}\n{call}" if call else lib), g(f"{loss}\n{vs}" if vs else loss),
                       g(text))
-    console.print(table, crop=False)
+    if width is None or _fits(table, width):
+        console.print(table, crop=False)
+        return buf.getvalue()
+    # (a narrower terminal: a list, where a table would cut calls, words and numbers)
+    for row in rows:
+        o = row.outcome
+        diff = row.difference(torch)
+        head = f"{row.library.name}: —" if o is None else (
+            f"{row.library.name} ({o.dtype}): "
+            + ("unreduced" if o.values is not None else exact(o.loss, o.dtype))
+            + ("" if diff is None or row.library.name == "torch" else
+               "  (equal)" if diff[0] == 0 else
+               f"  ({_signed(diff[0], p)}, {rounded(diff[1] * 100, 2)}%)"))
+        console.print()
+        print_lines(console, [head], width, ascii)
+        if o is not None:
+            for part in _code_lines(o.call, width, "  "):
+                console.print(to_ascii(part) if ascii else part, markup=False,
+                              soft_wrap=True, highlight=False)
+        print_lines(console, [f"  {why}" for why in row.why(torch)], width, ascii)
     return buf.getvalue()
+
+
+def _fits(table: Table, width: int) -> bool:
+    """Whether rich draws the table within the width (it keeps every call's names and every
+    word whole, so a narrow terminal gets a wider table)."""
+    console, buf = text_console(width, False)
+    console.print(table, crop=False)
+    return max((cell_len(line) for line in buf.getvalue().splitlines()), default=0) <= width
 
 
 def _code_lines(code: str, width: int, indent: str) -> list[str]:
