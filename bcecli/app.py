@@ -25,7 +25,7 @@ from bcecli.losses.base import Loss
 PROGRESS_BYTES = 64 << 20
 BIG_BYTES = 16 << 20
 """Inputs from this size on are read with the memory allocator tuned for big arrays."""
-FORMATS = ("table", "plain", "json", "csv")
+FORMATS = ("table", "plain", "json", "csv", "ndjson")
 
 
 @dataclass
@@ -115,6 +115,12 @@ class Request:
     """Keras' binary label smoothing (``--label-smoothing`` of bce and bce-logits)."""
     header: bool | None = None
     """Whether delimited files' first lines name their columns (None: guessed)."""
+    top: int = 0
+    """Show the ``top`` samples of greatest loss (``--top``)."""
+    elements: bool = False
+    """Write every element in JSON (``--elements``; always with ``-r none``)."""
+    id: str | None = None
+    """The column that names the rows (``--id``): of the input's file, or FILE:COLUMN."""
 
     @property
     def libraries(self) -> bool:
@@ -236,6 +242,15 @@ def _check(req: Request, env: Environment) -> None:
         req.expect = float(text)
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
+    if req.top and req.format == "plain":
+        raise BceError("--top lists samples; it goes with -f table, json, csv or ndjson, not "
+                       "with -f plain (which writes the loss alone)")
+    if req.top and req.reduction == "none" and req.format in ("csv", "ndjson"):
+        raise BceError(f"--top lists the worst samples, -r none -f {req.format} every one; "
+                       f"give one of them")
+    if req.id is not None and req.libraries:
+        raise BceError("--id names the rows of PyTorch's breakdown; --like, --compare and "
+                       "--emit show no rows")
     if req.explain and req.format != "table":
         raise BceError(f"--explain writes the calculation out for people, above the table; "
                        f"it does not go with --format {req.format}")
@@ -322,6 +337,7 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     from bcecli.compute.pool import Pool, default_threads
     from bcecli.io import open_source
     from bcecli.report.machine import CsvSink, JsonSink, write_json
+    from bcecli.report.records import NdjsonSink
 
     _check(req, env)
     _terminal_stdin(req, env)
@@ -342,11 +358,18 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
         extras = {name: opened.enter_context(
             open_source(arg, f"--{name.replace('_', '-')}", env.stdin, twice, req.header))
             for name, arg in req.matrices.items()}
+        names = None if req.id is None else opened.enter_context(
+            open_source(_id_arg(req), "--id", None, header=req.header, names=True))
         if (x.size_bytes or 0) >= BIG_BYTES:
             _tune_malloc()
-        json_sink = opened.enter_context(JsonSink(dtype)) if req.format == "json" else None
-        csv_sink = CsvSink(out, dtype, grads=req.grad) if req.format == "csv" or (
-            req.format == "plain" and (req.reduction == "none" or req.grad)) else None
+        every = req.reduction == "none" or req.elements or req.grad
+        json_sink = opened.enter_context(JsonSink(dtype)) if req.format == "json" and every \
+            else None
+        csv_sink: Any = CsvSink(out, dtype, grads=req.grad) if not req.top and (
+            req.format == "csv" or (req.format == "plain" and every)) else None
+        if req.format == "ndjson" and not req.top:
+            csv_sink = NdjsonSink(out, req.loss, opts, dtype)
+        samples = req.format == "json" or (req.format == "table" and req.max_rows > 0)
         grad = None
         if req.grad:
             grad = 1.0
@@ -355,21 +378,31 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
                     tick = None if bar is None else (lambda: bar(x.consumed[0]))
                     first = compute(req.loss, opts, Inputs(x, t, extras), pool=pool,
                                     keep=Keep(0, 0), progress=tick)
+                if names is not None:
+                    names = opened.enter_context(_again(names))
                 grad = first.denominator
                 x, t = (opened.enter_context(_again(s)) for s in (x, t))
                 extras = {n: opened.enter_context(_again(s)) for n, s in extras.items()}
         with _progress(env, x.name, x.size_bytes, req.stream) as bar:
             tick = None if bar is None else (lambda: bar(x.consumed[0]))
-            outcome = compute(req.loss, opts, Inputs(x, t, extras), pool=pool, keep=keep,
-                              sink=json_sink or csv_sink, progress=tick, grad=grad)
+            outcome = compute(req.loss, opts, Inputs(x, t, extras, names), pool=pool, keep=keep,
+                              sink=json_sink or csv_sink, progress=tick, grad=grad,
+                              samples=samples, top=req.top)
         if twice and not _same_data(first, outcome):
             raise BceError("the data changed between the two readings that the gradient of a "
                            f"mean needs ({first.count} terms summing to {first.total!r}, then "
                            f"{outcome.count} summing to {outcome.total!r}); give files that "
                            f"stay as they are while bcecli runs")
         out.release()  # the input is read and checked: the output may flow now
-        if json_sink is not None:
+        if req.format == "json":
             write_json(outcome, json_sink, out)
+        elif req.top and req.format in ("csv", "ndjson"):
+            from bcecli.report.records import csv_table, json_lines
+            from bcecli.report.samples import worst_records
+
+            fields, columns = worst_records(outcome)
+            out.write(csv_table(fields, columns) if req.format == "csv" else
+                      "".join(line + "\n" for line in json_lines(fields, columns)))
         elif req.format == "plain" and csv_sink is None:
             from bcecli.report.machine import fmt_number
 
@@ -377,6 +410,23 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
         elif req.format == "table":
             out.write(_human(req, env, outcome))
     return outcome
+
+
+def _id_arg(req: Request) -> str:
+    """``--id``'s column as FILE:COLUMN: a column of the input's file unless it names a
+    file of its own."""
+    from bcecli.io import split_selector
+    from bcecli.io.textparse import printable
+
+    assert req.id is not None
+    if split_selector(req.id)[1] is not None:
+        return req.id
+    path, _ = split_selector(req.input.strip())
+    if path == "-" or path.startswith("-:") or path[:1] in ("[", "{", '"') or \
+            not os.path.isfile(path):
+        raise BceError(f"--id '{printable(req.id)}' names a column of the input's file, but "
+                       f"the input is not a file; give the column as FILE:COLUMN")
+    return f"{path}:{req.id}"
 
 
 class _Typed:

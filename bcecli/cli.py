@@ -41,6 +41,7 @@ class FormatChoice(StrEnum):
     plain = "plain"
     json = "json"
     csv = "csv"
+    ndjson = "ndjson"
 
 
 class DTypeChoice(StrEnum):
@@ -312,7 +313,7 @@ SHARED = [
     _option("reduction", ReductionChoice, ReductionChoice.mean, "--reduction", "-r",
             help="mean, sum or none."),
     _option("format", FormatChoice, FormatChoice.table, "--format", "-f",
-            help="table, plain, json or csv."),
+            help="table, plain, json, csv or ndjson (one JSON object per sample)."),
     _option("dtype", DTypeChoice | None, None, "--dtype",
             help="Compute in float64 or float32 (PyTorch's default dtype). Default: float64, "
                  "or the --like library's own (float32 for keras and optax)."),
@@ -347,6 +348,14 @@ SHARED = [
     _option("header", bool | None, None, "--header/--no-header",
             help="Whether the first line of CSV/TSV files names the columns (default: "
                  "guessed: a first row in which no field is a number)."),
+    _option("top", int, 0, "--top", min=0,
+            help="Show the K samples of greatest loss (row, target, prediction, loss): a "
+                 "table, 'top' in JSON, or CSV/NDJSON records with -f csv/ndjson."),
+    _option("id", str | None, None, "--id",
+            help="A column whose values name the rows (in tables, --explain, --top and "
+                 "ndjson): of the input's file, by name or position, or FILE:COLUMN."),
+    _option("elements", bool, False, "--elements",
+            help="-f json: also write every element and row value (always with -r none)."),
     _option("ascii", bool, False, "--ascii",
             help="Write tables, --explain and messages in ASCII (also when the output cannot "
                  "show the symbols)."),
@@ -392,7 +401,8 @@ def _command(loss: Loss[Any, Any]) -> Any:
             max_rows=kw["max_rows"], stream=kw["stream"], ascii=kw["ascii"], grad=kw["grad"],
             like=str(getattr(kw["like"], "value", kw["like"])), compare=kw["compare"],
             emit=kw["emit"] and kw["emit"].value, sample_weight=kw["sample_weight"],
-            smoothing=kw.get("binary_smoothing", 0.0), header=kw["header"])
+            smoothing=kw.get("binary_smoothing", 0.0), header=kw["header"], top=kw["top"],
+            elements=kw["elements"], id=kw["id"])
         try:
             status = execute(req, Environment.current())
         except KeyboardInterrupt:  # where no signal handler is set (bcecli.__main__ sets

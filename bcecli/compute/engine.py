@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,10 +23,11 @@ from numpy.typing import NDArray
 from bcecli.compute.exactsum import ChunkedSum, split_chunks
 from bcecli.compute.outcome import Keep, Outcome, Row, Warnings, finalize
 from bcecli.compute.pool import Pool, Weighed
+from bcecli.compute.samples import Ranked, SamplePart, Samples, describe, rank_key, worst_rows
 from bcecli.compute.streams import Stream, Streams
 from bcecli.errors import BceError
 from bcecli.io.source import Block, RowFeed, Source, joined
-from bcecli.losses.base import Loss, Options, Paired, ShapeTrouble
+from bcecli.losses.base import BlockTerms, Loss, Options, Paired, ShapeTrouble
 from bcecli.report.numbers import Shape
 from bcecli.report.numbers import shape as fmt_shape
 
@@ -41,8 +42,12 @@ class Sink(Protocol):
     """Receives the elementwise terms of consecutive rows as they are computed."""
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
-              grad: NDArray[np.floating] | None = None) -> None:
-        """Terms shaped (rows, ...), one value per row, and ∂L/∂x (rows, ...) if asked."""
+              grad: NDArray[np.floating] | None = None, *, start: int = 0,
+              data: tuple[NDArray[np.floating], NDArray[np.floating]] | None = None,
+              names: list[str] | None = None) -> None:
+        """Terms shaped (rows, ...), one value per row, and ∂L/∂x (rows, ...) if asked;
+        ``start``: the first row's index; ``data``: the rows' inputs and targets as the loss
+        read them, for a sink whose ``wants_data`` is true; ``names``: the rows' names."""
 
 
 class Collect:
@@ -55,7 +60,7 @@ class Collect:
         self.grads: list[NDArray[np.floating]] = []
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
-              grad: NDArray[np.floating] | None = None) -> None:
+              grad: NDArray[np.floating] | None = None, **_: object) -> None:
         self.terms.append(terms)
         self.rows.append(row_values)
         if grad is not None:
@@ -77,6 +82,8 @@ class Inputs:
     x: Source
     t: Source
     extras: dict[str, Source] = field(default_factory=dict)
+    names: Source | None = None
+    """The rows' names (``--id``): blocks of text, one per input row."""
 
 
 @dataclass
@@ -95,6 +102,9 @@ class _Result:
     rows: list[Row]
     warnings: list[tuple[str, str, int]]
     data: tuple[NDArray[np.floating], NDArray[np.floating]] | None = None
+    samples: SamplePart | None = None
+    worst: list[Ranked] = field(default_factory=list)
+    names: list[str] | None = None
 
 
 @dataclass
@@ -108,14 +118,16 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
             keep: Keep = TEN_AND_TEN, sink: Sink | None = None,
             progress: Callable[[], None] | None = None,
             grad: float | None = None,
-            data: Callable[[NDArray[np.floating], NDArray[np.floating]], None] | None = None
-            ) -> Outcome:
+            data: Callable[[NDArray[np.floating], NDArray[np.floating]], None] | None = None,
+            samples: bool = False, top: int = 0) -> Outcome:
     """The loss of the inputs under the options, with the rows and sums the report needs.
 
     ``grad``: also ∂L/∂x, for the kept rows and the sink; its value is the mean's
     denominator (known from a first run; any number for sum and none).  ``data``: called
     with each block's input rows and target rows as the loss read them (class indices from
     a CSV column, say), in order, for computations of other libraries' rules.
+    ``samples``: also summarise the samples' losses (:mod:`bcecli.compute.samples`);
+    ``top``: also keep the rows of the ``top`` greatest losses.
     """
     pool = pool or Pool(1)
     behind = partial(pool.ordered, ahead=FOLLOWER_AHEAD)  # (a target block serves many rows)
@@ -145,12 +157,19 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
             at_once[name] = joined(list(stream))
     read = _Progress()
     feed_t = RowFeed(ts)
+    names = None if inputs.names is None else RowFeed(Stream(inputs.names.blocks(behind)))
     try:
         plan = loss.plan(opts, first_x, first_t, at_once, text)
         run = _Run(loss, opts, plan, keep, whole, all_rows=sink is not None, grad=grad,
-                   data=data)
+                   data=data, samples=samples, top=top)
+        run.keep_data = data is not None or bool(getattr(sink, "wants_data", False))
+        run.inputs = inputs
+        if sink is not None and hasattr(sink, "plan"):
+            sink.plan = plan  # (a sink that writes the loss's fields needs its plan)
+        if whole and names is not None:
+            run.names = _all_names(names, first_x.rows, inputs)
         jobs = _whole(run, first_x, first_t, read) if whole else \
-            _pairs(run, xs, feed_t, first_t, per_row, read)
+            _pairs(run, xs, feed_t, first_t, per_row, read, names)
         for result in pool.ordered(jobs):
             run.reduce(result, sink)
             if progress is not None:
@@ -163,6 +182,8 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
                            f"bcecli stopped counting there") from None
         _shape_error(loss, opts, read.x_rows + more, first_x, first_t,
                      feed_t, at_once, per_row, whole)
+    if names is not None and not whole and names.take(1) is not None:
+        _names_error(names, read.x_rows, inputs)
     x_shape = first_x.data.shape if whole else (read.x_rows, *first_x.data.shape[1:])
     t_shape = first_t.data.shape if whole else _rows_of(first_t, feed_t.served)
     extra_shapes = {n: b.data.shape for n, b in at_once.items()}
@@ -180,8 +201,29 @@ def _whole(run: _Run, x: Block, t: Block, read: _Progress) -> Iterator[Callable[
     yield partial(run.block, Paired(0, x, t, {}))
 
 
+def _names_error(names: RowFeed, rows: int | None, inputs: Inputs) -> None:
+    """The names (``--id``) are not one per input row (``rows`` None: fewer than the
+    input's rows, which are not all read)."""
+    assert inputs.names is not None
+    count = names.served + names.count_rest()
+    has = f"has {rows:,} rows" if rows is not None else "has more rows"
+    raise BceError(f"--id: {inputs.names.name} has {count:,} names, but the input "
+                   f"({inputs.x.name}) {has}; give a column of the input's file")
+
+
+def _all_names(names: RowFeed, rows: int, inputs: Inputs) -> NDArray[Any]:
+    """Every name at once (an input read whole)."""
+    parts = names.take_parts(rows)
+    if parts is None or _count(parts) != rows or names.take(1) is not None:
+        _names_error(names, rows, inputs)
+    assert parts is not None
+    return np.concatenate([p.data.reshape(-1) for p in parts]) if parts else \
+        np.empty(0, object)
+
+
 def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
-           per_row: Mapping[str, RowFeed], read: _Progress) -> Iterator[Callable[[], _Result]]:
+           per_row: Mapping[str, RowFeed], read: _Progress, names: RowFeed | None = None
+           ) -> Iterator[Callable[[], _Result]]:
     """Jobs computing each block of input rows with the same rows of the others.
 
     Where the target (or a per-row option) cannot be read at some row, the rows before it
@@ -210,7 +252,16 @@ def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
         t_parts = taken.pop("")
         nbytes = xb.data.nbytes + sum(b.data.nbytes for p in (t_parts, *taken.values())
                                       for b in p)
-        yield Weighed(partial(run.pair, start, xb, t_parts, taken), nbytes)
+        labels = None
+        if names is not None:
+            parts = names.take_parts(xb.rows)
+            if parts is None or _count(parts) != xb.rows:
+                assert run.inputs is not None
+                _names_error(names, None, run.inputs)
+            assert parts is not None
+            labels = np.concatenate([p.data.reshape(-1) for p in parts]) if parts else \
+                np.empty(0, object)
+        yield Weighed(partial(run.pair, start, xb, t_parts, taken, labels), nbytes)
         for error in errors:  # the earliest (the target's before an option's at one row)
             if error is not None:
                 raise error
@@ -290,7 +341,7 @@ class _Run:
     def __init__(self, loss: Loss[Any, Any], opts: Options, plan: Any, keep: Keep,
                  whole: bool, all_rows: bool, grad: float | None = None,
                  data: Callable[[NDArray[np.floating], NDArray[np.floating]], None] | None
-                 = None) -> None:
+                 = None, samples: bool = False, top: int = 0) -> None:
         self.loss, self.opts, self.plan, self.keep, self.whole = loss, opts, plan, keep, whole
         self.all_rows = all_rows
         self.data = data
@@ -305,14 +356,25 @@ class _Run:
         self.tail: deque[Row] = deque(maxlen=keep.tail)
         self.warn = Warnings()
         self.parts: list[tuple[float, ChunkedSum]] = []
+        self.keep_data = data is not None
+        self.names: NDArray[Any] | None = None
+        """Every row's name, for an input read whole (``--id``)."""
+        self.inputs: Inputs | None = None
+        self.samples = Samples() if samples else None
+        self.top = top
+        self.worst: list[Ranked] = []
 
-    def pair(self, start: int, x: Block, t: list[Block], extras: dict[str, list[Block]]
-             ) -> _Result:
+    def pair(self, start: int, x: Block, t: list[Block], extras: dict[str, list[Block]],
+             names: NDArray[Any] | None = None) -> _Result:
         """Join the rows taken from several blocks (here, on the pool), then compute."""
-        return self.block(Paired(start, x, joined(t), {n: joined(p) for n, p in extras.items()}))
+        return self.block(Paired(start, x, joined(t), {n: joined(p) for n, p in extras.items()}),
+                          names)
 
-    def block(self, paired: Paired) -> _Result:
-        """The terms of a block and everything reduced from them (runs on the pool)."""
+    def block(self, paired: Paired, names: NDArray[Any] | None = None) -> _Result:
+        """The terms of a block and everything reduced from them (runs on the pool);
+        ``names``: its rows' names (``--id``)."""
+        if names is None and self.names is not None:  # (an input read whole)
+            names = self.names
         try:
             bt = self.loss.terms(self.opts, self.plan, paired)
         except BceError as exc:
@@ -328,8 +390,10 @@ class _Run:
             bt.denominators.astype(np.float64, copy=False)
         den_parts = None if d64 is None else split_chunks(d64.reshape(-1), offset)
         kept_rows = self._kept(paired.start, nrows)
-        # each row's value: for every row where a sink wants them, else for the rows kept
-        rows = slice(None) if self.all_rows else [i - paired.start for i in kept_rows]
+        ranked = self.samples is not None or self.top > 0  # (every row's value needed)
+        # each row's value: for every row where a sink or the samples want them, else for
+        # the rows kept
+        rows = slice(None) if self.all_rows or ranked else [i - paired.start for i in kept_rows]
         row_sums = v64[rows].sum(axis=1)
         row_dens = np.full(row_sums.shape, float(k)) if d64 is None else d64[rows].sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -338,24 +402,51 @@ class _Run:
         finite = bool(np.isfinite(sums.sum() + head.sum() + tail.sum()))
         grads = None if self.grad is None else \
             self.loss.grad(self.opts, self.plan, paired, self.grad).reshape(bt.inputs.shape)
-        kept = []
-        for j, i in enumerate(kept_rows):
-            local = i - paired.start
-            at = local if self.all_rows else j
-            kept.append(Row(
-                index=i, input=bt.inputs[local].copy(), target=bt.targets[local].copy(),
-                terms=values[local].copy(), value=float(row_values[at]),
-                denominator=float(row_dens[at]),
+        whole_rows = self.all_rows or ranked
+
+        def row(local: int, at: int) -> Row:
+            return Row(
+                index=paired.start + local, input=bt.inputs[local].copy(),
+                target=bt.targets[local].copy(), terms=values[local].copy(),
+                value=float(row_values[at]), denominator=float(row_dens[at]),
                 extras={n: a[local].copy() for n, a in bt.extras.items()},
                 grad=None if grads is None else grads[local].copy(),
-            ))
+                name=None if names is None else str(names[local]),
+            )
+
+        kept = [row(i - paired.start, i - paired.start if whole_rows else j)
+                for j, i in enumerate(kept_rows)]
+        part = None if self.samples is None else self._samples(bt, v64, d64, row_sums,
+                                                               row_values, row_dens)
+        worst = []
+        if self.top > 0:
+            key = row_sums if self.opts.reduction == "sum" else row_values
+            key = np.where(row_dens != 0, key, -np.inf)  # (rows that count nothing: last)
+            worst = [Ranked(rank_key(float(key[i])), -(paired.start + i), row(i, i))
+                     for i in worst_rows(key, self.top) if row_dens[i] != 0]
         loss_parts = None if bt.parts is None else [
             (coef, split_chunks(part.astype(np.float64, copy=False).reshape(-1), offset))
             for coef, part in bt.parts]
         return _Result(paired.start, values.reshape(nrows, *rest), row_values, parts,
                        den_parts, loss_parts, grads, values.size,
                        0 if finite else int(np.count_nonzero(np.isinf(flat))), kept,
-                       bt.warnings, (bt.inputs, bt.targets) if self.data else None)
+                       bt.warnings, (bt.inputs, bt.targets) if self.keep_data else None, part,
+                       worst, None if names is None else [str(v) for v in names.tolist()])
+
+    def _samples(self, bt: BlockTerms, v64: F64, d64: F64 | None, row_sums: F64,
+                 row_values: F64, row_dens: F64) -> SamplePart:
+        """A block's samples (rows, or terms for the losses over classes) described."""
+        total = self.opts.reduction == "sum"
+        if self.loss.terms_are_samples:  # (a sample's loss is its term, weighted or not)
+            losses = v64.reshape(-1)
+            counted = np.ones(losses.shape, bool) if d64 is None else d64.reshape(-1) != 0
+        else:
+            counted = row_dens != 0
+            losses = row_sums if total else row_values
+        keys, grouped, correct = self.loss.groups(self.opts, self.plan, bt, counted)
+        every = bool(counted.all())
+        return describe(losses if every else losses[counted], int(counted.size - counted.sum()),
+                        keys, grouped.astype(np.float64, copy=False), correct)
 
     def _earliest(self, paired: Paired, exc: BceError) -> BceError:
         """The error of the earliest row of a block that has one, whatever its kind (a
@@ -407,9 +498,14 @@ class _Run:
             (self.head if row.index < self.keep.head else self.tail).append(row)
         self.rows_done = result.start + (result.terms.shape[0] if result.terms.ndim else 1)
         if sink is not None:
-            sink.write(result.terms, result.row_values, result.grad)
+            sink.write(result.terms, result.row_values, result.grad, start=result.start,
+                       data=result.data, names=result.names)
         if self.data is not None and result.data is not None:
             self.data(*result.data)
+        if self.samples is not None and result.samples is not None:
+            self.samples.add(result.samples)
+        if result.worst:
+            self.worst = sorted([*self.worst, *result.worst], reverse=True)[:self.top]
 
     def finish(self, x_shape: Shape, column_names: list[str] | None,
                extra_shapes: dict[str, Shape]) -> Outcome:
@@ -422,6 +518,8 @@ class _Run:
             column_names=column_names, extra_shapes=extra_shapes, infinite=self.infinite,
             notes=self.warn, parts=[(coef, total.value()) for coef, total in self.parts],
             grad_denominator=self.grad,
+            samples=None if self.samples is None else self.samples.summary(),
+            worst=[cast(Row, r.row) for r in self.worst] if self.top else None,
         )
         return finalize(outcome)
 

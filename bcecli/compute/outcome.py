@@ -20,6 +20,7 @@ from bcecli.losses.base import EVERY_ROW, Options
 from bcecli.report.numbers import Shape, exact
 
 if TYPE_CHECKING:
+    from bcecli.compute.samples import Summary
     from bcecli.losses.base import Loss
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -59,6 +60,13 @@ class Row:
     """Per-element options of the row, broadcast to its shape (e.g. ``weight``)."""
     grad: NDArray[np.floating] | None = None
     """∂L/∂x of the row's inputs, when asked for (``--grad``)."""
+    name: str | None = None
+    """The row's name (its ``--id`` value), where rows have names."""
+
+    @property
+    def label(self) -> str:
+        """How the row is named for people: its name, else its index."""
+        return str(self.index) if self.name is None else self.name
 
 
 @dataclass
@@ -117,6 +125,12 @@ class Outcome:
     """The mean's denominator the gradient was computed with (None: no gradient)."""
     loss: float = math.nan
     warnings: list[str] = field(default_factory=list)
+    samples: Summary | None = None
+    """The summary of the samples' losses, where asked for."""
+    worst: list[Row] | None = None
+    """The rows of the greatest losses, greatest first (``--top``), where asked for."""
+    ranked: bool = False
+    """Whether the rows shown are the worst ones (not the first and last)."""
 
     @property
     def dtype(self) -> str:

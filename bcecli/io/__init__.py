@@ -63,7 +63,7 @@ def _open(opening: Opening, known: tuple[Format, str | None] | None) -> Source:
 
 
 def open_source(arg: str, option: str, stdin: BinaryIO | None, replay: bool = False,
-                header: bool | None = None) -> Source:
+                header: bool | None = None, names: bool = False) -> Source:
     """Open the matrix named by a command-line argument.
 
     ``[...]`` is inline JSON, a plain number a scalar, ``-`` standard input, anything else
@@ -71,7 +71,10 @@ def open_source(arg: str, option: str, stdin: BinaryIO | None, replay: bool = Fa
     a second time (:attr:`Source.reopen`): a file is opened again; what comes from a pipe
     is kept in a temporary file as it is read.  ``header``: whether a delimited file's
     first line names its columns (``--header``/``--no-header``; None: guessed).
+    ``names``: read the one selected column as the rows' names (``--id``).
     """
+    if names:
+        return _open_names(arg, option, header)
     source = _open_arg(arg, option, stdin, replay, header)
     if source.reopen is None:
         source.reopen = lambda: open_source(arg, option, None, header=header)
@@ -96,6 +99,19 @@ def _open_arg(arg: str, option: str, stdin: BinaryIO | None, replay: bool,
         raise BceError(f"{option} is empty; give a path, '-', inline JSON or a number")
     path, selector = split_selector(arg)
     return _open_path(path, selector, option, replay, header)
+
+
+def _open_names(arg: str, option: str, header: bool | None) -> Source:
+    """A column of names: ``FILE:COLUMN`` of a CSV, TSV, Parquet or Arrow file."""
+    path, selector = split_selector(arg)
+    if selector is None:
+        raise BceError(f"{option}: give the column of names as FILE:COLUMN")
+    source = _open_path(path, selector, option, header=header, names=True)
+    if not source.text:
+        source.close()
+        raise BceError(f"{option}: {printable(path)} is not a table of columns; --id reads "
+                       f"a column of a CSV, TSV, Parquet or Arrow file")
+    return source
 
 
 def _replayable(opening: Opening, known: tuple[Format, str | None] | None) -> Source:
@@ -129,7 +145,7 @@ def split_selector(arg: str) -> tuple[str, str | None]:
 
 
 def _open_path(path: str, selector: str | None, option: str, replay: bool = False,
-               header: bool | None = None) -> Source:
+               header: bool | None = None, names: bool = False) -> Source:
     name = printable(path if path.isprintable() else repr(path))  # one line, whatever it holds
     try:
         st = os.stat(path)
@@ -157,7 +173,7 @@ def _open_path(path: str, selector: str | None, option: str, replay: bool = Fals
         return open(path, "rb")
 
     opening = Opening(stream, name, size, None, selector, reopen if regular else None, path,
-                      header)
+                      header, names)
     try:
         if replay and not regular:  # a FIFO, /dev/stdin: it cannot be opened again
             source = _replayable(opening, _by_extension(path))

@@ -63,7 +63,10 @@ def open_arrow(opening: Opening) -> Source:
         schema, batches = _batches(pa, fh, parquet, name)
         keep = _columns(schema, opening.selector, name)
         picked = [schema.names[k] for k in keep]
-        widths = [_width(pa, schema.field(k), name) for k in keep]
+        if opening.names and len(keep) != 1:
+            raise BceError(f"{name}: --id names one column, not {len(keep)}")
+        widths = [1] * len(keep) if opening.names else \
+            [_width(pa, schema.field(k), name) for k in keep]
     except BaseException:
         fh.close()
         raise
@@ -78,7 +81,7 @@ def open_arrow(opening: Opening) -> Source:
             shut()
 
     # (text=True: a table of columns, like CSV: one column may stand for a vector)
-    return Source(name, _jobs(batches(picked), name, picked, widths, labels),
+    return Source(name, _jobs(batches(picked), name, picked, widths, labels, opening.names),
                   column_names=labels, size_bytes=opening.size, closer=closer,
                   empty=None, text=True)
 
@@ -127,12 +130,13 @@ def _width(pa: Any, field: Any, name: str) -> int:
 
 
 def _jobs(batches: Iterator[Any], name: str, picked: list[str], widths: list[int],
-          labels: list[str]) -> Iterator[Job]:
+          labels: list[str], names: bool = False) -> Iterator[Job]:
     """A job per record batch (read here, in order; made numbers on the pool), weighed by
     its bytes so that the pool's read-ahead window bounds the memory."""
     start = 0
     for batch in batches:
-        yield Weighed(partial(_convert, batch, start, name, picked, widths, labels),
+        convert = _names if names else _convert
+        yield Weighed(partial(convert, batch, start, name, picked, widths, labels),
                       int(batch.nbytes))
         start += batch.num_rows
     if start == 0:  # (a table of no rows: one block of none, as an .npy of shape (0, k))
@@ -157,6 +161,13 @@ def _convert(batch: Any, start: int, name: str, picked: list[str], widths: list[
             data[:, at:at + width] = np.asarray(flat, dtype=np.float64).reshape(rows, width)
         at += width
     return Block(data, _locator(name, labels, start))
+
+
+def _names(batch: Any, start: int, name: str, picked: list[str], widths: list[int],
+           labels: list[str]) -> Block:
+    """The rows' names (``--id``): the one chosen column's values as text."""
+    values = ["" if v is None else str(v) for v in batch.column(0).to_pylist()]
+    return Block(np.array(values, dtype=object), _locator(name, labels, start))
 
 
 def _locator(name: str, labels: list[str], start: int) -> Any:

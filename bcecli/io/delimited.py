@@ -193,7 +193,8 @@ def _too_long(name: str, line: int) -> TextError:
 
 def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: list[int],
               block_bytes: int | None = None, selector: str | None = None,
-              header: bool | None = None) -> tuple[TextHead, Iterator[Job]]:
+              header: bool | None = None, names: bool = False
+              ) -> tuple[TextHead, Iterator[Job]]:
     """Read a delimited text stream: its head now, then jobs that parse its blocks of rows
     (only the columns ``selector`` names, if given: :mod:`bcecli.io.columns`)."""
     block_bytes = block_bytes or BLOCK_BYTES
@@ -215,10 +216,12 @@ def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: 
         return head, _pieces(stream, name, head, rest, consumed, size)
     keep = columns.resolve(selector, head.column_names, head.ncols, name) if selector \
         else list(range(1, head.ncols))  # (pandas' index column left out)
-    names = None if head.column_names is None else [head.column_names[k] for k in keep]
-    chosen = TextHead(head.dialect, names, len(keep), head.data_line,
+    if names and len(keep) != 1:
+        raise BceError(f"{name}: --id names one column, not {len(keep)}")
+    labels = None if head.column_names is None else [head.column_names[k] for k in keep]
+    chosen = TextHead(head.dialect, labels, len(keep), head.data_line,
                       note=None if selector else head.note)
-    return chosen, _pieces(stream, name, head, rest, consumed, size, keep)
+    return chosen, _pieces(stream, name, head, rest, consumed, size, keep, names)
 
 
 def _block_size(rest: bytes, head: TextHead, block_bytes: int) -> int:
@@ -232,8 +235,8 @@ def _block_size(rest: bytes, head: TextHead, block_bytes: int) -> int:
 
 
 def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
-            consumed: list[int], block_bytes: int, keep: list[int] | None = None
-            ) -> Iterator[Job]:
+            consumed: list[int], block_bytes: int, keep: list[int] | None = None,
+            names: bool = False) -> Iterator[Job]:
     """Jobs for the rows after the head: ``rest`` is what was read already.
 
     Blocks of about ``block_bytes`` are cut at a line's end; a line is read in pieces, and
@@ -261,7 +264,8 @@ def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
         rest = buf[cut:]
         parts, held, whole_line = [rest], len(rest), False
         if cut:
-            yield Weighed(partial(_parse_piece, memoryview(buf)[:cut], name, head.dialect,
+            parse = _name_piece if names else _parse_piece
+            yield Weighed(partial(parse, memoryview(buf)[:cut], name, head.dialect,
                                   head.ncols, keep), cut)
 
 
@@ -286,6 +290,28 @@ def _parse_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int,
         block.locate.columns = keep
     block.error = columns.placed(block.error, keep)  # type: ignore[arg-type]
     return block
+
+
+def _name_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int,
+                keep: list[int] | None) -> Block:
+    """A block of the rows' names (``--id``): the one selected field of each line, as text
+    (blank and comment lines skipped, as the numbers' parser skips them)."""
+    assert keep is not None
+    buf = bytes(piece)
+    buf = buf if buf.endswith(b"\n") else buf + b"\n"
+    chosen = columns.select(buf, dialect, ncols, keep, name).decode("utf-8", "replace")
+    lines = chosen.split("\n")[:-1]
+    labels = [_unquoted(line.strip(" \t\r")) for line in lines
+              if line.strip(" \t\r") and not line.lstrip(" \t").startswith("#")]
+    block = Block(np.array(labels, dtype=object), Location(name, 1, count_lines(buf)))
+    return block
+
+
+def _unquoted(field: str) -> str:
+    """A CSV field without its quotes (``"a,b"`` is ``a,b``; ``""`` inside is ``"``)."""
+    if len(field) >= 2 and field[0] == field[-1] == '"':
+        return field[1:-1].replace('""', '"')
+    return field
 
 
 def _line_start(buf: bytes, line: int) -> int:
@@ -321,17 +347,20 @@ class _Lines:
 def open_delimited(opening: Opening) -> Source:
     """A delimited text file as a source of row blocks."""
     return text_source(opening.stream, opening.name, DIALECTS.get(opening.variant or ""),
-                       opening.size, selector=opening.selector, header=opening.header)
+                       opening.size, selector=opening.selector, header=opening.header,
+                       names=opening.names)
 
 
 def text_source(stream: ByteStream, name: str, dialect: Dialect | None,
                 size: int | None = None, block_bytes: int | None = None,
-                selector: str | None = None, header: bool | None = None) -> Source:
+                selector: str | None = None, header: bool | None = None,
+                names: bool = False) -> Source:
     """Delimited text read from a stream (the dialect None: guessed from the first line);
     ``selector``: the columns to read (``FILE:COLUMNS``); ``header``: whether the first
     line names the columns (None: guessed)."""
     consumed = [0]
-    head, jobs = iter_jobs(stream, name, dialect, consumed, block_bytes, selector, header)
+    head, jobs = iter_jobs(stream, name, dialect, consumed, block_bytes, selector, header,
+                           names)
     what = "a header row but no data" if head.column_names else "no data"
     lines = _Lines(head.data_line)
     return Source(name, jobs, column_names=head.column_names, size_bytes=size,

@@ -312,6 +312,8 @@ class Opening:
     """The argument as typed, without the selector (the path, or ``-``)."""
     header: bool | None = None
     """Whether a delimited file's first line names its columns (None: guessed)."""
+    names: bool = False
+    """Read the selected column as text (the rows' names, ``--id``), not as numbers."""
 
 
 @dataclass(eq=False)

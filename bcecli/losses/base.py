@@ -271,6 +271,33 @@ class Loss(ABC, Generic[OptionsT, P]):
         """The reduction of a few shown rows written out (``(a + b) / 2 = …``), or None."""
         return None
 
+    # ---------------------------------------------------------------- samples
+
+    terms_are_samples: ClassVar[bool] = False
+    """Whether each term is a sample (the losses over classes: one term per position);
+    else a sample is a row of the input."""
+
+    def groups(self, opts: OptionsT, plan: P, bt: BlockTerms, counted: Array
+               ) -> tuple[NDArray[np.int64], Array, int | None]:
+        """A block's values grouped for the summary's per-class means: a key per value, the
+        values, and how many counted samples' most likely class is their target (None
+        where that means nothing).  ``counted``: which samples count (ignored ones not)."""
+        empty = np.empty(0, np.int64)
+        return empty, np.empty(0), None
+
+    def group_label(self, outcome: Outcome, key: int) -> str:
+        """What a group key of :meth:`groups` stands for, for people."""
+        return str(key)
+
+    def sample_fields(self, opts: OptionsT, plan: P, inputs: Array, targets: Array
+                      ) -> dict[str, Array]:
+        """Rows' (``(n, ...)``) targets and predictions, one entry per sample (a row, or a
+        position for the losses over classes), for the worst samples and per-sample
+        output."""
+        n = inputs.shape[0]
+        return {"target": targets.reshape(n, -1), "input": inputs.reshape(n, -1)}
+
     @abstractmethod
     def json_options(self, outcome: Outcome) -> dict[str, object]:
         """The options that shaped the number, for JSON: enough to run it again."""
+

@@ -434,6 +434,57 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
             yield (f"  ∂L/∂x{subscript(where)} = {_grouped(numbers, over)}{over} = "
                    f"{minus(vector(grad, p))}")
 
+    # ---------------------------------------------------------------- samples
+
+    terms_are_samples = True
+
+    def groups(self, opts: OptionsT, plan: ClassPlan, bt: BlockTerms, counted: Array
+               ) -> tuple[NDArray[np.int64], Array, int | None]:
+        """Each counted sample's loss by its target class (the most probable one for class
+        probabilities), and how many have that class as their most likely one."""
+        x = bt.inputs
+        layout = ClassLayout(x.shape, plan.probabilities)  # (a (C,) input is here (1, C))
+        xs = layout.classes_last(x)
+        if xs.shape[1] == 0:
+            return np.empty(0, np.int64), np.empty(0), 0
+        predicted = np.argmax(xs, axis=1)
+        if plan.probabilities:
+            target = np.argmax(layout.classes_last(bt.targets), axis=1)
+        else:
+            target = np.asarray(bt.targets, dtype=np.float64).reshape(-1).astype(np.int64)
+        keep = np.asarray(counted, dtype=bool).reshape(-1)
+        values = bt.values.reshape(-1)
+        correct = int(np.count_nonzero((predicted == target)[keep]))
+        return target[keep], values[keep].astype(np.float64), correct
+
+    def group_label(self, outcome: Outcome, key: int) -> str:
+        return f"class {key}"
+
+    def sample_fields(self, opts: OptionsT, plan: ClassPlan, inputs: Array, targets: Array
+                      ) -> dict[str, Array]:
+        """Per sample (position): the target class (the class probabilities, for those),
+        the predicted class (the input's greatest value) and the probability softmax
+        gives the target class (NaN for an ignored target)."""
+        layout = ClassLayout(inputs.shape, plan.probabilities)
+        xs = layout.classes_last(inputs).astype(np.float64)
+        m, c = xs.shape
+        if c == 0:
+            nothing = np.full(m, np.nan)
+            return {"target": nothing, "predicted": nothing, "p_target": nothing}
+        predicted = np.argmax(xs, axis=1)
+        with np.errstate(all="ignore"):
+            e = np.exp(xs - xs.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+        if plan.probabilities:
+            t = layout.classes_last(targets).astype(np.float64)
+            cls = np.argmax(t, axis=1)
+            return {"target": t, "predicted": predicted,
+                    "p_target": p[np.arange(m), cls]}
+        idx = np.asarray(targets, dtype=np.float64).reshape(-1).astype(np.int64)
+        inside = (idx >= 0) & (idx < c)
+        p_t = np.where(inside, p[np.arange(m), np.where(inside, idx, 0)], np.nan)
+        return {"target": idx, "predicted": predicted, "p_target": p_t}
+
     def ignored(self, outcome: Outcome, row: Row | None) -> bool:
         """Whether a row holds a target equal to the ignore index."""
         return row is not None and not outcome.plan.probabilities and bool(
@@ -451,16 +502,16 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
                 continue
             n = row.terms.size
             if n == 1:
-                yield str(row.index), row, 0
+                yield row.label, row, 0
                 continue
             shape = outcome.element_shape[1:]
             for k in range(n):
                 if n > most and most - 3 <= k < n - 2:
                     if k == most - 3:
-                        yield f"{row.index}, …", None, 0
+                        yield f"{row.label}, …", None, 0
                     continue
                 where = ", ".join(str(int(i)) for i in np.unravel_index(k, shape))
-                yield f"{row.index}, {where}", row, k
+                yield f"{row.label}, {where}", row, k
 
     @staticmethod
     def classes_at(a: Array, k: int) -> Array:

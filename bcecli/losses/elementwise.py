@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bcecli.io.source import Block, Locator
 from bcecli.losses import checks
@@ -132,6 +133,36 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
     def whole(self, first_x: Block) -> bool:
         """Only a scalar is read whole; a vector's elements are its rows."""
         return first_x.data.ndim == 0
+
+    # ---------------------------------------------------------------- samples
+
+    def groups(self, opts: OptionsT, plan: ElementwisePlan, bt: BlockTerms, counted: Array
+               ) -> tuple[NDArray[np.int64], Array, int | None]:
+        """Each element's term by its target: negatives (0), positives (1) and soft targets
+        (2), per column (key 3·j + kind) where a row has several elements."""
+        t = bt.targets.reshape(bt.values.shape)
+        kind = np.where(t == 0, 0, np.where(t == 1, 1, 2)).astype(np.int64)
+        if bt.values.shape[1] > 1:
+            kind += 3 * np.arange(bt.values.shape[1], dtype=np.int64)
+        return kind.reshape(-1), bt.values.reshape(-1), None
+
+    def group_label(self, outcome: Outcome, key: int) -> str:
+        kind = ("negatives (t = 0)", "positives (t = 1)", "soft targets (0 < t < 1)")[key % 3]
+        if math.prod(outcome.element_shape[1:]) > 1:
+            return f"column {column_label(outcome, key // 3)}: {kind}"
+        return kind
+
+    def sample_fields(self, opts: OptionsT, plan: ElementwisePlan, inputs: Array,
+                      targets: Array) -> dict[str, Array]:
+        """The targets, and the probabilities predicted (σ(x) where the input holds
+        logits): a value per sample for rows of one element, else a row of them."""
+        n = inputs.shape[0]
+        x = inputs.reshape(n, -1).astype(np.float64)
+        p = sigmoid(x) if self.probabilities(opts) else x
+        t = targets.reshape(n, -1).astype(np.float64)
+        if x.shape[1] == 1:
+            return {"target": t[:, 0], "prediction": p[:, 0]}
+        return {"target": t, "prediction": p}
 
     def by_rows(self, param: str, first: Block, more: bool, x_ndim: int) -> bool:
         """A weight of the input's rank whose rows are not broadcast goes row by row."""

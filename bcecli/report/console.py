@@ -10,6 +10,7 @@ from rich.console import Console
 from bcecli.compute.outcome import Outcome
 from bcecli.report.explain import explain
 from bcecli.report.numbers import to_ascii
+from bcecli.report.samples import shows_summary, summary_lines, worst_view
 from bcecli.report.table import render_table, wrap
 
 
@@ -26,10 +27,16 @@ def render_text(outcome: Outcome, precision: int, width: int | None, color: bool
     if width is not None and width < 1:
         width = None
     console, buf = text_console(width, color)
+    shown = outcome
+    if outcome.worst is not None:
+        shown = worst_view(outcome)
     if with_explain:
-        print_lines(console, explain(outcome, precision), width, ascii)
+        print_lines(console, explain(shown, precision), width, ascii)
         console.print()
-    render_table(outcome, console, precision, width, ascii)
+    render_table(shown, console, precision, width, ascii)
+    if shows_summary(outcome):
+        console.print()
+        print_lines(console, summary_lines(outcome, precision, width, ascii), width, ascii)
     return buf.getvalue()
 
 

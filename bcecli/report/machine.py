@@ -173,7 +173,7 @@ class CsvSink:
         self.grads = grads
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
-              grad: NDArray[np.floating] | None = None) -> None:
+              grad: NDArray[np.floating] | None = None, **_: object) -> None:
         if self.grads and grad is not None:
             terms = grad
         width = math.prod(terms.shape[1:])  # one line per input row, terms flattened
@@ -210,7 +210,7 @@ class JsonSink:
         self.first = True
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
-              grad: NDArray[np.floating] | None = None) -> None:
+              grad: NDArray[np.floating] | None = None, **_: object) -> None:
         """Rows of terms (rows, ...): a row of one term is written as the number alone."""
         sep = "" if self.first else ", "
         self.first = False
@@ -298,8 +298,12 @@ def _nested(a: NDArray[np.floating], dtype: str) -> object:
     return [_nested(x, dtype) for x in a]
 
 
-def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
-    """One JSON object: command, reduction, dtype, shapes, elements, row values and loss."""
+def write_json(outcome: Outcome, sink: JsonSink | None, out: Held) -> None:
+    """One JSON object: command, reduction, dtype, shapes, counts, options, the loss, the
+    samples' summary, the worst samples (``--top``) and warnings; with a sink (``-r none``,
+    ``--elements``, ``--grad``), the elements and row values too."""
+    from bcecli.report.samples import summary_json, worst_records
+
     o = outcome.options
     loss = json_number(outcome.loss, o.dtype)
     head = {
@@ -310,21 +314,28 @@ def write_json(outcome: Outcome, sink: JsonSink, out: Held) -> None:
         "denominator": _denominator(outcome.denominator),
         "options": _numbers(outcome.loss_fn.json_options(outcome)),
     }
-    out.write(json.dumps(head)[:-1] + ", ")
-    element_rank = len(outcome.element_shape)
-    for key in ("elements", "loss") if o.reduction == "none" else ("elements",):
-        out.write(f'"{key}": ')
-        _write_elements(sink, out, element_rank)
-        out.write(", ")
-    out.write('"row_means": [')
-    sink.copy(sink.rows, out)
-    out.write("]")
-    if sink.has_grad:
-        out.write(', "grad": ')
-        # one sample's rows ((C,) for ce): the input itself, else the rows in a list
-        _write_elements(sink, out, len(outcome.element_shape), sink.grads)
+    out.write(json.dumps(head)[:-1])
+    if sink is not None:
+        element_rank = len(outcome.element_shape)
+        for key in ("elements", "loss") if o.reduction == "none" else ("elements",):
+            out.write(f', "{key}": ')
+            _write_elements(sink, out, element_rank)
+        out.write(', "row_means": [')
+        sink.copy(sink.rows, out)
+        out.write("]")
+        if sink.has_grad:
+            out.write(', "grad": ')
+            # one sample's rows ((C,) for ce): the input itself, else the rows in a list
+            _write_elements(sink, out, len(outcome.element_shape), sink.grads)
     if o.reduction != "none":
         out.write(f', "loss": {json.dumps(loss)}')
+    if outcome.samples is not None:
+        out.write(f', "summary": {json.dumps(summary_json(outcome))}')
+    if outcome.worst is not None:
+        from bcecli.report.records import json_lines
+
+        names, columns = worst_records(outcome)
+        out.write(', "top": [' + ", ".join(json_lines(names, columns)) + "]")
     if outcome.warnings:
         out.write(f', "warnings": {json.dumps(outcome.warnings)}')
     out.write("}\n")

@@ -168,6 +168,10 @@ def renderables(outcome: Outcome, precision: int, width: int | None, ascii: bool
     """The header, the loss's tables and the reduction, as rich renderables."""
     g: Glyphs = to_ascii if ascii else _plain
     yield _lines_of(g(header(outcome)), width, "bold")
+    if outcome.ranked:
+        from bcecli.report.samples import worst_title
+
+        yield _lines_of(g(worst_title(outcome)), width, "bold")
     specs = outcome.loss_fn.tables(outcome, precision)
     if outcome.grad_denominator is not None:
         specs.append(MatrixSpec(outcome.loss_fn.grad_rule(outcome),
@@ -190,7 +194,9 @@ def renderables(outcome: Outcome, precision: int, width: int | None, ascii: bool
             yield _lines_of(g(f"{plural(hidden, 'column')} hidden in the middle (a wider "
                               f"terminal, COLUMNS=…, or -f csv shows them)"), width, "dim")
     yield _lines_of(g(summary(outcome, precision)), width, "bold")
-    if outcome.hidden > 0:
+    if outcome.hidden > 0 and outcome.ranked:
+        yield _lines_of(f"{plural(outcome.hidden, 'other row')} not shown", width, "dim")
+    elif outcome.hidden > 0:
         yield _lines_of(f"{plural(outcome.hidden, 'row')} hidden (--max-rows 0 shows all)",
                         width, "dim")
 
@@ -274,7 +280,7 @@ class _Grid:
         widths = {j: max([cell_len(labels[j]), *(len(cs[j][0]) for cs in cells.values())])
                   for j in candidates}
         totals: dict[int, str] = {}
-        fixed = [max(3, *(len(str(row.index)) for row in shown))]  # "row", the indices
+        fixed = [max(3, *(cell_len(row.label) for row in shown))]  # "row", the indices
         if spec.total is not None and spec.total_label is not None and not vector:
             totals = {row.index: rounded(spec.total(row), p) for row in shown}
             fixed.append(max([cell_len(spec.total_label), *map(len, totals.values())]))
@@ -308,7 +314,7 @@ class _Grid:
                 out.append(Text(text, style=style) if style else text)
             if self.totals:
                 out.append(self.totals[row.index])
-            table.add_row(str(row.index), *out)
+            table.add_row(row.label, *out)
         return table
 
 

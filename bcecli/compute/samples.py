@@ -1,0 +1,272 @@
+"""The per-sample view of a run: a summary of the samples' losses and the worst samples.
+
+A sample is a row of the input (a position for the losses over classes, whose terms are
+one per sample); its loss is the row's mean term (its sum under ``-r sum``), the value the
+table's last column shows.  Each block's samples are described on the thread pool
+(:class:`SamplePart`) and added in row order to a :class:`Samples`, whose memory is bounded:
+the losses themselves are kept up to :data:`EXACT_SAMPLES`, past that they are counted in
+bins of 1/4096 of an octave (quantiles then within 0.013 % of the exact ones, and said to
+be approximate).  The worst samples are a bounded heap (:class:`Worst`), not a sort.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+EXACT_SAMPLES = 1 << 20
+"""Samples whose losses are kept as they are for the quantiles (8 MiB); past that, binned."""
+BIN_SHIFT = 40
+"""A loss's bin is its float64 bits shifted right this much: 12 bits of its mantissa kept,
+4096 bins per octave, each at most 2⁻¹² of its value wide."""
+QUANTILES = (50, 90, 99)
+HISTOGRAM_BINS = 10
+
+
+@dataclass
+class SamplePart:
+    """One block's samples, described on the pool."""
+
+    losses: F64
+    """The counted samples' losses, finite or not (NaN ones included)."""
+    uncounted: int
+    """Samples that count nothing in the mean (an ignored target, a class weight of 0)."""
+    group_keys: I64
+    group_sums: F64
+    group_counts: I64
+    """Per-class sums and counts of the block (keys from :meth:`Loss.groups`)."""
+    correct: int | None = None
+    """Counted samples whose most likely class is the target (losses over classes)."""
+
+
+def describe(losses: F64, uncounted: int, keys: I64 | None, values: F64 | None,
+             correct: int | None) -> SamplePart:
+    """A block's part: its counted losses, and the values grouped by class key summed."""
+    if keys is None or values is None or keys.size == 0:
+        empty = np.empty(0, np.int64)
+        return SamplePart(losses, uncounted, empty, np.empty(0, np.float64), empty, correct)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inverse, weights=values, minlength=uniq.size).astype(np.float64)
+    counts = np.bincount(inverse, minlength=uniq.size).astype(np.int64)
+    return SamplePart(losses, uncounted, uniq.astype(np.int64), sums, counts, correct)
+
+
+def _bins(values: F64) -> I64:
+    """Each value's bin: monotone in the value (negative values below 0's bin)."""
+    v = values + 0.0  # (−0.0 is 0.0)
+    bits = np.abs(v).view(np.int64) >> BIN_SHIFT
+    out: I64 = np.where(v < 0, -bits - 1, bits)
+    return out
+
+
+def _bin_value(key: int) -> float:
+    """The middle of a bin (its values differ from it by at most 2⁻¹³ of their size); the
+    bin of infinity is infinity."""
+    mag = abs(key + 1) if key < 0 else key
+    if mag << BIN_SHIFT >= 0x7FF0000000000000:
+        return -math.inf if key < 0 else math.inf
+    middle = float(np.array([(mag << BIN_SHIFT) + (1 << (BIN_SHIFT - 1))],
+                            dtype=np.int64).view(np.float64)[0])
+    return -middle if key < 0 else middle
+
+
+@dataclass
+class Summary:
+    """What :class:`Samples` says at the end."""
+
+    count: int
+    uncounted: int
+    nan: int
+    mean: float
+    std: float
+    minimum: float
+    maximum: float
+    quantiles: dict[int, float]
+    exact: bool
+    """Whether the quantiles and the histogram are of the losses themselves (else of their
+    bins, within 2⁻¹³ of each value)."""
+    histogram: list[tuple[float, float, int]]
+    """(low, high, count) of equal-width bins from the least to the greatest finite loss."""
+    infinite: int
+    groups: dict[int, tuple[int, float]]
+    """Per class key: (count, mean loss)."""
+    correct: int | None
+
+    @property
+    def accuracy(self) -> float | None:
+        """The share of counted samples whose most likely class is the target."""
+        if self.correct is None or self.count == 0:
+            return None
+        return self.correct / self.count
+
+
+@dataclass
+class Samples:
+    """The samples of a run, added block by block in row order, in bounded memory."""
+
+    count: int = 0
+    uncounted: int = 0
+    nan: int = 0
+    infinite: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    inf_sum: float = 0.0
+    kept: list[F64] = field(default_factory=list)
+    kept_size: int = 0
+    bins: bool = False
+    bin_keys: I64 = field(default_factory=lambda: np.empty(0, np.int64))
+    bin_counts: I64 = field(default_factory=lambda: np.empty(0, np.int64))
+    group_sums: dict[int, float] = field(default_factory=dict)
+    group_counts: dict[int, int] = field(default_factory=dict)
+    correct: int | None = None
+
+    def add(self, part: SamplePart) -> None:
+        """Add a block's samples."""
+        self.uncounted += part.uncounted
+        losses = part.losses
+        nan = np.isnan(losses)
+        if nan.any():
+            self.nan += int(nan.sum())
+            losses = losses[~nan]
+        if part.correct is not None:
+            self.correct = (self.correct or 0) + part.correct
+        for key, s, c in zip(part.group_keys.tolist(), part.group_sums.tolist(),
+                             part.group_counts.tolist(), strict=True):
+            self.group_sums[key] = self.group_sums.get(key, 0.0) + s
+            self.group_counts[key] = self.group_counts.get(key, 0) + c
+        n = losses.size
+        if n == 0:
+            return
+        finite = np.isfinite(losses)
+        if not finite.all():
+            self.infinite += int((~finite).sum())
+            self.inf_sum += float(losses[~finite].sum())  # (inf, -inf, or NaN for both)
+        fin = losses[finite] if not finite.all() else losses
+        if fin.size:
+            mean = float(fin.mean())  # (Chan et al.'s merge of means and squared deviations)
+            m2 = float(np.sum((fin - mean) ** 2))
+            old = self.count - self.infinite + int((~finite).sum())  # finite ones so far
+            total = old + fin.size
+            delta = mean - self.mean
+            self.m2 += m2 + delta * delta * old * fin.size / total
+            self.mean += delta * fin.size / total
+        self.count += n
+        self.minimum = min(self.minimum, float(losses.min()))
+        self.maximum = max(self.maximum, float(losses.max()))
+        if not self.bins and self.kept_size + n <= EXACT_SAMPLES:
+            self.kept.append(losses.copy())
+            self.kept_size += n
+            return
+        if not self.bins:  # from here on, counted in bins
+            self.bins = True
+            for kept in self.kept:
+                self._bin(kept)
+            self.kept, self.kept_size = [], 0
+        self._bin(losses)
+
+    def _bin(self, values: F64) -> None:
+        if values.size == 0:
+            return
+        keys, counts = np.unique(_bins(values), return_counts=True)
+        if self.bin_keys.size:
+            keys = np.concatenate([self.bin_keys, keys])
+            counts = np.concatenate([self.bin_counts, counts])
+            keys, inverse = np.unique(keys, return_inverse=True)
+            counts = np.bincount(inverse, weights=counts).astype(np.int64)
+        self.bin_keys, self.bin_counts = keys, counts
+
+    def summary(self) -> Summary:
+        """The summary of everything added."""
+        n = self.count
+        finite = n - self.infinite
+        mean, std = self.mean, math.sqrt(self.m2 / (finite - 1)) if finite > 1 else math.nan
+        if self.infinite:  # (the mean of losses some of which are infinite)
+            mean, std = self.inf_sum, math.nan
+        values, weights = self._values()
+        groups = {k: (c, self.group_sums[k] / c if c else math.nan)
+                  for k, c in sorted(self.group_counts.items())}
+        return Summary(
+            count=n, uncounted=self.uncounted, nan=self.nan,
+            mean=mean if n else math.nan, std=std,
+            minimum=self.minimum if n else math.nan, maximum=self.maximum if n else math.nan,
+            quantiles={q: _quantile(values, weights, q / 100) for q in QUANTILES},
+            exact=not self.bins, histogram=_histogram(values, weights),
+            infinite=self.infinite, groups=groups, correct=self.correct)
+
+    def _values(self) -> tuple[F64, I64 | None]:
+        """The losses sorted, or the middles of their bins with the bins' counts."""
+        if not self.bins:
+            return (np.sort(np.concatenate(self.kept)) if self.kept else np.empty(0)), None
+        middles = np.array([_bin_value(k) for k in self.bin_keys.tolist()])
+        middles = np.clip(middles, self.minimum, self.maximum)  # (the ends are known exactly)
+        return middles, self.bin_counts
+
+
+def _quantile(values: F64, weights: I64 | None, q: float) -> float:
+    """numpy's default (linear) quantile of sorted values, each counted ``weights`` times
+    (once if None); of two equal infinite neighbours, that infinity."""
+    if values.size == 0:
+        return math.nan
+    total = values.size if weights is None else int(weights.sum())
+    pos = (total - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    if weights is None:
+        a, b = float(values[lo]), float(values[hi])
+    else:
+        cum = np.cumsum(weights)
+        a = float(values[np.searchsorted(cum, lo, side="right")])
+        b = float(values[np.searchsorted(cum, hi, side="right")])
+    if a == b or hi == lo:
+        return a
+    return a + (b - a) * (pos - lo)
+
+
+def _histogram(values: F64, weights: I64 | None) -> list[tuple[float, float, int]]:
+    """Counts in HISTOGRAM_BINS equal bins from the least to the greatest finite value (one
+    bin where they are all equal)."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        values = values[finite]
+        weights = None if weights is None else weights[finite]
+    if values.size == 0:
+        return []
+    lo, hi = float(values[0]), float(values[-1])
+    if lo == hi:
+        total = values.size if weights is None else int(weights.sum())
+        return [(lo, hi, total)]
+    counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi),
+                                 weights=weights)
+    return [(float(edges[i]), float(edges[i + 1]), int(round(c))) for i, c in enumerate(counts)]
+
+
+@dataclass(order=True)
+class Ranked:
+    """A sample in the heap of the worst: ordered by loss, then by earlier row."""
+
+    loss: float
+    later: int
+    """Minus the row index: of equal losses, the earlier row ranks higher."""
+    row: object = field(compare=False)
+
+
+def rank_key(value: float) -> float:
+    """NaN ranks above everything (a NaN loss is the first thing to look at)."""
+    return math.inf if math.isnan(value) else value
+
+
+def worst_rows(values: F64, k: int) -> list[int]:
+    """The positions of the ``k`` greatest values of a block (NaN greatest), in no order."""
+    if k <= 0 or values.size == 0:
+        return []
+    key = np.where(np.isnan(values), np.inf, values)
+    if values.size <= k:
+        return list(range(values.size))
+    part = np.argpartition(-key, k - 1)[:k]
+    return [int(i) for i in part]
