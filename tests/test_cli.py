@@ -56,7 +56,7 @@ def test_csv_format_gives_elements_for_any_reduction() -> None:
 
 
 def test_json_object() -> None:
-    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "json")
+    r = invoke("bce-logits", "-i", X, "-t", Y, "-f", "json", "--elements")
     doc = json.loads(r.stdout)
     assert doc["command"] == "bce-logits" and doc["reduction"] == "mean"
     assert doc["dtype"] == "float64" and doc["loss"] == LOSS

@@ -20,7 +20,7 @@ RNG = np.random.default_rng(7)
 
 
 def _json(cli: Callable[..., Result], *args: str) -> dict:
-    r = cli(*args, "-f", "json")
+    r = cli(*args, "-f", "json", "--elements")
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)
 
@@ -167,7 +167,7 @@ def test_a_header_with_a_field_of_no_letter_is_a_header(tmp_path: Path, header: 
     path = tmp_path / "h.csv"
     path.write_text(f"{header}\n0.5,2,-1\n", encoding="utf-8")
     r = CliRunner().invoke(app, ["bce-logits", "-i", str(path), "-t", "[[1, 0, 1]]",
-                                 "-f", "json"])
+                                 "-f", "json", "--elements"])
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["input_shape"] == [1, 3]
 
@@ -186,7 +186,7 @@ def test_leading_comment_lines_are_skipped_as_numpy_writes_them(tmp_path: Path) 
     y = (rng.random((30_000, 4)) < 0.5).astype(float)
     np.save(tmp_path / "y.npy", y)
     r = CliRunner().invoke(app, ["bce", "-i", str(path), "-t", str(tmp_path / "y.npy"),
-                                 "-f", "json"], env={"BCECLI_THREADS": "2"})
+                                 "-f", "json", "--elements"], env={"BCECLI_THREADS": "2"})
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["input_shape"] == [30_000, 4]
@@ -215,7 +215,7 @@ def test_a_vector_pairs_with_a_file_column_or_row(tmp_path: Path, x: str, t: str
     (tmp_path / "col_p.csv").write_text("0.2\n0.7\n0.9\n")
     (tmp_path / "row_p.csv").write_text("0.2,0.7,0.9\n")
     args = [a if a.startswith("[") else str(tmp_path / a) for a in (x, t)]
-    r = CliRunner().invoke(app, ["bce", "-i", args[0], "-t", args[1], "-f", "json"])
+    r = CliRunner().invoke(app, ["bce", "-i", args[0], "-t", args[1], "-f", "json", "--elements"])
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["input_shape"] == [3]

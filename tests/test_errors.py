@@ -797,7 +797,7 @@ BCE_HELP = "(see 'bcecli bce-logits --help')"
      (["bce-logits", "-i", "1", "-t", "1", "--reduction", "avg"],
       f"--reduction: 'avg' is not one of 'mean', 'sum', 'none' {BCE_HELP}"),
      (["bce-logits", "-i", "1", "-t", "1", "--format", "xml"],
-      f"--format: 'xml' is not one of 'table', 'plain', 'json', 'csv' {BCE_HELP}"),
+      f"--format: 'xml' is not one of 'table', 'plain', 'json', 'csv', 'ndjson' {BCE_HELP}"),
      (["bce-logits", "-i", "1", "-t", "1", "--dtype", "float16"],
       f"--dtype: 'float16' is not one of 'float64', 'float32' {BCE_HELP}"),
      (["bce-logits", "-i", "1", "-t", "1", "--precision", "-1"], "--precision: '-1' "),
@@ -1029,7 +1029,7 @@ def test_json_spool_on_a_full_disk_is_said_as_such(cli, monkeypatch, tmp_path, g
     monkeypatch.setattr(tempfile, "TemporaryFile", full)
     x = json.dumps(np.linspace(-3, 3, 2000).tolist())
     t = json.dumps([1] * 2000)
-    fails(cli, "bce-logits", "-i", x, "-t", t, "-f", "json", *grad, parts=(
+    fails(cli, "bce-logits", "-i", x, "-t", t, "-f", "json", "--elements", *grad, parts=(
         f"cannot hold the JSON output in a temporary file in {tempfile.gettempdir()} (No space "
         f"left on device); free some space there, or set TMPDIR to a folder with room",))
 

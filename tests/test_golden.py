@@ -61,7 +61,7 @@ def cli_args(case: dict[str, Any], files: dict[str, str] | None = None) -> list[
         "--target", files.get("target") or json.dumps(case["target"]),
         "--reduction", a["reduction"],
         "--dtype", a["dtype"],
-        "--format", "json",
+        "--format", "json", "--elements",
     ]
     if a.get("weight") is not None:
         args += ["--weight", json.dumps(a["weight"])]

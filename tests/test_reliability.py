@@ -104,7 +104,7 @@ def test_a_full_temporary_folder_for_json_is_said_as_such(tmp_path: Path) -> Non
         resource.setrlimit(resource.RLIMIT_FSIZE, (4_000_000, 4_000_000))
 
     proc = run("bce-logits", "-i", str(tmp_path / "x.npy"), "-t", str(tmp_path / "y.npy"),
-               "-f", "json", env={"TMPDIR": str(tmp_path)}, preexec_fn=limit)
+               "-f", "json", "--elements", env={"TMPDIR": str(tmp_path)}, preexec_fn=limit)
     err = clean(proc, 2)
     assert proc.stdout == b"" and err.count("\n") == 1
     assert err.startswith(f"bcecli: error: cannot hold the JSON output in a temporary file in "

@@ -88,7 +88,7 @@ def _cases(tmp: Path) -> list[tuple[str, list[str], list[str]]]:
 
 
 def _json(args: list[str], *extra: str, threads: int = 1, input: bytes | None = None) -> dict:
-    r = runner.invoke(app, [*args, "-f", "json", *extra], input=input,
+    r = runner.invoke(app, [*args, "-f", "json", "--elements", *extra], input=input,
                       env={"BCECLI_THREADS": str(threads)})
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)

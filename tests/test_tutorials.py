@@ -19,7 +19,7 @@ TOL = {"float64": {"rtol": 1e-12, "atol": 1e-15}, "float32": {"rtol": 2e-6, "ato
 
 def _run(example: dict, dtype: str, *extra: str) -> dict:
     args = [example["command"], "-i", json.dumps(example["input"]), "-t",
-            json.dumps(example["target"]), "--dtype", dtype, "-f", "json", *extra]
+            json.dumps(example["target"]), "--dtype", dtype, "-f", "json", "--elements", *extra]
     if example["options"].get("sigmoid"):
         args.append("--sigmoid")
     result = CliRunner().invoke(app, args)

@@ -60,12 +60,26 @@ def summary_lines(outcome: Outcome, p: int, width: int | None, ascii: bool = Fal
              f"min {rounded(s.minimum, p)}",
              *(f"p{q} {approx}{rounded(v, p)}" for q, v in s.quantiles.items()),
              f"max {rounded(s.maximum, p)}"]
-    yield "  " + " · ".join(stats)
+    yield from _packed(stats, width)
     yield from _histogram(s, p, width, ascii)
     yield from _groups(outcome, s, p)
     if s.accuracy is not None:
         yield (f"  accuracy {100 * s.accuracy:.2f} % (the most likely class is the target "
                f"for {s.correct:,} of {s.count:,} samples)")
+
+
+def _packed(terms: list[str], width: int | None) -> Iterator[str]:
+    """Terms joined by `` · `` in lines of the width, broken between terms only (a term
+    is never split: ``p90 4.1578`` stays on one line)."""
+    line = ""
+    for term in terms:
+        joined = f"{line} · {term}" if line else term
+        if line and width is not None and 2 + len(joined) > width:
+            yield "  " + line + " ·"
+            line = term
+        else:
+            line = joined
+    yield "  " + line
 
 
 def _histogram(s: Summary, p: int, width: int | None, ascii: bool) -> Iterator[str]:
