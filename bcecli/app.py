@@ -25,7 +25,7 @@ from bcecli.losses.base import Loss
 PROGRESS_BYTES = 64 << 20
 BIG_BYTES = 16 << 20
 """Inputs from this size on are read with the memory allocator tuned for big arrays."""
-FORMATS = ("table", "plain", "json", "csv")
+FORMATS = ("table", "plain", "json", "csv", "markdown")
 
 
 @dataclass
@@ -176,7 +176,7 @@ def execute(req: Request, env: Environment) -> int:
 
 def _no_memory(req: Request) -> str:
     """What running out of memory says: what held the most, as far as the options tell."""
-    if req.format == "table" and req.max_rows == 0:
+    if req.format in ("table", "markdown") and req.max_rows == 0:
         return ("out of memory: --max-rows 0 keeps every row for the table, which is drawn "
                 "whole; show fewer rows (--max-rows N), or write every value with -r none "
                 "-f csv, which streams")
@@ -236,9 +236,9 @@ def _check(req: Request, env: Environment) -> None:
         req.expect = float(text)
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
-    if req.explain and req.format != "table":
-        raise BceError(f"--explain writes the calculation out for people, above the table; "
-                       f"it does not go with --format {req.format}")
+    if req.explain and req.format not in ("table", "markdown"):
+        raise BceError(f"--explain writes the calculation out for people, with the table (or "
+                       f"in Markdown); it does not go with --format {req.format}")
     args = {"--input": req.input, "--target": req.target,
             **{f"--{n.replace('_', '-')}": v for n, v in req.matrices.items()},
             **({"--sample-weight": req.sample_weight} if req.sample_weight else {})}
@@ -376,6 +376,11 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
             out.write(fmt_number(outcome.loss, dtype) + "\n")
         elif req.format == "table":
             out.write(_human(req, env, outcome))
+        elif req.format == "markdown":
+            from bcecli.report.markdown import render_markdown
+
+            out.write(render_markdown(outcome, req.precision, req.explain,
+                                      human_style(env)[2]))
     return outcome
 
 

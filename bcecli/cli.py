@@ -41,6 +41,8 @@ class FormatChoice(StrEnum):
     plain = "plain"
     json = "json"
     csv = "csv"
+    markdown = "markdown"
+    md = "md"
 
 
 class DTypeChoice(StrEnum):
@@ -312,7 +314,8 @@ SHARED = [
     _option("reduction", ReductionChoice, ReductionChoice.mean, "--reduction", "-r",
             help="mean, sum or none."),
     _option("format", FormatChoice, FormatChoice.table, "--format", "-f",
-            help="table, plain, json or csv."),
+            help="table, plain, json, csv or markdown (md: the same; GitHub-flavoured tables, "
+                 "and LaTeX math with --explain)."),
     _option("dtype", DTypeChoice | None, None, "--dtype",
             help="Compute in float64 or float32 (PyTorch's default dtype). Default: float64, "
                  "or the --like library's own (float32 for keras and optax)."),
@@ -385,7 +388,8 @@ def _command(loss: Loss[Any, Any]) -> Any:
             loss, kw["input"], kw["target"],
             values={k: v for k, v in kw.items() if k in own and k not in matrices},
             matrices={k: v for k, v in kw.items() if k in matrices and v is not None},
-            reduction=kw["reduction"].value, format=kw["format"].value,
+            reduction=kw["reduction"].value,
+            format="markdown" if kw["format"] is FormatChoice.md else kw["format"].value,
             dtype=kw["dtype"] and kw["dtype"].value, precision=kw["precision"],
             expect_text=kw["expect"],
             rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"],
