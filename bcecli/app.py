@@ -25,7 +25,7 @@ from bcecli.losses.base import Loss
 PROGRESS_BYTES = 64 << 20
 BIG_BYTES = 16 << 20
 """Inputs from this size on are read with the memory allocator tuned for big arrays."""
-FORMATS = ("table", "plain", "json", "csv", "ndjson")
+FORMATS = ("table", "plain", "json", "csv", "ndjson", "markdown")
 
 
 @dataclass
@@ -182,7 +182,7 @@ def execute(req: Request, env: Environment) -> int:
 
 def _no_memory(req: Request) -> str:
     """What running out of memory says: what held the most, as far as the options tell."""
-    if req.format == "table" and req.max_rows == 0:
+    if req.format in ("table", "markdown") and req.max_rows == 0:
         return ("out of memory: --max-rows 0 keeps every row for the table, which is drawn "
                 "whole; show fewer rows (--max-rows N), or write every value with -r none "
                 "-f csv, which streams")
@@ -243,17 +243,17 @@ def _check(req: Request, env: Environment) -> None:
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
     if req.top and req.format == "plain":
-        raise BceError("--top lists samples; it goes with -f table, json, csv or ndjson, not "
-                       "with -f plain (which writes the loss alone)")
+        raise BceError("--top lists samples; it goes with -f table, markdown, json, csv or "
+                       "ndjson, not with -f plain (which writes the loss alone)")
     if req.top and req.reduction == "none" and req.format in ("csv", "ndjson"):
         raise BceError(f"--top lists the worst samples, -r none -f {req.format} every one; "
                        f"give one of them")
     if req.id is not None and req.libraries:
         raise BceError("--id names the rows of PyTorch's breakdown; --like, --compare and "
                        "--emit show no rows")
-    if req.explain and req.format != "table":
-        raise BceError(f"--explain writes the calculation out for people, above the table; "
-                       f"it does not go with --format {req.format}")
+    if req.explain and req.format not in ("table", "markdown"):
+        raise BceError(f"--explain writes the calculation out for people, with the table (or "
+                       f"in Markdown); it does not go with --format {req.format}")
     args = {"--input": req.input, "--target": req.target,
             **{f"--{n.replace('_', '-')}": v for n, v in req.matrices.items()},
             **({"--sample-weight": req.sample_weight} if req.sample_weight else {})}
@@ -369,7 +369,8 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
             req.format == "csv" or (req.format == "plain" and every)) else None
         if req.format == "ndjson" and not req.top:
             csv_sink = NdjsonSink(out, req.loss, opts, dtype)
-        samples = req.format == "json" or (req.format == "table" and req.max_rows > 0)
+        samples = req.format == "json" or (req.format in ("table", "markdown")
+                                           and req.max_rows > 0)
         grad = None
         if req.grad:
             grad = 1.0
@@ -409,6 +410,11 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
             out.write(fmt_number(outcome.loss, dtype) + "\n")
         elif req.format == "table":
             out.write(_human(req, env, outcome))
+        elif req.format == "markdown":
+            from bcecli.report.markdown import render_markdown
+
+            out.write(render_markdown(outcome, req.precision, req.explain,
+                                      human_style(env)[2]))
     return outcome
 
 

@@ -42,6 +42,8 @@ class FormatChoice(StrEnum):
     json = "json"
     csv = "csv"
     ndjson = "ndjson"
+    markdown = "markdown"
+    md = "md"
 
 
 class DTypeChoice(StrEnum):
@@ -313,7 +315,8 @@ SHARED = [
     _option("reduction", ReductionChoice, ReductionChoice.mean, "--reduction", "-r",
             help="mean, sum or none."),
     _option("format", FormatChoice, FormatChoice.table, "--format", "-f",
-            help="table, plain, json, csv or ndjson (one JSON object per sample)."),
+            help="table, plain, json, csv, ndjson (one JSON object per sample) or markdown "
+                 "(md: the same; GitHub-flavoured tables, and LaTeX math with --explain)."),
     _option("dtype", DTypeChoice | None, None, "--dtype",
             help="Compute in float64 or float32 (PyTorch's default dtype). Default: float64, "
                  "or the --like library's own (float32 for keras and optax)."),
@@ -394,7 +397,8 @@ def _command(loss: Loss[Any, Any]) -> Any:
             loss, kw["input"], kw["target"],
             values={k: v for k, v in kw.items() if k in own and k not in matrices},
             matrices={k: v for k, v in kw.items() if k in matrices and v is not None},
-            reduction=kw["reduction"].value, format=kw["format"].value,
+            reduction=kw["reduction"].value,
+            format="markdown" if kw["format"] is FormatChoice.md else kw["format"].value,
             dtype=kw["dtype"] and kw["dtype"].value, precision=kw["precision"],
             expect_text=kw["expect"],
             rtol=kw["rtol"], atol=kw["atol"], explain=kw["explain"],

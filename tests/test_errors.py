@@ -797,7 +797,8 @@ BCE_HELP = "(see 'bcecli bce-logits --help')"
      (["bce-logits", "-i", "1", "-t", "1", "--reduction", "avg"],
       f"--reduction: 'avg' is not one of 'mean', 'sum', 'none' {BCE_HELP}"),
      (["bce-logits", "-i", "1", "-t", "1", "--format", "xml"],
-      f"--format: 'xml' is not one of 'table', 'plain', 'json', 'csv', 'ndjson' {BCE_HELP}"),
+      f"--format: 'xml' is not one of 'table', 'plain', 'json', 'csv', 'ndjson', 'markdown', "
+      f"'md' {BCE_HELP}"),
      (["bce-logits", "-i", "1", "-t", "1", "--dtype", "float16"],
       f"--dtype: 'float16' is not one of 'float64', 'float32' {BCE_HELP}"),
      (["bce-logits", "-i", "1", "-t", "1", "--precision", "-1"], "--precision: '-1' "),

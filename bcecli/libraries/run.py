@@ -65,6 +65,9 @@ def _check(req: Request) -> None:
     if req.format == "csv" and req.reduction != "none":
         raise BceError("--format csv writes unreduced values; with --like use -r none, "
                        "or --format plain or json")
+    if req.format == "markdown":
+        raise BceError("--format markdown writes PyTorch's breakdown; with --like, --compare, "
+                       "--emit or --sample-weight use --format table, plain or json")
     if req.explain and req.format != "table":
         raise BceError("--explain goes with --format table")
     if req.stream:

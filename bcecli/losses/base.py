@@ -30,6 +30,7 @@ from bcecli.io.source import Block
 from bcecli.losses import values
 from bcecli.losses.values import DType as DType
 from bcecli.losses.values import Reduction as Reduction
+from bcecli.report.notation import TEXT, Notation
 from bcecli.report.numbers import Shape
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ class Help:
     """The line in ``bcecli --help``'s list of commands."""
     formula: tuple[str, ...]
     """The unreduced loss ℓ, one line each; the README states the same lines."""
+    tex: tuple[str, ...] = ()
+    """The same lines in LaTeX, for Markdown (``-f markdown --explain``)."""
     notes: tuple[str, ...] = ()
     """Shapes, reductions and PyTorch's quirks, one paragraph each."""
     examples: tuple[tuple[str, str], ...] = ()
@@ -254,8 +257,14 @@ class Loss(ABC, Generic[OptionsT, P]):
         """The tables of the breakdown, ``p`` decimals."""
 
     @abstractmethod
-    def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
-        """The lines of the hand calculation, between the header and the final line."""
+    def explain(self, outcome: Outcome, p: int, n: Notation = TEXT) -> Iterator[str]:
+        """The lines of the hand calculation, between the header and the final line, in
+        the notation ``n`` (text, or Markdown with LaTeX math); a line indented is a step
+        of the one above."""
+
+    def formula(self, n: Notation) -> tuple[str, ...]:
+        """The help's formula lines in the notation ``n``."""
+        return self.help.tex if n.tex else self.help.formula
 
     def mean_division(self, outcome: Outcome, p: int) -> str | None:
         """How the mean divides the sum, written out (``Σ ℓ / Σ w[y] = 3 / 2 = 1.5``), when
@@ -267,7 +276,8 @@ class Loss(ABC, Generic[OptionsT, P]):
         division = self.mean_division(outcome, p)
         return None if division is None else f"mean = {division}"
 
-    def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
+    def final(self, outcome: Outcome, shown: list[Row], p: int, n: Notation = TEXT
+              ) -> str | None:
         """The reduction of a few shown rows written out (``(a + b) / 2 = …``), or None."""
         return None
 

@@ -15,6 +15,7 @@ from bcecli.losses.base import Array, DType, Help, Options, Paired, Param, Reduc
 from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss, given
 from bcecli.losses.numerics import log, log1p, sigmoid
 from bcecli.losses.values import keywords_checked
+from bcecli.report.notation import TEXT, Notation
 from bcecli.report.numbers import echo, minus, rounded
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ HELP = Help(
     title="Binary cross-entropy on probabilities, like torch.nn.BCELoss.",
     short="Binary cross-entropy on probabilities (BCELoss).",
     formula=("ℓ = −w·[y·max(ln p, −100) + (1 − y)·max(ln(1 − p), −100)]",),
+    tex=(r"\ell = -w \cdot [y \cdot \max(\ln p, -100) + (1 - y) \cdot \max(\ln(1 - p), -100)]",),
     notes=(
         "p and y lie in [0, 1] and have the same shape; w (--weight) broadcasts against "
         "them. Each ln is clamped at −100, as PyTorch's BCELoss does, so p = 0 or 1 stays "
@@ -161,12 +163,13 @@ class BinaryCrossEntropy(ElementwiseLoss[BceOptions]):
         return [minus(f"{lead}({pt} − {yt})/{below}·{pq}"),
                 minus(f"{lead}{_signed(prob - y, p)}/{floor}·{rounded(prob * q, p)}")]
 
-    def logs(self, opts: BceOptions, x: float, prob: float, p_text: str, p: int
-             ) -> tuple[str, str]:
+    def logs(self, opts: BceOptions, x: float, prob: float, p_text: str, p: int,
+             n: Notation = TEXT) -> tuple[str, str]:
         clamp_p = prob == 0 or math.log(prob) < LOG_CLAMP
         clamp_q = prob == 1 or math.log1p(-prob) < LOG_CLAMP
-        return (f"max(ln {p_text}, −100)" if clamp_p else f"ln {p_text}",
-                f"max(ln(1 − {p_text}), −100)" if clamp_q else f"ln(1 − {p_text})")
+        ln_p, ln_q = f"{n.ln} {p_text}", f"{n.ln}(1 {n.minus} {p_text})"
+        return (f"{n.max}({ln_p}, {n.minus}100)" if clamp_p else ln_p,
+                f"{n.max}({ln_q}, {n.minus}100)" if clamp_q else ln_q)
 
     def formula_notes(self, opts: BceOptions) -> list[str]:
         notes = ["each ln is clamped at −100, as PyTorch's BCELoss does, so p = 0 or 1 "

@@ -23,6 +23,7 @@ from bcecli.losses.base import (
 from bcecli.losses.elementwise import WEIGHT, ElementwiseLoss, given
 from bcecli.losses.numerics import log_sigmoid, sigmoid
 from bcecli.losses.values import keywords_checked
+from bcecli.report.notation import TEXT, Notation
 from bcecli.report.numbers import echo, minus, rounded
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ HELP = Help(
     short="Binary cross-entropy on logits (BCEWithLogitsLoss).",
     formula=("ℓ = w·[(1 − y)·x − (1 + (pw − 1)·y)·ln σ(x)]",
              "ln σ(x) = min(x, 0) − ln(1 + e^−|x|)"),
+    tex=(r"\ell = w \cdot [(1 - y) \cdot x - (1 + (p_w - 1) \cdot y) \cdot \ln \sigma(x)]",
+         r"\ln \sigma(x) = \min(x, 0) - \ln(1 + e^{-\lvert x \rvert})"),
     notes=(
         "x holds logits and y targets of the same shape; w (--weight) broadcasts against "
         "them and pw (--pos-weight, the weight of positive examples) against the target. "
@@ -147,13 +150,13 @@ class BinaryCrossEntropyWithLogits(ElementwiseLoss[Options]):
                 minus(f"{lead}({rounded(pw * y + 1 - y, p)}·{rounded(s, p)} − "
                       f"{rounded(pw * y, p)})")]
 
-    def logs(self, opts: Options, x: float, prob: float, p_text: str, p: int
-             ) -> tuple[str, str]:
-        if p_text in (rounded(0.0, p), rounded(1.0, p)):
+    def logs(self, opts: Options, x: float, prob: float, p_text: str, p: int,
+             n: Notation = TEXT) -> tuple[str, str]:
+        if p_text in (n.rounded(0.0, p), n.rounded(1.0, p)):
             # p rounds to 0 or 1 on paper: write the logs as computed, from the logit
-            return (f"ln σ({minus(echo(x, opts.dtype, p))})",
-                    f"ln σ({minus(echo(-x, opts.dtype, p))})")
-        return f"ln {p_text}", f"ln(1 − {p_text})"
+            return (f"{n.ln} {n.sigma}({n.echo(x, opts.dtype, p)})",
+                    f"{n.ln} {n.sigma}({n.echo(-x, opts.dtype, p)})")
+        return f"{n.ln} {p_text}", f"{n.ln}(1 {n.minus} {p_text})"
 
     def formula_notes(self, opts: Options) -> list[str]:
         return ["computed stably from the logit: ln p = ln σ(x) and ln(1 − p) = ln σ(−x), "

@@ -33,7 +33,8 @@ from bcecli.losses.base import (
 )
 from bcecli.losses.numerics import exp
 from bcecli.report.display import flat, shape_or_none
-from bcecli.report.numbers import added, count, exact, minus, plural, rounded, subscript
+from bcecli.report.notation import TEXT, Notation
+from bcecli.report.numbers import count, exact, minus, plural, rounded, subscript
 from bcecli.report.numbers import shape as fmt_shape
 
 if TYPE_CHECKING:
@@ -386,16 +387,17 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         return (f"Σ ℓ / {below} = {rounded(outcome.total, p)} / "
                 f"{count(outcome.denominator, p)} = {rounded(outcome.loss, p)}")
 
-    def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
+    def final(self, outcome: Outcome, shown: list[Row], p: int, n: Notation = TEXT
+              ) -> str | None:
         """The mean of a few samples written out: ``(ℓ₀ + ℓ₁) / 2 = …``."""
         if self.opts(outcome).reduction != "mean" or len(shown) > 6:
             return None
-        terms = added([float(np.sum(r.terms, dtype=np.float64)) for r in shown], p)
+        terms = n.added([float(np.sum(r.terms, dtype=np.float64)) for r in shown], p)
         if all(r.denominator == r.terms.size for r in shown):  # every term counts 1
-            below = exact(outcome.denominator, whole=True)
+            below = n.num(exact(outcome.denominator, whole=True))
         else:
-            below = "(" + added([r.denominator for r in shown], p, count) + ")"
-        return f"({terms}) / {below} = {minus(rounded(outcome.loss, p))}"
+            below = "(" + n.added([r.denominator for r in shown], p, count) + ")"
+        return f"({terms}) / {below} = {n.rounded(outcome.loss, p)}"
 
     @abstractmethod
     def grad_formula(self, outcome: Outcome) -> str:
@@ -535,19 +537,28 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         s = outcome.input_shape
         return s[0 if len(s) == 1 else 1]
 
-    def ignore_line(self, outcome: Outcome) -> Iterator[str]:
+    def ignore_line(self, outcome: Outcome, n: Notation = TEXT) -> Iterator[str]:
         """The explain line on ignored targets, where they matter."""
         o = self.opts(outcome)
         if o.ignore_index != -100 or any(self.ignored(outcome, r) for r in outcome.rows()):
-            yield (f"  targets equal to the ignore index {minus(str(o.ignore_index))} give 0 and "
-                   f"are not counted")
+            yield (f"  targets equal to the ignore index {n.math(n.num(str(o.ignore_index)))} "
+                   f"give 0 and are not counted")
 
-    def mean_line(self, outcome: Outcome) -> Iterator[str]:
+    def mean_line(self, outcome: Outcome, n: Notation = TEXT) -> Iterator[str]:
         """The explain line on the mean's denominator."""
         if self.opts(outcome).reduction == "mean":
-            yield ("  the mean divides by Σ w[y] over the counted targets"
+            yield (f"  the mean divides by {n.math(n.sum + ' w[y]')} over the counted targets"
                    if outcome.plan.class_weight is not None
                    else "  the mean divides by the number of counted targets")
+
+    def ignored_line(self, label: str, cls: int, n: Notation) -> str:
+        """The explain line of a position whose target is the ignore index."""
+        return (f"  row {n.prose(label)}: target {n.math(n.num(str(cls)))} is the ignore "
+                f"index {n.prose('→')} {n.math(n.ell + ' = 0')}, not counted")
+
+    def hidden_line(self, label: str, n: Notation) -> str:
+        """The explain line standing for hidden samples (``⋮``) or positions."""
+        return f"  {n.prose(label)}"
 
     def nothing_counted(self, outcome: Outcome) -> Iterator[str]:
         """The explain line for a mean of 0/0."""

@@ -24,11 +24,12 @@ from bcecli.losses.classes import (
     nll_grad,
     vector,
 )
-from bcecli.losses.elementwise import elided, given
+from bcecli.losses.elementwise import elided
 from bcecli.losses.numerics import log_softmax
 from bcecli.losses.values import keywords_checked
 from bcecli.report.display import flat
-from bcecli.report.numbers import computed, echo, minus, rounded
+from bcecli.report.notation import TEXT, Notation
+from bcecli.report.numbers import echo, rounded
 from bcecli.report.specs import Cell, LinesSpec, MatrixSpec, TableSpec, absent, style_for
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ HELP = Help(
     short="Cross-entropy over classes (CrossEntropyLoss).",
     formula=("ℓ = w[y]·(−x[y] + ln Σ_j exp(x_j)) = −w[y]·log_softmax(x)[y]",
              "with class probabilities t: ℓ = −Σ_c w_c·t_c·log_softmax(x)_c"),
+    tex=(r"\ell = w[y] \cdot \left(-x[y] + \ln \sum_j e^{x_j}\right) "
+         r"= -w[y] \cdot \log \mathrm{softmax}(x)[y]",
+         r"\text{with class probabilities } t\text{:} \quad "
+         r"\ell = -\sum_c w_c \cdot t_c \cdot \log \mathrm{softmax}(x)_c"),
     notes=(
         "Input (N, C), (C,) or (N, C, d1, ...); the target holds class indices (the input's "
         "shape without C; in CSV one column or one row) or class probabilities (the input's "
@@ -367,42 +372,51 @@ class CrossEntropy(ClassLoss[CeOptions]):
         smooth = "Σ w·(−ln p)" if weighted else "Σ −ln p"
         return f"ℓ = (1 − {eps:g})·{nll} + {eps:g}/{c}·{smooth} over all {c} classes"
 
-    def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
+    def explain(self, outcome: Outcome, p: int, n: Notation = TEXT) -> Iterator[str]:
         o = self.opts(outcome)
-        eps = o.label_smoothing
+        eps, g = o.label_smoothing, n.g(o.label_smoothing)
         w = outcome.plan.class_weight
         c = self.n_classes(outcome)
-        yield self.help.formula[1 if outcome.plan.probabilities else 0]
+        yield n.display(self.formula(n)[1 if outcome.plan.probabilities else 0])
         yield ("  CrossEntropyLoss is NLLLoss on log_softmax(x): ce(x) = nll(log_softmax(x)), "
-               "with log_softmax(x)_j = x_j − ln Σ_k exp(x_k)")
+               "with log_softmax(x)_j = x_j − ln Σ_k exp(x_k)" if not n.tex else
+               r"  CrossEntropyLoss is NLLLoss on log\_softmax(x): "
+               r"$\mathrm{ce}(x) = \mathrm{nll}(\log \mathrm{softmax}(x))$, with "
+               r"$\log \mathrm{softmax}(x)_j = x_j - \ln \sum_k e^{x_k}$")
         if outcome.plan.probabilities:
             if eps:
-                yield f"  targets smoothed first: t → (1 − {eps:g}) × t + {eps:g}/{c}"
+                yield ("  targets smoothed first: "
+                       + n.math(f"t {n.to} (1 {n.minus} {g}){n.times}t + {g}/{c}"))
             yield "  the mean divides by the number of samples (positions), whatever the weights"
         else:
             if w is None:
-                yield "  no class weights: w[y] = 1"
+                yield f"  no class weights: {n.math('w[y] = 1')}"
             if eps:
-                yield (f"  with label smoothing ε = {eps:g} over C = {c} classes: "
-                       f"ℓ = (1 − {eps:g}) × that + {eps:g}/{c} × Σ_c "
-                       + ("w_c × " if w is not None else "") + "(−ln p_c)")
-            yield from self.ignore_line(outcome)
-            yield from self.mean_line(outcome)
+                that = r"\ell_{\mathrm{NLL}}" if n.tex else "that"
+                yield (f"  with label smoothing {n.math(f'{n.epsilon} = {g}')} over "
+                       f"{n.math(f'C = {c}')} classes: "
+                       + n.math(f"{n.ell} = (1 {n.minus} {g}){n.times}{that} + {g}/{c}"
+                                f"{n.times}{n.sum}_c " + (f"w_c{n.times}" if w is not None
+                                                          else "") + f"({n.minus}{n.ln} p_c)"))
+            yield from self.ignore_line(outcome, n)
+            yield from self.mean_line(outcome, n)
         yield ""
         for label, row, k in self.positions(outcome, MAX_POSITIONS):
             if row is None:
-                yield f"  {label}" if label != "⋮" else "  ⋮"
+                yield self.hidden_line(label, n)
                 continue
-            yield from self._lines(outcome, label, row, k, p)
-        yield from self.nothing_counted(outcome)
+            yield from self._lines(outcome, label, row, k, p, n)
+        yield from map(n.prose, self.nothing_counted(outcome))
 
-    def _lines(self, outcome: Outcome, label: str, row: Row, k: int, p: int) -> Iterator[str]:
+    def _lines(self, outcome: Outcome, label: str, row: Row, k: int, p: int, n: Notation
+               ) -> Iterator[str]:
         o = self.opts(outcome)
-        eps = o.label_smoothing
+        eps, g = o.label_smoothing, n.g(o.label_smoothing)
         w = outcome.plan.class_weight
         logits, probs, cls = self.at(row, k, outcome.plan.probabilities)
+        head = f"  row {n.prose(label)}: "
         if logits.size == 0:
-            yield f"  row {label}: no classes (C = 0): an empty sum, ℓ = 0"
+            yield head + n.prose("no classes (C = 0): an empty sum, ℓ = 0")
             return
         lg = np.asarray(logits, dtype=np.float64)
         ls = log_softmax(lg[None, :])
@@ -410,42 +424,46 @@ class CrossEntropy(ClassLoss[CeOptions]):
         log_p = ls.log_probs[0]
         term = float(flat(row.terms)[k])
         c = lg.size
-        exps = " + ".join("…" if j is None else f"e^{given(float(lg[j]), o.dtype, p)}"
+        exps = " + ".join(n.dots if j is None else n.e_to(float(lg[j]), o.dtype, p)
                           for j in elided(c))
         if outcome.plan.probabilities:
             t = (1 - eps) * probs + eps / c if eps else probs
-            parts = [("…" if j is None else
-                      (f"{given(float(w[j]), o.dtype, p)} × " if w is not None else "")
-                      + f"{computed(float(t[j]), p)} × {computed(float(log_p[j]), p)}")
+            parts = [(n.dots if j is None else
+                      (f"{n.given(float(w[j]), o.dtype, p)}{n.times}" if w is not None else "")
+                      + f"{n.computed(float(t[j]), p)}{n.times}{n.computed(float(log_p[j]), p)}")
                      for j in elided(c)]
-            yield f"  row {label}: ln Σ exp = ln({exps}) = {minus(rounded(lse, p))}"
-            yield f"    ℓ = −[{' + '.join(parts)}] = {minus(rounded(term, p))}"
+            lse_name = r"\ln \sum_j e^{x_j}" if n.tex else "ln Σ exp"
+            yield head + n.math(f"{lse_name} = {n.ln}({exps}) = {n.rounded(lse, p)}")
+            yield "    " + n.math(f"{n.ell} = {n.minus}[{' + '.join(parts)}] = "
+                                  f"{n.rounded(term, p)}")
             return
         if cls == o.ignore_index:
-            yield (f"  row {label}: target {minus(str(cls))} is the ignore index → ℓ = 0, not "
-                   f"counted")
+            yield self.ignored_line(label, cls, n)
             return
         nll = float(-log_p[cls])
         x_y = float(lg[cls])
-        line = (f"  row {label}: class {cls}: −{given(x_y, o.dtype, p)} + ln({exps}) = "
-                f"{minus(echo(-x_y, o.dtype, p))} + {computed(lse, p)} = "
-                f"{minus(rounded(nll, p))}")
+        line = head + f"class {cls}: " + n.math(
+            f"{n.minus}{n.given(x_y, o.dtype, p)} + {n.ln}({exps}) = "
+            f"{n.echo(-x_y, o.dtype, p)} + {n.computed(lse, p)} = {n.rounded(nll, p)}")
         weighted = nll
         if w is not None:
             weighted = float(w[cls]) * nll
-            line += (f"; × w[{cls}] = {minus(echo(float(w[cls]), o.dtype, p))} → "
-                     f"{minus(rounded(weighted, p))}")
+            line += "; " + n.math(f"{n.times.strip()} w[{cls}] = "
+                                  f"{n.echo(float(w[cls]), o.dtype, p)} {n.to} "
+                                  f"{n.rounded(weighted, p)}")
         yield line
         if eps:
             each = -log_p if w is None else -log_p * w
-            parts = [("…" if j is None else
-                      (f"{given(float(w[j]), o.dtype, p)} × " if w is not None else "")
-                      + computed(float(-log_p[j]), p)) for j in elided(c)]
+            parts = [(n.dots if j is None else
+                      (f"{n.given(float(w[j]), o.dtype, p)}{n.times}" if w is not None else "")
+                      + n.computed(float(-log_p[j]), p)) for j in elided(c)]
             smooth = float(np.sum(each))
-            yield (f"    Σ_c {'w_c × ' if w is not None else ''}(−ln p_c) = "
-                   f"{' + '.join(parts)} = {minus(rounded(smooth, p))}")
-            yield (f"    smoothed: (1 − {eps:g}) × {computed(weighted, p)} + {eps:g}/{c} × "
-                   f"{computed(smooth, p)} = {minus(rounded(term, p))}")
+            yield "    " + n.math(f"{n.sum}_c {f'w_c{n.times}' if w is not None else ''}"
+                                  f"({n.minus}{n.ln} p_c) = {' + '.join(parts)} = "
+                                  f"{n.rounded(smooth, p)}")
+            yield "    smoothed: " + n.math(
+                f"(1 {n.minus} {g}){n.times}{n.computed(weighted, p)} + {g}/{c}{n.times}"
+                f"{n.computed(smooth, p)} = {n.rounded(term, p)}")
 
 
 LOSS = CrossEntropy()

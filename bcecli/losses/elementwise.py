@@ -37,7 +37,8 @@ from bcecli.report.display import (
     row_word,
     shape_or_none,
 )
-from bcecli.report.numbers import added, computed, count, echo, minus, rounded, subscript
+from bcecli.report.notation import TEXT, Notation
+from bcecli.report.numbers import count, minus, rounded, subscript
 from bcecli.report.numbers import shape as fmt_shape
 from bcecli.report.specs import MatrixSpec, TableSpec
 
@@ -85,8 +86,7 @@ def _row(locate: Locator) -> Locator:
 
 def given(v: float, dtype: str, p: int) -> str:
     """A given number inside a formula: typographic minus, negative ones in parentheses."""
-    s = minus(echo(v, dtype, p))
-    return f"({s})" if v < 0 else s
+    return TEXT.given(v, dtype, p)
 
 
 class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
@@ -103,7 +103,8 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         """True when the breakdown starts from σ(x) (the input holds logits)."""
 
     @abstractmethod
-    def logs(self, opts: OptionsT, x: float, prob: float, p_text: str, p: int) -> tuple[str, str]:
+    def logs(self, opts: OptionsT, x: float, prob: float, p_text: str, p: int,
+             n: Notation = TEXT) -> tuple[str, str]:
         """ln p and ln(1 − p) as --explain writes them for one element."""
 
     @abstractmethod
@@ -260,44 +261,51 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
                            lambda row: flat(sigmoid(row.input)), vector_label="p")
         return [probs, terms]
 
-    def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
+    def explain(self, outcome: Outcome, p: int, n: Notation = TEXT) -> Iterator[str]:
         o = self.opts(outcome)
-        yield from self.help.formula
+        yield from map(n.display, self.formula(n))
         for note in self.formula_notes(o):
-            yield f"  {note}"
+            yield f"  {n.prose(note)}"
         step = 1
         if self.probabilities(o):
             yield ""
-            yield f"Step {step}: probabilities p = σ(x) = 1 / (1 + e^−x)"
+            yield (f"Step {step}: probabilities "
+                   + n.math(f"p = {n.sigma}(x) = 1 / (1 + {n.exp(n.minus + 'x')})"))
             step += 1
-            yield from each_row(outcome, lambda row: self._sigmoid_line(row, o.dtype, p))
+            yield from each_row(outcome, lambda row: self._sigmoid_line(row, o.dtype, p, n),
+                                n.prose)
         yield ""
-        yield f"Step {step}: each element, written signed as by hand (ℓ is its negative)"
+        yield (f"Step {step}: each element, written signed as by hand ({n.math(n.ell)} is its "
+               f"negative)")
         step += 1
-        yield from each_row(outcome, lambda row: self._element_lines(outcome, row, p))
+        yield from each_row(outcome, lambda row: self._element_lines(outcome, row, p, n),
+                            n.prose)
         yield ""
         word = row_word(outcome)
         yield f"Step {step}: each row's {word}" + (" (reduction none keeps every term; the "
                                                    "rows' means are for reading)"
                                                    if o.reduction == "none" else "")
-        yield from each_row(outcome, lambda row: self._row_line(outcome, row, word, p))
+        yield from each_row(outcome, lambda row: self._row_line(outcome, row, word, p, n),
+                            n.prose)
 
     @staticmethod
-    def _sigmoid_line(row: Row, dtype: str, p: int) -> Iterator[str]:
+    def _sigmoid_line(row: Row, dtype: str, p: int, n: Notation) -> Iterator[str]:
         x = flat(row.input)
         s = flat(sigmoid(row.input))
-        parts = [("…" if j is None else f"σ({minus(echo(float(x[j]), dtype, p))}) = "
-                  f"{rounded(float(s[j]), p)}") for j in elided(x.size)]
+        parts = [(n.prose("…") if j is None else
+                  n.math(f"{n.sigma}({n.echo(float(x[j]), dtype, p)}) = "
+                         f"{n.raw(rounded(float(s[j]), p))}")) for j in elided(x.size)]
         yield f"  row {row.index}: " + ", ".join(parts)
 
     @staticmethod
-    def _row_line(outcome: Outcome, row: Row, word: str, p: int) -> Iterator[str]:
+    def _row_line(outcome: Outcome, row: Row, word: str, p: int, n: Notation
+                  ) -> Iterator[str]:
         t = flat(row.terms)
-        total = " + ".join("…" if j is None else computed(float(t[j]), p) if i else
-                           minus(rounded(float(t[j]), p)) for i, j in enumerate(elided(t.size)))
-        value = minus(rounded(row_value(outcome, row), p))
-        yield (f"  row {row.index}: {total} = {value}" if word == "sum" else
-               f"  row {row.index}: ({total}) / {t.size} = {value}")
+        total = " + ".join(n.dots if j is None else n.computed(float(t[j]), p) if i else
+                           n.rounded(float(t[j]), p) for i, j in enumerate(elided(t.size)))
+        value = n.rounded(row_value(outcome, row), p)
+        yield f"  row {row.index}: " + n.math(f"{total} = {value}" if word == "sum" else
+                                              f"({total}) / {t.size} = {value}")
 
     @abstractmethod
     def grad_formula(self, opts: OptionsT, weighted: bool, pos_weighted: bool) -> str:
@@ -337,16 +345,18 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
             steps = " = ".join(step + _over(outcome) for step in numbers)
             yield f"  ∂L/∂{variable}{where} = {steps} = {minus(rounded(float(g[j]), p))}"
 
-    def final(self, outcome: Outcome, shown: list[Row], p: int) -> str | None:
+    def final(self, outcome: Outcome, shown: list[Row], p: int, n: Notation = TEXT
+              ) -> str | None:
         if len({r.terms.size for r in shown}) != 1:
             return None
-        values = added([row_value(outcome, r) for r in shown], p)
-        loss = minus(rounded(outcome.loss, p))
+        values = n.added([row_value(outcome, r) for r in shown], p)
+        loss = n.rounded(outcome.loss, p)
         if self.opts(outcome).reduction == "sum":
             return f"{values} = {loss}"
         return f"({values}) / {len(shown)} = {loss}"
 
-    def _element_lines(self, outcome: Outcome, row: Row, p: int) -> Iterator[str]:
+    def _element_lines(self, outcome: Outcome, row: Row, p: int, n: Notation
+                       ) -> Iterator[str]:
         o = self.opts(outcome)
         dtype = o.dtype
         logits = self.probabilities(o)
@@ -358,19 +368,19 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         pw = row.extras.get("pos_weight")
         for j in elided(x.size):
             if j is None:
-                yield "    …"
+                yield "    " + n.prose("…")
                 continue
             pj, yj = float(probs[j]), float(y[j])
-            p_text = minus(rounded(pj, p) if logits else echo(pj, dtype, p))
-            ln_p, ln_q = self.logs(o, float(x[j]), pj, p_text, p)
-            a = f"{given(yj, dtype, p)} × {ln_p}"
+            p_text = n.rounded(pj, p) if logits else n.echo(pj, dtype, p)
+            ln_p, ln_q = self.logs(o, float(x[j]), pj, p_text, p, n)
+            a = f"{n.given(yj, dtype, p)}{n.times}{ln_p}"
             if pw is not None:
-                a = f"{given(float(flat(pw)[j]), dtype, p)} × {a}"
-            inner = f"{a} + (1 − {given(yj, dtype, p)}) × {ln_q}"
+                a = f"{n.given(float(flat(pw)[j]), dtype, p)}{n.times}{a}"
+            inner = f"{a} + (1 {n.minus} {n.given(yj, dtype, p)}){n.times}{ln_q}"
             if w is not None:
-                inner = f"{given(float(flat(w)[j]), dtype, p)} × [{inner}]"
-            yield (f"  row {row.index}, column {column_label(outcome, j)}: {inner} = "
-                   f"{minus(rounded(-float(t[j]), p))}")
+                inner = f"{n.given(float(flat(w)[j]), dtype, p)}{n.times}[{inner}]"
+            yield (f"  row {row.index}, column {n.prose(column_label(outcome, j))}: "
+                   + n.math(f"{inner} = {n.rounded(-float(t[j]), p)}"))
 
 
 def _over(outcome: Outcome) -> str:

@@ -22,7 +22,8 @@ from bcecli.losses.classes import (
 from bcecli.losses.elementwise import given
 from bcecli.losses.values import keywords_checked
 from bcecli.report.display import flat
-from bcecli.report.numbers import minus, rounded
+from bcecli.report.notation import TEXT, Notation
+from bcecli.report.numbers import rounded
 from bcecli.report.specs import Cell, LinesSpec, TableSpec, absent, style_for
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ HELP = Help(
     title="Negative log-likelihood over classes, like torch.nn.NLLLoss.",
     short="Negative log-likelihood over classes (NLLLoss).",
     formula=("ℓ = −w[y]·x[y]",),
+    tex=(r"\ell = -w[y] \cdot x[y]",),
     notes=(
         "Input (N, C), (C,) or (N, C, d1, ...) of any real numbers, used as they are "
         "(log-probabilities when they come from log_softmax: CrossEntropyLoss(x) is "
@@ -133,34 +135,36 @@ class NegativeLogLikelihood(ClassLoss[ClassOptions]):
             table.lines.append((label, [*cells, term_cell]))
         return [table]
 
-    def explain(self, outcome: Outcome, p: int) -> Iterator[str]:
-        yield from self.help.formula
-        yield ("  the input is used as it is: log-probabilities if it came from "
-               "log_softmax (ce(x) = nll(log_softmax(x)))")
-        yield from self.ignore_line(outcome)
-        yield from self.mean_line(outcome)
+    def explain(self, outcome: Outcome, p: int, n: Notation = TEXT) -> Iterator[str]:
+        yield from map(n.display, self.formula(n))
+        yield n.prose("  the input is used as it is: log-probabilities if it came from "
+                      "log_softmax (ce(x) = nll(log_softmax(x)))")
+        yield from self.ignore_line(outcome, n)
+        yield from self.mean_line(outcome, n)
         yield ""
         for label, row, k in self.positions(outcome, MAX_POSITIONS):
             if row is None:
-                yield f"  {label}" if label != "⋮" else "  ⋮"
+                yield self.hidden_line(label, n)
                 continue
-            yield self._line(outcome, label, row, k, p)
-        yield from self.nothing_counted(outcome)
+            yield self._line(outcome, label, row, k, p, n)
+        yield from map(n.prose, self.nothing_counted(outcome))
 
-    def _line(self, outcome: Outcome, label: str, row: Row, k: int, p: int) -> str:
+    def _line(self, outcome: Outcome, label: str, row: Row, k: int, p: int, n: Notation
+              ) -> str:
         o, w = self.opts(outcome), outcome.plan.class_weight
         values, _, cls = self.at(row, k, False)
         if cls == o.ignore_index:
-            return (f"  row {label}: target {minus(str(cls))} is the ignore index → ℓ = 0, "
-                    f"not counted")
+            return self.ignored_line(label, cls, n)
         if values.size == 0:
-            return f"  row {label}: no classes (C = 0)"
-        x_y = given(float(values[cls]), o.dtype, p)
-        term = minus(rounded(float(flat(row.terms)[k]), p))
+            return f"  row {n.prose(label)}: no classes (C = 0)"
+        x_y = n.given(float(values[cls]), o.dtype, p)
+        term = n.rounded(float(flat(row.terms)[k]), p)
+        head = f"  row {n.prose(label)}: class {cls}: "
         if w is None:
-            return f"  row {label}: class {cls}: ℓ = −x[{cls}] = −{x_y} = {term}"
-        w_y = given(float(w[cls]), o.dtype, p)
-        return f"  row {label}: class {cls}: ℓ = −w[{cls}] × x[{cls}] = −{w_y} × {x_y} = {term}"
+            return head + n.math(f"{n.ell} = {n.minus}x[{cls}] = {n.minus}{x_y} = {term}")
+        w_y = n.given(float(w[cls]), o.dtype, p)
+        return head + n.math(f"{n.ell} = {n.minus}w[{cls}]{n.times}x[{cls}] = "
+                             f"{n.minus}{w_y}{n.times}{x_y} = {term}")
 
 
 LOSS = NegativeLogLikelihood()

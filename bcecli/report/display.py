@@ -68,11 +68,13 @@ def summary(outcome: Outcome, p: int) -> str:
             or f"mean of {plural(n, 'term')} = {rounded(outcome.loss, p)}")
 
 
-def each_row(outcome: Outcome, lines: Callable[[Row], Iterator[str]]) -> Iterator[str]:
-    """The lines of each shown row, with ``⋮`` where rows are hidden."""
+def each_row(outcome: Outcome, lines: Callable[[Row], Iterator[str]],
+             prose: Callable[[str], str] = str) -> Iterator[str]:
+    """The lines of each shown row, with ``⋮`` where rows are hidden (written by
+    ``prose``: as it is, or for Markdown)."""
     for row in outcome.rows():
         if row is None:
-            yield "  ⋮"
+            yield "  " + prose("⋮")
         else:
             yield from lines(row)
 

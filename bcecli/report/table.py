@@ -32,7 +32,7 @@ from rich.text import Text
 from bcecli.compute.outcome import Outcome, Row
 from bcecli.report.display import column_label, flat, header, summary
 from bcecli.report.numbers import plural, rounded, to_ascii
-from bcecli.report.specs import Cell, LinesSpec, MatrixSpec, grad_style, style_for
+from bcecli.report.specs import Cell, LinesSpec, MatrixSpec, TableSpec, grad_style, style_for
 
 MAX_COLUMNS = 12
 """Columns of a matrix shown where no width says otherwise (a pipe without COLUMNS)."""
@@ -163,6 +163,16 @@ def _lines_of(text: str, width: int | None, style: str) -> Text:
     return Text("\n".join(wrap(text, width)), style=style, no_wrap=True, overflow="ignore")
 
 
+def table_specs(outcome: Outcome, precision: int) -> list[TableSpec]:
+    """The tables of the breakdown: the loss's, and the gradient's with ``--grad``."""
+    specs = outcome.loss_fn.tables(outcome, precision)
+    if outcome.grad_denominator is not None:
+        specs.append(MatrixSpec(outcome.loss_fn.grad_rule(outcome),
+                                _row_grad, label_prefix="∂ ",
+                                vector_label="∂L/∂x", style=grad_style))
+    return specs
+
+
 def renderables(outcome: Outcome, precision: int, width: int | None, ascii: bool = False
                 ) -> Iterator[RenderableType]:
     """The header, the loss's tables and the reduction, as rich renderables."""
@@ -172,11 +182,7 @@ def renderables(outcome: Outcome, precision: int, width: int | None, ascii: bool
         from bcecli.report.samples import worst_title
 
         yield _lines_of(g(worst_title(outcome)), width, "bold")
-    specs = outcome.loss_fn.tables(outcome, precision)
-    if outcome.grad_denominator is not None:
-        specs.append(MatrixSpec(outcome.loss_fn.grad_rule(outcome),
-                                _row_grad, label_prefix="∂ ",
-                                vector_label="∂L/∂x", style=grad_style))
+    specs = table_specs(outcome, precision)
     tables = _draw(outcome, specs, precision, width, g)
     for i, (table, hidden, group) in enumerate(tables):
         if ascii:
