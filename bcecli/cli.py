@@ -216,7 +216,7 @@ def usage_message(exc: Exception, argv: list[str]) -> str:
         what = f"no such option: {option}"
         elsewhere = [loss.name for loss in LOSSES.values()
                      if any(option in p.flags for p in loss.params)]
-        close = sorted(getattr(exc, "possibilities", None) or [])
+        close = _closest(option, getattr(exc, "possibilities", None) or [])
         if elsewhere:
             what += f" (an option of {' and '.join(elsewhere)})"
         elif close:
@@ -232,6 +232,20 @@ def usage_message(exc: Exception, argv: list[str]) -> str:
             what += f" (did you mean {guess})" if guess else \
                 f"; the commands: {', '.join(LOSSES)}"
     return f"{what} {see}"
+
+
+def _closest(typed: str, options: list[str]) -> list[str]:
+    """The options most like the one typed (click offers every one over a low bar:
+    ``--sigmod`` got ``--id or --sigmoid``).
+
+    >>> _closest("--sigmod", ["--id", "--sigmoid"]), _closest("--wieght", ["--weight"])
+    (['--sigmoid'], ['--weight'])
+    """
+    from difflib import SequenceMatcher
+
+    scored = [(SequenceMatcher(None, typed, o).ratio(), o) for o in options]
+    best = max((r for r, _ in scored), default=0.0)
+    return sorted(o for r, o in scored if r >= best - 0.05)
 
 
 def _flags(param: Any) -> str:
