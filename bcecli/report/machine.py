@@ -118,7 +118,8 @@ class Held:
                     self.spill = tempfile.TemporaryFile("w+", encoding="utf-8")
                 except OSError as exc:
                     raise _spill_error(exc) from None
-                self._to_spill("".join(self.parts))
+                for part in self.parts:  # (one by one: no joined copy of them all)
+                    self._to_spill(part)
                 self.parts = []
 
     def _to_spill(self, text: str) -> None:
