@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from bcecli.compute.exactsum import ChunkedSum, split_chunks
 from bcecli.compute.outcome import Keep, Outcome, Row, Warnings, finalize
 from bcecli.compute.pool import Pool, Weighed
-from bcecli.compute.samples import Ranked, SamplePart, Samples, describe, rank_key, worst_rows
+from bcecli.compute.samples import Ranked, SamplePart, Samples, rank_key, worst_rows
 from bcecli.compute.streams import Stream, Streams
 from bcecli.errors import BceError
 from bcecli.io.source import Block, RowFeed, Source, joined
@@ -443,10 +443,11 @@ class _Run:
         else:
             counted = row_dens != 0
             losses = row_sums if total else row_values
-        keys, grouped, correct = self.loss.groups(self.opts, self.plan, bt, counted)
+        groups = self.loss.groups(self.opts, self.plan, bt, counted)
         every = bool(counted.all())
-        return describe(losses if every else losses[counted], int(counted.size - counted.sum()),
-                        keys, grouped.astype(np.float64, copy=False), correct)
+        return SamplePart(losses if every else losses[counted],
+                          int(counted.size - counted.sum()), groups.keys, groups.sums,
+                          groups.counts, groups.correct)
 
     def _earliest(self, paired: Paired, exc: BceError) -> BceError:
         """The error of the earliest row of a block that has one, whatever its kind (a

@@ -128,6 +128,27 @@ class Paired:
     extras: Mapping[str, Block] = field(default_factory=dict)
 
 
+@dataclass
+class Groups:
+    """A block's per-class sums for the summary: keys, the sums and counts of their values,
+    and how many samples' most likely class is their target (None: not a class loss)."""
+
+    keys: NDArray[np.int64]
+    sums: NDArray[np.float64]
+    counts: NDArray[np.int64]
+    correct: int | None = None
+
+    @classmethod
+    def by_key(cls, keys: NDArray[np.int64], values: Array, size: int,
+               correct: int | None = None) -> Groups:
+        """Values summed by their keys (0 ≤ key < size), the keys that occur."""
+        counts = np.bincount(keys, minlength=size)
+        sums = np.bincount(keys, weights=values.astype(np.float64, copy=False), minlength=size)
+        seen = np.flatnonzero(counts)
+        return cls(seen.astype(np.int64), sums[seen].astype(np.float64),
+                   counts[seen].astype(np.int64), correct)
+
+
 class ShapeTrouble(Exception):
     """Shapes do not line up in the blocks seen; the full shapes are needed for a message."""
 
@@ -287,13 +308,11 @@ class Loss(ABC, Generic[OptionsT, P]):
     """Whether each term is a sample (the losses over classes: one term per position);
     else a sample is a row of the input."""
 
-    def groups(self, opts: OptionsT, plan: P, bt: BlockTerms, counted: Array
-               ) -> tuple[NDArray[np.int64], Array, int | None]:
-        """A block's values grouped for the summary's per-class means: a key per value, the
-        values, and how many counted samples' most likely class is their target (None
-        where that means nothing).  ``counted``: which samples count (ignored ones not)."""
-        empty = np.empty(0, np.int64)
-        return empty, np.empty(0), None
+    def groups(self, opts: OptionsT, plan: P, bt: BlockTerms, counted: Array) -> Groups:
+        """A block's values grouped for the summary's per-class means (summed per key),
+        and how many counted samples' most likely class is their target (None where that
+        means nothing).  ``counted``: which samples count (ignored ones not)."""
+        return Groups(np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64), None)
 
     def group_label(self, outcome: Outcome, key: int) -> str:
         """What a group key of :meth:`groups` stands for, for people."""

@@ -24,6 +24,7 @@ from bcecli.losses.base import (
     EVERY_ROW,
     Array,
     BlockTerms,
+    Groups,
     Loss,
     Matrix,
     Options,
@@ -441,14 +442,14 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
     terms_are_samples = True
 
     def groups(self, opts: OptionsT, plan: ClassPlan, bt: BlockTerms, counted: Array
-               ) -> tuple[NDArray[np.int64], Array, int | None]:
+               ) -> Groups:
         """Each counted sample's loss by its target class (the most probable one for class
         probabilities), and how many have that class as their most likely one."""
         x = bt.inputs
         layout = ClassLayout(x.shape, plan.probabilities)  # (a (C,) input is here (1, C))
         xs = layout.classes_last(x)
         if xs.shape[1] == 0:
-            return np.empty(0, np.int64), np.empty(0), 0
+            return Groups(np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.int64), 0)
         predicted = np.argmax(xs, axis=1)
         if plan.probabilities:
             target = np.argmax(layout.classes_last(bt.targets), axis=1)
@@ -457,7 +458,7 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
         keep = np.asarray(counted, dtype=bool).reshape(-1)
         values = bt.values.reshape(-1)
         correct = int(np.count_nonzero((predicted == target)[keep]))
-        return target[keep], values[keep].astype(np.float64), correct
+        return Groups.by_key(target[keep], values[keep], xs.shape[1], correct)
 
     def group_label(self, outcome: Outcome, key: int) -> str:
         return f"class {key}"

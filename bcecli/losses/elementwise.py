@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-from numpy.typing import NDArray
 
 from bcecli.io.source import Block, Locator
 from bcecli.losses import checks
 from bcecli.losses.base import (
     Array,
     BlockTerms,
+    Groups,
     Loss,
     Matrix,
     Options,
@@ -53,6 +53,8 @@ WEIGHT = Param("weight", ("--weight", "-w"), Matrix, None,
                "Weight of each element, broadcast against the input (trailing dimensions), "
                "e.g. '[1, 2, 3]' for one per column, or a full matrix.")
 MAX_TERMS = 6
+GROUP_COLUMNS = 64
+"""Columns of a multi-label target summarised one by one, at most."""
 """Elements of a row written out in --explain before the middle ones are elided."""
 
 
@@ -138,18 +140,30 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
     # ---------------------------------------------------------------- samples
 
     def groups(self, opts: OptionsT, plan: ElementwisePlan, bt: BlockTerms, counted: Array
-               ) -> tuple[NDArray[np.int64], Array, int | None]:
+               ) -> Groups:
         """Each element's term by its target: negatives (0), positives (1) and soft targets
-        (2), per column (key 3·j + kind) where a row has several elements."""
-        t = bt.targets.reshape(bt.values.shape)
-        kind = np.where(t == 0, 0, np.where(t == 1, 1, 2)).astype(np.int64)
-        if bt.values.shape[1] > 1:
-            kind += 3 * np.arange(bt.values.shape[1], dtype=np.int64)
-        return kind.reshape(-1), bt.values.reshape(-1), None
+        (2), per column (key 3·j + kind) where a row has several elements (up to
+        GROUP_COLUMNS of them: wider rows are not labels of classes)."""
+        v = bt.values
+        t = bt.targets.reshape(v.shape)
+        columns = 1 < v.shape[1] <= GROUP_COLUMNS
+        keys, sums, counts = [], [], []
+        neg, pos = t == 0, t == 1
+        for kind, mask in enumerate((neg, pos, ~(neg | pos))):
+            axis = 0 if columns else None
+            n = np.atleast_1d(np.count_nonzero(mask, axis=axis))
+            total = np.atleast_1d(np.sum(v, axis=axis, where=mask, dtype=np.float64))
+            at = np.arange(n.size, dtype=np.int64)
+            keys.append(3 * at + kind)
+            sums.append(total)
+            counts.append(n.astype(np.int64))
+        k, sm, c = np.concatenate(keys), np.concatenate(sums), np.concatenate(counts)
+        seen = c > 0
+        return Groups(k[seen], sm[seen], c[seen], None)
 
     def group_label(self, outcome: Outcome, key: int) -> str:
         kind = ("negatives (t = 0)", "positives (t = 1)", "soft targets (0 < t < 1)")[key % 3]
-        if math.prod(outcome.element_shape[1:]) > 1:
+        if 1 < math.prod(outcome.element_shape[1:]) <= GROUP_COLUMNS:
             return f"column {column_label(outcome, key // 3)}: {kind}"
         return kind
 
