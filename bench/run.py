@@ -55,6 +55,8 @@ AGREE_RTOL = 1e-9
 SMALL_VS_LOADTXT = 1.15
 SMALL_VS_TORCH = 0.25
 CSV_VS_PANDAS = 1.0
+JSON_VS_PLAIN = 1.5
+"""The default JSON (loss, counts, options, the samples' summary) against -f plain."""
 NPY_VS_CSV = 0.5
 SHORT_OUTPUT_LINES = 200
 CAPTURE_LIMIT = 1 << 20  # bytes of a child's stdout/stderr kept for the report
@@ -639,9 +641,12 @@ def target_large(data: Dataset, bench: Bench) -> list[Row]:
     threads = [Case(f"{csv} bcecli, {n} thread{'s' * (n > 1)}",
                     bench.argv(data.x_csv, data.y_csv, "-f", "plain"),
                     env={"BCECLI_THREADS": str(n)}) for n in (1, 2)]
+    as_json = Case(f"{csv} bcecli -f json", bench.argv(data.x_csv, data.y_csv, "-f", "json"))
+    worst = Case(f"{csv} bcecli -f json --top 10",
+                 bench.argv(data.x_csv, data.y_csv, "-f", "json", "--top", "10"))
     no_pandas, no_torch = missing("typer", "pandas"), missing("typer", "pandas", "torch")
     group = [ours_csv] + ([pandas] if not no_pandas else [])
-    group += ([torch] if not no_torch else []) + [ours_npy, *threads]
+    group += ([torch] if not no_torch else []) + [ours_npy, *threads, as_json, worst]
     bench.run(group)
 
     rows = [rss_row(ours_csv)]
@@ -657,7 +662,9 @@ def target_large(data: Dataset, bench: Bench) -> list[Row]:
                 else ratio_row(pandas, ours_csv, "bcecli/pandas", CSV_VS_PANDAS))
     rows.append(skipped_row(torch.label, no_torch, "info") if no_torch
                 else ratio_row(torch, ours_csv, "bcecli/torch+pandas", None))
-    rows.append(agree_row(f"{csv} values agree", [c for c in group if c is not ours_npy],
+    rows += [_json_row(case, ours_csv) for case in (as_json, worst)]
+    rows.append(agree_row(f"{csv} values agree", [c for c in group if c is not ours_npy
+                                                  and c not in (as_json, worst)],
                           data.mean))
     if ours_npy.failure is None and ours_npy.median is not None and ours_csv.median:
         ratio = ours_npy.median / ours_csv.median
@@ -701,12 +708,27 @@ def target_large(data: Dataset, bench: Bench) -> list[Row]:
     return rows
 
 
+def _json_row(case: Case, plain: Case) -> Row:
+    """The default JSON's wall time against -f plain's, measured side by side."""
+    if case.median is None or not plain.median:
+        return case_row(case, target=f"≤ {JSON_VS_PLAIN:.2f}")
+    ratio = case.median / plain.median
+    return case_row(case, f"wall json/plain = {ratio:.2f}", f"≤ {JSON_VS_PLAIN:.2f}",
+                    ratio <= JSON_VS_PLAIN)
+
+
 def target_huge(data: Dataset, bench: Bench) -> list[Row]:
-    """Flat memory on a CSV ten times the main one: one run, peak RSS and value."""
+    """Flat memory on a CSV ten times the main one: one run each of -f plain, the table
+    (with the samples' summary) and the 10 worst samples; peak RSS and value."""
     ours = Case(f"T5 {data.label} CSV: bcecli",
                 bench.argv(data.x_csv, data.y_csv, "-f", "plain"))
-    bench.run([ours], once=True)
-    return [rss_row(ours), agree_row(f"T5 {data.label} CSV: value agrees", [ours], data.mean)]
+    table = Case(f"T5 {data.label} CSV: table and summary",
+                 bench.argv(data.x_csv, data.y_csv, "-f", "table"))
+    worst = Case(f"T5 {data.label} CSV: --top 10 -f csv",
+                 bench.argv(data.x_csv, data.y_csv, "--top", "10", "-f", "csv"))
+    bench.run([ours, table, worst], once=True)
+    return [rss_row(ours), rss_row(table), rss_row(worst),
+            agree_row(f"T5 {data.label} CSV: value agrees", [ours], data.mean)]
 
 
 # --------------------------------------------------------------------------- main

@@ -231,3 +231,16 @@ def test_id_errors(frame: Path, tmp_path: Path) -> None:
 def test_top_usage_errors(args: list[str], message: str) -> None:
     err = run("bce", "-i", "[0.5]", "-t", "[1]", *args, code=2)
     assert err.startswith(f"bcecli: error: {message}")
+
+
+def test_readme_summary_is_what_bcecli_prints() -> None:
+    """The README's summary of samples/val-5class is the command's output at 80 columns."""
+    import os
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text()
+    block = readme.split("ends with (at 80 columns)\n\n```text\n", 1)[1].split("```", 1)[0]
+    val = root / "samples" / "val-5class" / "val.csv"
+    r = runner.invoke(app, ["ce", "-i", f"{val}:logit_0-logit_4", "-t", f"{val}:label"],
+                      env={**os.environ, "COLUMNS": "80"})
+    assert r.exit_code == 0 and r.stdout.endswith(block), r.stdout[-900:]
