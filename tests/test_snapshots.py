@@ -76,7 +76,7 @@ EXTRA = [
                                   "[1, 2, 3, 4]", "--compare"]),
 ]
 CASES = [*_samples(), *EXTRA]
-WIDTHS = (100, 60)
+WIDTHS = (40, 60, 80, 120)
 
 
 def _render(args: list[str], width: int) -> str:
@@ -108,7 +108,30 @@ def test_no_stale_snapshots() -> None:
 
 
 def test_no_line_is_wider_than_the_terminal() -> None:
-    for path in SNAPSHOTS.glob("*--table--*.txt"):
+    """From 60 columns every line fits; at 40, only a table already at its smallest (row
+    labels, one column, the ``…`` of the hidden ones, the row mean) may be wider, drawn
+    whole for the terminal to fold (tests/test_table_width.py checks which)."""
+    for path in SNAPSHOTS.glob("*--*--*.txt"):
         width = int(path.stem.rsplit("--", 1)[1])
         for line in path.read_text().splitlines():
-            assert len(line) <= width, (path.name, line)
+            table = line[:1] in "┏┃┡│└╇┗+|" if line else False
+            assert len(line) <= width or (width < 60 and table), (path.name, line)
+
+
+NUMBER_CUT = re.compile(r"\d…|…\d|\d\.\.\.")
+
+
+def test_no_number_is_cut_and_no_term_is_broken() -> None:
+    """No snapshot at any width holds a cut number (``2.0…``); no line of --explain breaks
+    inside a term (``σ(−0.7349`` / ``) = 0.3241``) or a statistic (``p90`` / ``4.1578``)."""
+    for path in SNAPSHOTS.glob("*--*--*.txt"):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            assert not NUMBER_CUT.search(line), (path.name, line)
+            last = line.split()[-1] if line.split() else ""
+            assert not last.endswith(("σ(", "ln(", "exp(")), (path.name, line)
+            assert last not in ("(", "ln", "exp", "Σ", "p50", "p90", "p99"), (path.name, line)
+            assert not line.lstrip().startswith(")"), (path.name, line)
+            if i and line.startswith("  ") and lines[i - 1].rstrip()[-1:].isdigit():
+                assert not line.lstrip()[:1].isdigit() or " " in lines[i - 1].strip(), \
+                    (path.name, lines[i - 1], line)

@@ -52,8 +52,9 @@ def drawn_width(widths: Sequence[int]) -> int:
     return 1 + sum(w + 3 for w in widths)
 
 
-_WORD = r"(\S*\((?:\d+, )+\d+\)\S*|\S+)(\s*)"
-"""A word of a line, where a shape ``(4, 3)`` is one word."""
+_WORD = r"(\S*\((?:\d+, )+\d+\)\S*|(?:(?:ln|exp|Σ\S*) )+\S+|\S+)(\s*)"
+"""A word of a line, where a shape ``(4, 3)`` is one word, and so is an operator with what
+it acts on (``ln 0.3992``, ``ln Σ_k exp x_k``, ``Σ w[y]``): a term is never broken."""
 
 
 def wrap(line: str, width: int | None, hang: int = 0) -> list[str]:
@@ -68,6 +69,8 @@ def wrap(line: str, width: int | None, hang: int = 0) -> list[str]:
     (['  row 0: 0.5', '    + 0.25'], ['σ =', '1.00000000000000000'])
     >>> wrap("the input (4, 3)", 12)
     ['the input', '(4, 3)']
+    >>> wrap("x_j − ln Σ_k exp x_k", 12)
+    ['x_j −', 'ln Σ_k exp x_k']
     """
     if width is None or cell_len(line) <= width:
         return [line]
