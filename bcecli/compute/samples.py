@@ -24,6 +24,8 @@ EXACT_SAMPLES = 1 << 20
 BIN_SHIFT = 40
 """A loss's bin is its float64 bits shifted right this much: 12 bits of its mantissa kept,
 4096 bins per octave, each at most 2⁻¹² of its value wide."""
+DENSE_BINS = 1 << 20
+"""Bins counted in one array (8 MiB): 256 octaves around the first losses binned."""
 QUANTILES = (50, 90, 99)
 HISTOGRAM_BINS = 10
 
@@ -121,6 +123,8 @@ class Samples:
     kept: list[F64] = field(default_factory=list)
     kept_size: int = 0
     bins: bool = False
+    base: int = 0
+    dense: I64 = field(default_factory=lambda: np.empty(0, np.int64))
     bin_keys: I64 = field(default_factory=lambda: np.empty(0, np.int64))
     bin_counts: I64 = field(default_factory=lambda: np.empty(0, np.int64))
     group_sums: dict[int, float] = field(default_factory=dict)
@@ -150,8 +154,9 @@ class Samples:
             self.inf_sum += float(losses[~finite].sum())  # (inf, -inf, or NaN for both)
         fin = losses[finite] if not finite.all() else losses
         if fin.size:
-            mean = float(fin.mean())  # (Chan et al.'s merge of means and squared deviations)
-            m2 = float(np.sum((fin - mean) ** 2))
+            with np.errstate(over="ignore"):  # (Chan et al.'s merge of means and squares)
+                mean = float(fin.mean())
+                m2 = float(np.sum((fin - mean) ** 2))
             old = self.count - self.infinite + int((~finite).sum())  # finite ones so far
             total = old + fin.size
             delta = mean - self.mean
@@ -172,15 +177,31 @@ class Samples:
         self._bin(losses)
 
     def _bin(self, values: F64) -> None:
+        """Count values in their bins: a window of DENSE_BINS counts (256 octaves) centred
+        on the first values binned, and the rare bins outside it merged sparsely."""
         if values.size == 0:
             return
-        keys, counts = np.unique(_bins(values), return_counts=True)
+        keys = _bins(values)
+        if self.dense.size == 0:
+            self.base = int(np.median(keys)) - DENSE_BINS // 2
+            self.dense = np.zeros(DENSE_BINS, np.int64)
+        local = keys - self.base
+        inside = (local >= 0) & (local < DENSE_BINS)
+        if not inside.all():
+            self._sparse(keys[~inside])
+            local = local[inside]
+        if local.size:
+            lo = int(local.min())
+            self.dense[lo:lo + int(local.max()) - lo + 1] += np.bincount(local - lo)
+
+    def _sparse(self, keys: I64) -> None:
+        uniq, counts = np.unique(keys, return_counts=True)
         if self.bin_keys.size:
-            keys = np.concatenate([self.bin_keys, keys])
+            uniq = np.concatenate([self.bin_keys, uniq])
             counts = np.concatenate([self.bin_counts, counts])
-            keys, inverse = np.unique(keys, return_inverse=True)
+            uniq, inverse = np.unique(uniq, return_inverse=True)
             counts = np.bincount(inverse, weights=counts).astype(np.int64)
-        self.bin_keys, self.bin_counts = keys, counts
+        self.bin_keys, self.bin_counts = uniq.astype(np.int64), counts.astype(np.int64)
 
     def summary(self) -> Summary:
         """The summary of everything added."""
@@ -204,9 +225,14 @@ class Samples:
         """The losses sorted, or the middles of their bins with the bins' counts."""
         if not self.bins:
             return (np.sort(np.concatenate(self.kept)) if self.kept else np.empty(0)), None
-        middles = np.array([_bin_value(k) for k in self.bin_keys.tolist()])
+        seen = np.flatnonzero(self.dense)
+        keys = np.concatenate([seen + self.base, self.bin_keys])
+        counts = np.concatenate([self.dense[seen], self.bin_counts])
+        order = np.argsort(keys, kind="stable")
+        keys, counts = keys[order], counts[order]
+        middles = np.array([_bin_value(k) for k in keys.tolist()])
         middles = np.clip(middles, self.minimum, self.maximum)  # (the ends are known exactly)
-        return middles, self.bin_counts
+        return middles, counts
 
 
 def _quantile(values: F64, weights: I64 | None, q: float) -> float:

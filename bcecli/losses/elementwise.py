@@ -146,20 +146,30 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         GROUP_COLUMNS of them: wider rows are not labels of classes)."""
         v = bt.values
         t = bt.targets.reshape(v.shape)
-        columns = 1 < v.shape[1] <= GROUP_COLUMNS
-        keys, sums, counts = [], [], []
+        axis = 0 if 1 < v.shape[1] <= GROUP_COLUMNS else None
         neg, pos = t == 0, t == 1
-        for kind, mask in enumerate((neg, pos, ~(neg | pos))):
-            axis = 0 if columns else None
-            n = np.atleast_1d(np.count_nonzero(mask, axis=axis))
-            total = np.atleast_1d(np.sum(v, axis=axis, where=mask, dtype=np.float64))
-            at = np.arange(n.size, dtype=np.int64)
-            keys.append(3 * at + kind)
-            sums.append(total)
-            counts.append(n.astype(np.int64))
-        k, sm, c = np.concatenate(keys), np.concatenate(sums), np.concatenate(counts)
-        seen = c > 0
-        return Groups(k[seen], sm[seen], c[seen], None)
+        n_neg = np.atleast_1d(np.count_nonzero(neg, axis=axis))
+        n_pos = np.atleast_1d(np.count_nonzero(pos, axis=axis))
+        n_soft = np.atleast_1d(v.size if axis is None else v.shape[0]) - n_neg - n_pos
+        total = np.atleast_1d(np.sum(v, axis=axis, dtype=np.float64))
+        if np.isfinite(total).all():  # (a mask's sum as a product: fast, exact enough)
+            if axis is None:
+                s_neg = np.atleast_1d(np.dot(v.reshape(-1), neg.reshape(-1)))
+                s_pos = np.atleast_1d(np.dot(v.reshape(-1), pos.reshape(-1)))
+            else:
+                s_neg = np.einsum("ij,ij->j", v, neg, dtype=np.float64)
+                s_pos = np.einsum("ij,ij->j", v, pos, dtype=np.float64)
+            s_soft = total - s_neg - s_pos
+        else:  # (an infinite term: masked sums, so that 0 × inf makes no NaN)
+            s_neg, s_pos, s_soft = (np.atleast_1d(np.sum(v, axis=axis, where=m,
+                                                          dtype=np.float64))
+                                    for m in (neg, pos, ~(neg | pos)))
+        at = 3 * np.arange(n_neg.size, dtype=np.int64)
+        keys = np.concatenate([at, at + 1, at + 2])
+        sums = np.concatenate([s_neg, s_pos, s_soft]).astype(np.float64)
+        counts = np.concatenate([n_neg, n_pos, n_soft]).astype(np.int64)
+        seen = counts > 0
+        return Groups(keys[seen], sums[seen], counts[seen], None)
 
     def group_label(self, outcome: Outcome, key: int) -> str:
         kind = ("negatives (t = 0)", "positives (t = 1)", "soft targets (0 < t < 1)")[key % 3]
