@@ -248,6 +248,12 @@ def _check(req: Request, env: Environment) -> None:
     if req.top and req.reduction == "none" and req.format in ("csv", "ndjson"):
         raise BceError(f"--top lists the worst samples, -r none -f {req.format} every one; "
                        f"give one of them")
+    if req.top and req.grad and req.format in ("csv", "ndjson"):
+        raise BceError(f"--top with -f {req.format} lists the worst samples, --grad the "
+                       f"gradient instead of the losses; give one of them")
+    if req.id is not None and not req.id.strip():
+        raise BceError("--id is empty; give the column of names (a header name, a 1-based "
+                       "position, or FILE:COLUMN)")
     if req.id is not None and req.libraries:
         raise BceError("--id names the rows of PyTorch's breakdown; --like, --compare and "
                        "--emit show no rows")
@@ -427,6 +433,9 @@ def _id_arg(req: Request) -> str:
     assert req.id is not None
     if split_selector(req.id)[1] is not None:
         return req.id
+    file, colon, _ = req.id.rpartition(":")
+    if colon and ("/" in file or os.path.splitext(file)[1]):  # (FILE:COLUMN, FILE missing)
+        raise BceError(f"--id: no such file: {printable(file)}")
     path, _ = split_selector(req.input.strip())
     if path == "-" or path.startswith("-:") or path[:1] in ("[", "{", '"') or \
             not os.path.isfile(path):

@@ -244,3 +244,54 @@ def test_readme_summary_is_what_bcecli_prints() -> None:
     r = runner.invoke(app, ["ce", "-i", f"{val}:logit_0-logit_4", "-t", f"{val}:label"],
                       env={**os.environ, "COLUMNS": "80"})
     assert r.exit_code == 0 and r.stdout.endswith(block), r.stdout[-900:]
+
+
+# ------------------------------------------------------------------ the red team's (round 5)
+
+
+@pytest.mark.parametrize("args", [
+    ["bce", "-i", "[]", "-t", "[]"],
+    ["bce", "-i", "[]", "-t", "[]", "--top", "2"],
+    ["ce", "-i", "[[1, 2], [3, 4]]", "-t", "[-100, -100]", "--top", "2"],
+    ["bce", "-i", "[]", "-t", "[]", "-f", "ndjson"],
+    ["bce", "-i", "[0.1, 0.9]", "-t", "[0, 1]"],  # (two losses a few ulps apart)
+    ["bce-logits", "-i", "[2, -2]", "-t", "[1, 0]", "-f", "json"],
+])
+def test_empty_and_nearly_equal_sets_are_no_trouble(args: list[str]) -> None:
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and r.exception is None or isinstance(r.exception, SystemExit), \
+        (r.stdout, r.stderr)
+    if "ndjson" in args:
+        assert r.stdout == ""
+
+
+def test_nearly_equal_losses_make_one_histogram_bin() -> None:
+    s = Samples()
+    s.add(describe(np.array([0.10536051565782628, 0.10536051565782631]), 0, None, None, None))
+    assert s.summary().histogram == [(0.10536051565782628, 0.10536051565782631, 2)]
+
+
+def test_names_are_escaped_for_people_and_kept_for_machines(tmp_path: Path) -> None:
+    path = tmp_path / "ctl.csv"
+    path.write_bytes(b"id,p,y\n\x1b[2Jevil,0.1,0\n,0.9,1\n")
+    f = str(path)
+    table = run("bce", "-i", f + ":p", "-t", f + ":y", "--id", "id")
+    assert "\x1b" not in table and "\\x1b[2Jevil" in table and '"" │' in table
+    nd = [json.loads(line) for line in run("bce", "-i", f + ":p", "-t", f + ":y", "--id",
+                                           "id", "-f", "ndjson").splitlines()]
+    assert [r["id"] for r in nd] == ["\x1b[2Jevil", ""]
+    csv = run("bce", "-i", f + ":p", "-t", f + ":y", "--id", "id", "-f", "csv", "--top", 2)
+    assert '"\x1b[2Jevil"' in csv  # (the value as it is, quoted)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--id", ""], "--id is empty"),
+    (["--id", "missing.csv:name"], "--id: no such file: missing.csv"),
+    (["-f", "ndjson", "--like", "keras"], "--format ndjson lists PyTorch's samples"),
+    (["--top", "2", "--compare"], "--top lists PyTorch's samples"),
+    (["--top", "2", "-f", "csv", "--grad"], "--top with -f csv lists the worst samples"),
+])
+def test_more_usage_errors(frame: Path, args: list[str], message: str) -> None:
+    f = str(frame)
+    err = run("bce", "-i", f + ":prob", "-t", f + ":label", *args, code=2)
+    assert err.startswith(f"bcecli: error: {message}") and err.count("\n") == 1

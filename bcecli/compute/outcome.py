@@ -65,8 +65,13 @@ class Row:
 
     @property
     def label(self) -> str:
-        """How the row is named for people: its name, else its index."""
-        return str(self.index) if self.name is None else self.name
+        """How the row is named for people: its name (control characters escaped, so that
+        a name cannot drive the terminal; an empty one ``""``), else its index."""
+        if self.name is None:
+            return str(self.index)
+        from bcecli.io.textparse import printable
+
+        return printable(self.name) if self.name else '""'
 
 
 @dataclass

@@ -267,8 +267,12 @@ def _histogram(values: F64, weights: I64 | None) -> list[tuple[float, float, int
     if lo == hi:
         total = values.size if weights is None else int(weights.sum())
         return [(lo, hi, total)]
-    counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi),
-                                 weights=weights)
+    try:
+        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi),
+                                     weights=weights)
+    except ValueError:  # (a range of a few ulps: too narrow for ten bins, one then)
+        total = values.size if weights is None else int(weights.sum())
+        return [(lo, hi, total)]
     return [(float(edges[i]), float(edges[i + 1]), int(round(c))) for i, c in enumerate(counts)]
 
 

@@ -301,8 +301,9 @@ def _name_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int,
     buf = buf if buf.endswith(b"\n") else buf + b"\n"
     chosen = columns.select(buf, dialect, ncols, keep, name).decode("utf-8", "replace")
     lines = chosen.split("\n")[:-1]
-    labels = [_unquoted(line.strip(" \t\r")) for line in lines
-              if line.strip(" \t\r") and not line.lstrip(" \t").startswith("#")]
+    whole = buf.split(b"\n")[:-1]  # (the lines as they were: blank or comment ones skip)
+    labels = [_unquoted(line.strip(" \t\r")) for line, was in zip(lines, whole, strict=True)
+              if was.strip(b" \t\r") and not was.lstrip(b" \t").startswith(b"#")]
     block = Block(np.array(labels, dtype=object), Location(name, 1, count_lines(buf)))
     return block
 

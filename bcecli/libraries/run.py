@@ -65,6 +65,10 @@ def _check(req: Request) -> None:
     if req.format == "csv" and req.reduction != "none":
         raise BceError("--format csv writes unreduced values; with --like use -r none, "
                        "or --format plain or json")
+    if req.format == "ndjson" or req.top:
+        what = "--top" if req.top else "--format ndjson"
+        raise BceError(f"{what} lists PyTorch's samples; --like, --compare, --emit and "
+                       f"--sample-weight show libraries' losses (give them apart)")
     if req.format == "markdown":
         raise BceError("--format markdown writes PyTorch's breakdown; with --like, --compare, "
                        "--emit or --sample-weight use --format table, plain or json")

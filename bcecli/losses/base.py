@@ -17,6 +17,7 @@ class; :mod:`bcecli.losses` registers them.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -324,7 +325,8 @@ class Loss(ABC, Generic[OptionsT, P]):
         position for the losses over classes), for the worst samples and per-sample
         output."""
         n = inputs.shape[0]
-        return {"target": targets.reshape(n, -1), "input": inputs.reshape(n, -1)}
+        return {"target": targets.reshape(n, math.prod(targets.shape[1:])),
+                "input": inputs.reshape(n, math.prod(inputs.shape[1:]))}
 
     @abstractmethod
     def json_options(self, outcome: Outcome) -> dict[str, object]:

@@ -182,9 +182,10 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         """The targets, and the probabilities predicted (σ(x) where the input holds
         logits): a value per sample for rows of one element, else a row of them."""
         n = inputs.shape[0]
-        x = inputs.reshape(n, -1).astype(np.float64)
+        width = math.prod(inputs.shape[1:])
+        x = inputs.reshape(n, width).astype(np.float64)
         p = sigmoid(x) if self.probabilities(opts) else x
-        t = targets.reshape(n, -1).astype(np.float64)
+        t = targets.reshape(n, width).astype(np.float64)
         if x.shape[1] == 1:
             return {"target": t[:, 0], "prediction": p[:, 0]}
         return {"target": t, "prediction": p}

@@ -51,8 +51,8 @@ def _fields(loss: Loss[Any, Any], opts: Any, plan: Any, inputs: Array, targets: 
     fields = loss.sample_fields(opts, plan, inputs, targets)
     n = inputs.shape[0]
     if loss.terms_are_samples and per_row > 1:
-        return {k: v.reshape(n, -1) if v.ndim == 1 else v.reshape(n, -1) for k, v in
-                fields.items()}
+        return {k: v.reshape(n, per_row) if v.ndim == 1 else v.reshape(n, per_row, -1)
+                for k, v in fields.items()}
     return fields
 
 
@@ -110,8 +110,9 @@ def csv_table(names: list[str], columns: list[list[str]]) -> str:
 def _csv_cell(v: object) -> str:
     if v is None:
         return "nan"
-    if isinstance(v, str):
-        if any(c in v for c in ',"\n\r'):
+    if isinstance(v, str):  # (the name as it is, quoted where it holds what CSV quotes
+        # or a control character)
+        if any(c in v for c in ',"\n\r') or not v.isprintable():
             return '"' + v.replace('"', '""') + '"'
         return v
     if isinstance(v, float) and math.isnan(v):
@@ -136,6 +137,8 @@ class NdjsonSink:
         assert data is not None
         inputs, targets = data
         n = terms.shape[0] if terms.ndim else 1
+        if n == 0 or terms.size == 0 and self.loss.terms_are_samples:
+            return  # (no samples: no lines)
         per_row = math.prod(terms.shape[1:]) if terms.ndim else 1
         names_out = ["row"]
         rows = np.arange(start, start + n, dtype=np.int64)
