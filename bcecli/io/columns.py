@@ -107,9 +107,17 @@ def parse_selected(buf: bytes | memoryview, dialect: Dialect, ncols: int, keep: 
     sep = dialect.sep
     if sep is None or len(sep) != 1 or not len(buf) or buf[-1] not in (10, b"\n"):
         return None
+    kept = selected_columns(buf, sep[0], ncols, keep)
+    return None if kept is None else np.stack(kept, axis=1)
+
+
+def selected_columns(buf: bytes | memoryview, sep: int, ncols: int, keep: list[int]
+                     ) -> list[F64] | None:
+    """:func:`parse_selected`'s columns, each an array of its own (one column read for a
+    source that wants it alone is not copied out of a matrix)."""
     if _has_cr(buf):
         buf = bytes(buf).replace(b"\r\n", b"\n")  # (a stray \r in a kept field declines)
-    return _lines(buf, sep[0], ncols, keep)
+    return _lines(buf, sep, ncols, keep)
 
 
 def _has_cr(buf: bytes | memoryview) -> bool:
@@ -120,11 +128,10 @@ def _has_cr(buf: bytes | memoryview) -> bool:
     return isinstance(whole, bytes) and whole.find(b"\r", 0, len(buf)) >= 0
 
 
-def _lines(buf: bytes | memoryview, sep: int, ncols: int, keep: list[int]) -> F64 | None:
-    """:func:`parse_selected` of complete lines, ``\\n``-ended."""
-    padded = np.zeros(len(buf) + 24, dtype=np.uint8)  # 24 bytes before, for the first field
-    b = padded[24:]
-    b[:] = np.frombuffer(buf, dtype=np.uint8)
+def _lines(buf: bytes | memoryview, sep: int, ncols: int, keep: list[int]
+           ) -> list[F64] | None:
+    """:func:`selected_columns` of complete lines, ``\\n``-ended."""
+    b = np.frombuffer(buf, dtype=np.uint8)
     is_end = b == sep
     newline = b == 10
     nlines = int(np.count_nonzero(newline))
@@ -135,25 +142,24 @@ def _lines(buf: bytes | memoryview, sep: int, ncols: int, keep: list[int]) -> F6
     if ends.size != nlines * ncols or not (b[ends[ncols - 1::ncols]] == 10).all():
         return None  # a ragged or blank line: said by the parser, at its line
     table = ends.reshape(nlines, ncols)  # where each field ends (at its separator)
-    out = np.empty((nlines, len(keep)))
-    for j, k in enumerate(keep):
+    out = []
+    for k in keep:
         if k:
             first = table[:, k - 1] + 1
         else:
             first = np.empty(nlines, dtype=np.intp)
             first[0] = 0
             first[1:] = table[:-1, -1] + 1
-        values = _column(padded, first, table[:, k])
+        values = _column(b, first, table[:, k])
         if values is None:
             return None
-        out[:, j] = values
+        out.append(values)
     return out
 
 
-def _column(padded: NDArray[np.uint8], first: NDArray[np.intp], last: NDArray[np.intp]
+def _column(b: NDArray[np.uint8], first: NDArray[np.intp], last: NDArray[np.intp]
             ) -> F64 | None:
-    """Fields ``b[first:last]`` (``b`` the bytes after the 24 of ``padded``) as numbers,
-    or None.
+    """Fields ``b[first:last]`` as numbers, or None.
 
     The 8, 16 or 24 bytes that end each field are taken as a row of bytes and the bytes
     before the field masked out; the rows are checked (digits, at most one dot, a minus
@@ -165,25 +171,21 @@ def _column(padded: NDArray[np.uint8], first: NDArray[np.intp], last: NDArray[np
     longest = int(lens.max())
     if lens.min() < 1 or longest > 17:
         return None
-    b = padded[24:]
     if longest == 1:  # one digit each: class labels
         digit = b[first] - np.uint8(48)
         return digit.astype(np.float64) if (digit < 10).all() else None
     nw = (longest + 7) // 8  # words per field
     width = 8 * nw
-    words = np.ndarray((padded.size - 7,), dtype="<u8", buffer=padded, strides=(1,))
-    at = last + 16  # the word of each field's last 8 bytes (b[last - 8:last])
     if nw == 1:
-        rows = words[at].reshape(-1, 1)
+        rows = _words_before(b, last).reshape(-1, 1)
         inside = _INSIDE[lens].reshape(-1, 1)
     else:
-        rows = np.empty((at.size, nw), dtype="<u8")
-        inside = np.empty((at.size, nw), dtype="<u8")
+        rows = np.empty((last.size, nw), dtype="<u8")
+        inside = np.empty((last.size, nw), dtype="<u8")
         for j in range(nw):
             back = 8 * (nw - 1 - j)  # bytes after this word, in the field
-            rows[:, j] = words[at - back]
+            rows[:, j] = _words_before(b, last - back)
             inside[:, j] = _INSIDE[np.clip(lens - back, 0, 8)]
-    del words, at
     text = rows.view(np.uint8)  # (fields, width): each field's bytes end its row
     within = inside.view(np.bool_)
     digit = text - np.uint8(48)
@@ -218,6 +220,24 @@ def _column(padded: NDArray[np.uint8], first: NDArray[np.intp], last: NDArray[np
     for j in range(nw - 1):
         v += eight_digits(values[:, j]) * _TENS[nw - 1 - j]
     return decimals(v, dot_k, has_dot, neg if neg.any() else None)
+
+
+def _words_before(b: NDArray[np.uint8], ends: NDArray[np.intp]) -> NDArray[np.uint64]:
+    """The 8 bytes before each position, ``b[end - 8:end]``, each as a little-endian word;
+    those before the block's start (a field of its first line) read as 0."""
+    at = ends - 8
+    low = int(at.min()) < 0
+    if b.size >= 8 and not low:
+        return np.ndarray((b.size - 7,), dtype="<u8", buffer=b, strides=(1,))[at]
+    out = np.zeros(at.size, dtype="<u8")
+    if b.size >= 8:
+        words = np.ndarray((b.size - 7,), dtype="<u8", buffer=b, strides=(1,))
+        out[at >= 0] = words[at[at >= 0]]
+    start = np.zeros(48, dtype=np.uint8)  # the first 24 bytes, after 24 of 0
+    start[24:24 + min(24, b.size)] = b[:24]
+    early = np.ndarray((41,), dtype="<u8", buffer=start, strides=(1,))
+    out[at < 0] = early[at[at < 0] + 24]  # (at ≥ -24: a field ends 1 byte in, at least)
+    return out
 
 
 def _count(flags: NDArray[np.bool_], nw: int) -> NDArray[np.intp]:

@@ -312,6 +312,11 @@ def _parse_kept(buf: bytes, name: str, dialect: Dialect, ncols: int, keep: list[
     return _select_and_parse(buf, name, dialect, ncols, keep)
 
 
+def _matrix(parts: list[F64]) -> F64:
+    """Columns as the rows of a matrix (one column: the same numbers, not copied)."""
+    return parts[0].reshape(-1, 1) if len(parts) == 1 else np.stack(parts, axis=1)
+
+
 def _selected(values: F64, name: str, keep: list[int]) -> Block:
     """A block of the numbers of the kept columns, as they were read in place."""
     located = Location(name, 1, values.shape[0])
@@ -466,14 +471,17 @@ class _Twins:
         """A block's kept fields for both sides: read in place at once, else each side's
         as on its own."""
         first, second = self.keeps
-        values = columns.parse_selected(piece, self.dialect, self.ncols, first + second)
-        if values is None:
+        sep = self.dialect.sep
+        kept = None
+        if sep is not None and len(sep) == 1 and len(piece) and piece[-1] == 10:
+            kept = columns.selected_columns(piece, sep[0], self.ncols, first + second)
+        if kept is None:
             buf = _copied(piece)
             return [_parse_kept(buf, self.name, self.dialect, self.ncols, keep)
                     for keep in self.keeps]
         n = len(first)
-        return [_selected(np.ascontiguousarray(values[:, :n]), self.name, first),
-                _selected(np.ascontiguousarray(values[:, n:]), self.name, second)]
+        return [_selected(_matrix(kept[:n]), self.name, first),
+                _selected(_matrix(kept[n:]), self.name, second)]
 
     def close(self) -> None:
         for source in self.opened:
