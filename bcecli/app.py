@@ -341,7 +341,7 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     from bcecli.compute.engine import Inputs, compute
     from bcecli.compute.outcome import Keep
     from bcecli.compute.pool import Pool, default_threads
-    from bcecli.io import open_source
+    from bcecli.io import open_pair, open_source
     from bcecli.report.machine import CsvSink, JsonSink, write_json
     from bcecli.report.records import NdjsonSink
 
@@ -357,10 +357,9 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     keep = Keep.rows(req.max_rows)
     twice = req.grad and req.reduction == "mean"  # the gradient needs the mean's denominator
     with ExitStack() as opened, Pool(default_threads(env.env)) as pool:
-        x = opened.enter_context(open_source(req.input, "--input", env.stdin, twice,
-                                             req.header))
-        t = opened.enter_context(open_source(req.target, "--target", env.stdin, twice,
-                                             req.header))
+        x, t = open_pair(req.input, req.target, env.stdin, twice, req.header)
+        opened.callback(x.close)
+        opened.callback(t.close)
         extras = {name: opened.enter_context(
             open_source(arg, f"--{name.replace('_', '-')}", env.stdin, twice, req.header))
             for name, arg in req.matrices.items()}

@@ -4,6 +4,7 @@ read as numbers."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from bcecli import io
 from bcecli.cli import app
+from bcecli.io import columns, delimited
+from bcecli.io.textparse import Dialect
 
 runner = CliRunner()
 
@@ -221,3 +225,134 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path) -> None:
         assert proc.stderr == (f"bcecli: error: {path}: reading Parquet needs pyarrow, which "
                                f"bcecli installs as an extra: pip install 'bcecli[arrow]'\n"
                                ).encode()
+
+
+# ------------------------------------------------ selected columns read in place, and one
+# reading of a file shared by -i FILE:COLUMNS and -t FILE:COLUMNS
+
+
+def _random_field(rng: random.Random) -> str:
+    digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 16)))
+    k = rng.randint(0, len(digits))
+    text = rng.choice([digits, digits[:k] + "." + digits[k:], "." + digits, digits + "."])
+    field = rng.choice(["", "", "-"]) + text
+    if rng.random() < 0.05:  # what the in-place reader leaves to the parser's tiers
+        field = rng.choice(["1e5", "+1", " 1", "1 ", "nan", "1..2", "--1", "1-", "-", ".",
+                            "1.2.3", "0x1", "1,5"])
+    return field
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_read_in_place_is_float_to_the_bit(seed: int) -> None:
+    """Where the in-place reader takes a block, every number is float()'s, sign of zero
+    included; where it declines, the field is no plain decimal of at most 15 digits."""
+    rng = random.Random(seed)
+    taken = 0
+    for _ in range(400):
+        ncols = rng.randint(1, 5)
+        rows = [[_random_field(rng) for _ in range(ncols)] for _ in range(rng.randint(1, 30))]
+        keep = rng.sample(range(ncols), rng.randint(1, ncols))
+        buf = "".join(",".join(r) + "\n" for r in rows).encode()
+        got = columns.parse_selected(buf, Dialect(b","), ncols, keep)
+        plain = all(_plain(r[k]) for r in rows for k in keep)
+        if not plain or any("," in f for r in rows for f in r):  # (a ragged line)
+            assert got is None
+            continue
+        assert got is not None, (rows, keep)
+        taken += 1
+        want = np.array([[float(r[k]) for k in keep] for r in rows])
+        assert got.tobytes() == want.tobytes(), (rows, keep)
+    assert taken > 50  # (the in-place reader really is exercised)
+
+
+def _plain(field: str) -> bool:
+    body = field.removeprefix("-")
+    digits = body.replace(".", "", 1)
+    return digits.isdigit() and 1 <= len(digits) <= 15
+
+
+def test_read_in_place_leaves_the_id_column_alone() -> None:
+    buf = "s0000001,1,0.25\r\nx y z é,0,-7.5\r\n".encode()
+    got = columns.parse_selected(buf, Dialect(b","), 3, [2, 1])
+    assert got is not None and got.tolist() == [[0.25, 1.0], [-7.5, 0.0]]
+    assert columns.parse_selected(b"a,1,0.5\nb,1\n", Dialect(b","), 3, [2]) is None  # ragged
+    assert columns.parse_selected(b"a,1,0.5\n\nb,1,2\n", Dialect(b","), 3, [2]) is None
+    assert columns.parse_selected(b"a 1 0.5\n", Dialect(None), 3, [2]) is None
+
+
+def _file(tmp_path: Path, n: int, broken: dict[int, str] | None = None) -> Path:
+    rng = np.random.default_rng(3)
+    lines = [f"s{i:07d},{int(b)},{p:.6f}" for i, (b, p) in
+             enumerate(zip(rng.random(n) < 0.5, rng.random(n), strict=True))]
+    for at, line in (broken or {}).items():
+        lines[at] = line
+    path = tmp_path / "f.csv"
+    path.write_text("id,label,prob\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def _alone(monkeypatch: pytest.MonkeyPatch, path: str, *args: str, threads: str = "2"
+           ) -> tuple[Any, Any]:
+    """A run with the file read once for both, and with each read on its own."""
+    shared = run(*args, env={"BCECLI_THREADS": threads})
+    monkeypatch.setattr(io, "_twins", lambda *a: None)
+    own = run(*args, env={"BCECLI_THREADS": threads})
+    monkeypatch.undo()
+    return shared, own
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+@pytest.mark.parametrize(("broken", "status"), [
+    ({}, 0), ({30_000: "s,1,2e-1"}, 0), ({10: "s,1,0.5\r"}, 0), ({60_000: ""}, 0),
+    ({40_000: "s,x,0.5"}, 2), ({40_000: "s,1,x", 50_000: "s,x,0.5"}, 2),
+    ({50_000: "s,1,0.5", 20_000: "s,1,1.5"}, 2), ({45_000: "s,1"}, 2),
+    ({45_000: "s,1,0.5,9"}, 2)])
+def test_one_reading_for_both_gives_what_two_give(tmp_path: Path, threads: str,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   broken: dict[int, str], status: int) -> None:
+    """Output, message and status are those of the file read on its own for each, errors
+    at their lines and in their order, over many blocks."""
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 1 << 16)
+    path = _file(tmp_path, 80_000, broken)
+    for args in (("bce", "-i", f"{path}:prob", "-t", f"{path}:label", "-f", "plain"),
+                 ("bce", "-i", f"{path}:prob", "-t", f"{path}:label", "--grad", "-f", "csv"),
+                 ("bce", "-i", f"{path}:3,2", "-t", f"{path}:label,label", "-r", "none",
+                  "-f", "csv")):
+        shared, own = _alone(monkeypatch, str(path), *args, threads=threads)
+        monkeypatch.setattr(delimited, "BLOCK_BYTES", 1 << 16)
+        assert (shared.exit_code, shared.stdout, shared.stderr) == \
+            (own.exit_code, own.stdout, own.stderr)
+        assert shared.exit_code == status, shared.stderr
+
+
+def test_a_side_fallen_behind_reads_on_its_own(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shape message counts the input to its end before the target: the target, once it
+    lags by more than TWIN_QUEUE blocks, reads the file itself (no pile of blocks)."""
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 1 << 16)
+    monkeypatch.setattr(delimited, "TWIN_QUEUE", 2)
+    path = _file(tmp_path, 60_000)
+    parted = []
+    part = delimited._Twins._part
+
+    def watch(self: Any, side: int) -> None:
+        parted.append(side)
+        part(self, side)
+
+    monkeypatch.setattr(delimited._Twins, "_part", watch)
+    args = ("bce", "-i", f"{path}:label,prob", "-t", f"{path}:prob")
+    shared, own = _alone(monkeypatch, str(path), *args)
+    assert parted == [1]
+    assert shared.exit_code == own.exit_code == 2
+    assert shared.stderr == own.stderr
+    assert "input is (60000, 2) but target is (60000, 1)" in shared.stderr
+    x = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(1, 2))
+    got = {"input": [], "target": []}
+    with monkeypatch.context() as m:
+        m.setattr(delimited, "TWIN_QUEUE", 2)
+        x_src, t_src = io.open_pair(f"{path}:label,prob", f"{path}:prob", None)
+        with x_src, t_src:
+            got["input"] = [b.data for b in x_src.blocks()]  # all of it first
+            got["target"] = [b.data for b in t_src.blocks()]
+    assert np.array_equal(np.concatenate(got["input"]), x)
+    assert np.array_equal(np.concatenate(got["target"])[:, 0], x[:, 1])

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bcecli.compute.pool import Pool, default_threads
+from bcecli.compute.pool import Later, Pool, default_threads
 from bcecli.errors import BceError
 
 
@@ -135,3 +135,30 @@ def test_the_window_is_bounded_in_bytes_not_threads(threads: int) -> None:
                 assert r == given[0] - 1
         # beyond the one being given back: 2 of 1 MiB, 1 of 3 MiB, 10 of 1/4 MiB (or threads)
         assert most[0] <= min(bound, threads + 1), (sizes[0], most[0])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_later_jobs_run_where_their_result_is_asked_for(threads: int) -> None:
+    """A Later job (one that waits for another's work) holds no thread of the pool: it runs
+    in the thread that takes the results, in order, its error said in its place."""
+    import threading
+
+    here = threading.get_ident()
+    ran: list[tuple[int, bool]] = []
+
+    def later(i: int) -> int:
+        ran.append((i, threading.get_ident() == here))
+        if i == 7:
+            raise BceError("later 7")
+        return i
+
+    def jobs() -> Iterator[Callable[[], int]]:
+        for i in range(10):
+            yield Later(lambda i=i: later(i), 1) if i % 2 else (lambda i=i: i)
+
+    got: list[int] = []
+    with Pool(threads) as pool, pytest.raises(BceError, match="later 7"):
+        for r in pool.ordered(jobs()):
+            got.append(r)
+    assert got == list(range(7))
+    assert ran == [(1, True), (3, True), (5, True), (7, True)]

@@ -139,7 +139,7 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     text = frozenset(name for name, source in (("input", inputs.x), ("target", inputs.t),
                                                *inputs.extras.items()) if source.text)
     loss.adapt(opts, Streams(xs, ts), text)
-    whole = loss.whole(first_x)
+    whole = loss.whole(xs.peek() or first_x)  # (as adapted: a file's one value, a scalar)
     if whole:
         xs, ts = Stream(iter([joined(list(xs))])), Stream(iter([joined(list(ts))]))
     first_x, first_t = xs.peek(), ts.peek()

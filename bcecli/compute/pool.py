@@ -51,6 +51,31 @@ class Weighed(Generic[T]):
         return self.job()
 
 
+class Later(Weighed[T]):
+    """A job that mostly waits for another's work (one block of a file parsed once for two
+    sources): run where its result is asked for, in order, not on a thread it would hold
+    idle while the work it waits for needs one."""
+
+    __slots__ = ()
+
+
+class _Deferred(Future[T]):
+    """The future of a :class:`Later` job: the job runs when the result is asked for."""
+
+    def __init__(self, job: Callable[[], T]) -> None:
+        super().__init__()
+        self._job: Callable[[], T] | None = job
+
+    def result(self, timeout: float | None = None) -> T:
+        job, self._job = self._job, None
+        if job is not None and self.set_running_or_notify_cancel():
+            try:
+                self.set_result(job())
+            except Exception as exc:  # said where the job stands in the order
+                self.set_exception(exc)
+        return super().result(timeout)
+
+
 def default_threads(env: Mapping[str, str]) -> int:
     """``BCECLI_THREADS`` if set (a whole number ≥ 1; at most :data:`MAX_THREADS` are used),
     else the CPUs this process may use, at most :data:`MAX_DEFAULT_THREADS`.
@@ -119,7 +144,9 @@ class Pool:
                     while window:
                         yield window.popleft()[0].result()
                     raise
-                window.append((self._submit(job), getattr(job, "nbytes", 0)))
+                future = _Deferred(job) if isinstance(job, Later) else self._submit(job)
+                window.append((future, getattr(job, "nbytes", 0)))
+                del future
                 del job  # (its data is the job's to hold, not this reader's, once it ran)
                 while len(window) > ahead or (len(window) > 1 and sum(
                         n for _, n in window) > self.window_bytes):

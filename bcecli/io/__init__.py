@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import BinaryIO
 
 import numpy as np
@@ -79,6 +80,60 @@ def open_source(arg: str, option: str, stdin: BinaryIO | None, replay: bool = Fa
     if source.reopen is None:
         source.reopen = lambda: open_source(arg, option, None, header=header)
     return source
+
+
+def open_pair(x_arg: str, t_arg: str, stdin: BinaryIO | None, replay: bool = False,
+              header: bool | None = None) -> tuple[Source, Source]:
+    """The input and the target: :func:`open_source` of each, except that two selections of
+    columns of one delimited file (``-i f.csv:prob -t f.csv:label``) are read from one
+    reading of it (:func:`bcecli.io.delimited.twin_sources`), each block parsed once."""
+    twins = _twins(x_arg, t_arg, stdin, replay, header)
+    if twins is not None:
+        return twins
+    x = open_source(x_arg, "--input", stdin, replay, header)
+    try:
+        return x, open_source(t_arg, "--target", stdin, replay, header)
+    except BaseException:
+        x.close()
+        raise
+
+
+def _twins(x_arg: str, t_arg: str, stdin: BinaryIO | None, replay: bool,
+           header: bool | None) -> tuple[Source, Source] | None:
+    """Twin sources where both arguments select columns of the same regular delimited file,
+    named alike; None otherwise (each is opened on its own, as any argument is)."""
+    text = x_arg.strip()
+    if text != x_arg or text[:1] in ("[", "{", '"', "-") or is_number_text(text):
+        return None
+    path, x_sel = split_selector(x_arg)
+    t_path, t_sel = split_selector(t_arg)
+    if x_sel is None or t_sel is None or t_path != path or \
+            _by_extension(path) != (delimited.FORMAT, "csv") and \
+            _by_extension(path) != (delimited.FORMAT, "tsv"):
+        return None
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        fh = open(path, "rb")
+    except (OSError, ValueError):
+        return None  # (said by open_source)
+    size = os.fstat(fh.fileno()).st_size
+    opening = Opening(fh, printable(path if path.isprintable() else repr(path)), size,
+                      _by_extension(path)[1], None, None, path, header)  # type: ignore[index]
+    args = ((x_arg, "--input"), (t_arg, "--target"))
+
+    def alone(side: int) -> Source:
+        return open_source(*args[side], None, header=header)
+
+    try:
+        x, t = delimited.twin_sources(opening, (x_sel, t_sel), alone)
+    except BaseException:
+        fh.close()
+        raise
+    for source, (arg, option) in zip((x, t), args, strict=True):
+        source.closer = _then(source.closer, fh.close)
+        source.reopen = partial(open_source, arg, option, None, header=header)
+    return x, t
 
 
 def _open_arg(arg: str, option: str, stdin: BinaryIO | None, replay: bool,

@@ -4,9 +4,11 @@
 A selector is a comma-separated list of items, each a header name, a 1-based position, or
 a range of either (``p0-p9``, ``2-11``), in the spirit of csvkit's ``-c``: digits are a
 position (pandas names unnamed columns ``0``, ``1``, …: they are chosen by position),
-and a name that holds a ``-`` is a name before it is a range.  The selected fields' bytes
-are gathered from each block before anything is parsed, so the other columns are never read
-as numbers (an id column of text is fine).
+and a name that holds a ``-`` is a name before it is a range.  Only the selected fields
+are ever read as numbers (an id column of text is fine): plain decimals are read in place,
+from the block's bytes (:func:`parse_selected`); anything else has the selected fields'
+bytes gathered (:func:`select`) and parsed by every tier of :mod:`bcecli.io.textparse`,
+which says where a field is no number.
 """
 
 from __future__ import annotations
@@ -14,9 +16,18 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bcecli.errors import BceError
-from bcecli.io.textparse import Dialect, TextError, printable, ragged_error
+from bcecli.io.source import F64
+from bcecli.io.textparse import (
+    Dialect,
+    TextError,
+    decimals,
+    eight_digits,
+    printable,
+    ragged_error,
+)
 
 _RANGE = re.compile(r"(.+?)-(.+)")
 
@@ -66,6 +77,180 @@ def _listing(names: list[str] | None, ncols: int) -> str:
                 + ("1" if ncols == 1 else f"1 to {ncols} (or a range, 2-{ncols})"))
     shown = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
     return f"its columns: {shown} (or by position, 1 to {ncols})"
+
+
+_U64 = np.uint64
+_TENS = (_U64(1), _U64(10**8), _U64(10**16))
+_BYTE_SUM = _U64(0x0101010101010101)
+_INSIDE = np.array([int.from_bytes(bytes(8 - c) + bytes([1]) * c, "little") for c in range(9)],
+                   dtype="<u8")
+"""A word's last ``c`` bytes flagged (1), as a field's last ``c`` bytes lie in it."""
+
+
+def parse_selected(buf: bytes | memoryview, dialect: Dialect, ncols: int, keep: list[int]
+                   ) -> F64 | None:
+    """The kept fields of a block of lines (complete lines, ``ncols`` fields in each, no
+    blank one) as numbers, in ``keep``'s order, read where they lie in the block: None
+    where any is more than a plain decimal (or a line is not as said), for :func:`select`
+    and the parser's tiers, which give the same numbers or say what is wrong, and where.
+
+    Plain decimals as :func:`bcecli.io.textparse.fast_parse` reads them (at most 15
+    digits, a dot, a leading minus), converted by the same exact arithmetic: every number
+    is the double ``float()`` gives.  The block is scanned once, for its separators; only
+    the kept fields' bytes are looked at after that, the 8 to 24 bytes that end each.
+
+    >>> parse_selected(b"s01,1,0.25\\ns02,0,-7\\n", Dialect(b","), 3, [2, 1]).tolist()
+    [[0.25, 1.0], [-7.0, 0.0]]
+    >>> parse_selected(b"s01,1,2e-3\\n", Dialect(b","), 3, [2]) is None
+    True
+    """
+    sep = dialect.sep
+    if sep is None or len(sep) != 1 or not len(buf) or buf[-1] not in (10, b"\n"):
+        return None
+    kept = selected_columns(buf, sep[0], ncols, keep)
+    return None if kept is None else np.stack(kept, axis=1)
+
+
+def selected_columns(buf: bytes | memoryview, sep: int, ncols: int, keep: list[int]
+                     ) -> list[F64] | None:
+    """:func:`parse_selected`'s columns, each an array of its own (one column read for a
+    source that wants it alone is not copied out of a matrix)."""
+    if _has_cr(buf):
+        buf = bytes(buf).replace(b"\r\n", b"\n")  # (a stray \r in a kept field declines)
+    return _lines(buf, sep, ncols, keep)
+
+
+def _has_cr(buf: bytes | memoryview) -> bool:
+    """Whether the lines hold a carriage return (``\\r\\n`` line ends), searched in place:
+    the reader's blocks are views of a bytes object from its start.  One missed is harmless:
+    left in a kept field, it declines the field (then parsed by every tier)."""
+    whole = buf.obj if isinstance(buf, memoryview) else buf
+    return isinstance(whole, bytes) and whole.find(b"\r", 0, len(buf)) >= 0
+
+
+def _lines(buf: bytes | memoryview, sep: int, ncols: int, keep: list[int]
+           ) -> list[F64] | None:
+    """:func:`selected_columns` of complete lines, ``\\n``-ended."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    is_end = b == sep
+    newline = b == 10
+    nlines = int(np.count_nonzero(newline))
+    is_end |= newline
+    del newline
+    ends = np.flatnonzero(is_end)
+    del is_end
+    if ends.size != nlines * ncols or not (b[ends[ncols - 1::ncols]] == 10).all():
+        return None  # a ragged or blank line: said by the parser, at its line
+    table = ends.reshape(nlines, ncols)  # where each field ends (at its separator)
+    out = []
+    for k in keep:
+        if k:
+            first = table[:, k - 1] + 1
+        else:
+            first = np.empty(nlines, dtype=np.intp)
+            first[0] = 0
+            first[1:] = table[:-1, -1] + 1
+        values = _column(b, first, table[:, k])
+        if values is None:
+            return None
+        out.append(values)
+    return out
+
+
+def _column(b: NDArray[np.uint8], first: NDArray[np.intp], last: NDArray[np.intp]
+            ) -> F64 | None:
+    """Fields ``b[first:last]`` as numbers, or None.
+
+    The 8, 16 or 24 bytes that end each field are taken as a row of bytes and the bytes
+    before the field masked out; the rows are checked (digits, at most one dot, a minus
+    only first) and their digits read as :func:`bcecli.io.textparse.fast_parse` reads a
+    block's: the SWAR sum of :func:`~bcecli.io.textparse.eight_digits`, then the exact
+    division of :func:`~bcecli.io.textparse.decimals`.
+    """
+    lens = last - first
+    longest = int(lens.max())
+    if lens.min() < 1 or longest > 17:
+        return None
+    if longest == 1:  # one digit each: class labels
+        digit = b[first] - np.uint8(48)
+        return digit.astype(np.float64) if (digit < 10).all() else None
+    nw = (longest + 7) // 8  # words per field
+    width = 8 * nw
+    if nw == 1:
+        rows = _words_before(b, last).reshape(-1, 1)
+        inside = _INSIDE[lens].reshape(-1, 1)
+    else:
+        rows = np.empty((last.size, nw), dtype="<u8")
+        inside = np.empty((last.size, nw), dtype="<u8")
+        for j in range(nw):
+            back = 8 * (nw - 1 - j)  # bytes after this word, in the field
+            rows[:, j] = _words_before(b, last - back)
+            inside[:, j] = _INSIDE[np.clip(lens - back, 0, 8)]
+    text = rows.view(np.uint8)  # (fields, width): each field's bytes end its row
+    within = inside.view(np.bool_)
+    digit = text - np.uint8(48)
+    is_digit = digit < 10
+    is_digit &= within
+    is_dot = text == 46
+    is_dot &= within
+    n_digits = _count(is_digit, nw)
+    n_dots = _count(is_dot, nw)
+    neg = b[first] == 45
+    # every byte a digit or the dot but a minus first, if there is one (which is then the
+    # only other byte: no minus elsewhere, no exponent, '+', space or letter); one dot
+    if not (n_digits + n_dots + neg == lens).all() or n_dots.max() > 1:
+        return None
+    if n_digits.min() < 1 or n_digits.max() > 15:
+        return None
+    dot_k: NDArray[np.intp] | None = None  # digits after the dot (0 without one)
+    has_dot: NDArray[np.bool_] | None = None
+    if n_dots.any():
+        if nw == 1:  # the bytes from the dot on flagged (a product), then counted
+            dot_k = _count((is_dot.view("<u8") * _BYTE_SUM).view(np.bool_), 1)
+            dot_k -= 1
+        else:
+            dot_k = (width - 1) - np.argmax(is_dot, axis=1)
+        if not n_dots.all():
+            has_dot = n_dots.astype(np.bool_)
+            dot_k[~has_dot] = 0
+    digit *= is_digit  # the digits' values; every other byte (the dot, a minus) 0
+    del text, within, is_digit, is_dot
+    values = digit.view("<u8")  # (fields, nw) words of digit values
+    v = eight_digits(values[:, nw - 1])
+    for j in range(nw - 1):
+        v += eight_digits(values[:, j]) * _TENS[nw - 1 - j]
+    return decimals(v, dot_k, has_dot, neg if neg.any() else None)
+
+
+def _words_before(b: NDArray[np.uint8], ends: NDArray[np.intp]) -> NDArray[np.uint64]:
+    """The 8 bytes before each position, ``b[end - 8:end]``, each as a little-endian word;
+    those before the block's start (a field of its first line) read as 0."""
+    at = ends - 8
+    low = int(at.min()) < 0
+    if b.size >= 8 and not low:
+        return np.ndarray((b.size - 7,), dtype="<u8", buffer=b, strides=(1,))[at]
+    out = np.zeros(at.size, dtype="<u8")
+    if b.size >= 8:
+        words = np.ndarray((b.size - 7,), dtype="<u8", buffer=b, strides=(1,))
+        out[at >= 0] = words[at[at >= 0]]
+    start = np.zeros(48, dtype=np.uint8)  # the first 24 bytes, after 24 of 0
+    start[24:24 + min(24, b.size)] = b[:24]
+    early = np.ndarray((41,), dtype="<u8", buffer=start, strides=(1,))
+    out[at < 0] = early[at[at < 0] + 24]  # (at ≥ -24: a field ends 1 byte in, at least)
+    return out
+
+
+def _count(flags: NDArray[np.bool_], nw: int) -> NDArray[np.intp]:
+    """How many of each row's flags are set (rows of ``nw`` words of 8 flags): the bytes
+    of a word, each 0 or 1, summed by one multiplication."""
+    words = flags.view("<u8")
+    total = words[:, 0] * _BYTE_SUM
+    total >>= _U64(56)
+    for j in range(1, nw):
+        more = words[:, j] * _BYTE_SUM
+        more >>= _U64(56)
+        total += more
+    return total.view(np.intp)  # (at most 24)
 
 
 def select(buf: bytes, dialect: Dialect, ncols: int, keep: list[int], name: str) -> bytes:

@@ -7,16 +7,18 @@ end and handed out as jobs that parse them (:mod:`bcecli.io.textparse`) on any t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
-from bcecli.compute.pool import Weighed
+from bcecli.compute.pool import Later, Weighed
 from bcecli.errors import BceError
 from bcecli.io import columns
-from bcecli.io.source import Block, ByteStream, Format, Job, Opening, Prefixed, Source
+from bcecli.io.source import F64, Block, ByteStream, Format, Job, Opening, Prefixed, Source
 from bcecli.io.textparse import (
     Dialect,
     Location,
@@ -197,6 +199,18 @@ def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: 
               ) -> tuple[TextHead, Iterator[Job]]:
     """Read a delimited text stream: its head now, then jobs that parse its blocks of rows
     (only the columns ``selector`` names, if given: :mod:`bcecli.io.columns`)."""
+    head, stream, rest, size = _read_head(stream, name, dialect, consumed, block_bytes, header)
+    chosen, keep = _choose(head, selector, name)
+    if names and (keep is None or len(keep) != 1):
+        raise BceError(f"{name}: --id names one column, not {chosen.ncols}")
+    return chosen, _pieces(_cuts(stream, name, rest, consumed, size), name, head, keep, names)
+
+
+def _read_head(stream: ByteStream, name: str, dialect: Dialect | None, consumed: list[int],
+               block_bytes: int | None, header: bool | None
+               ) -> tuple[TextHead, ByteStream, bytes, int]:
+    """The head of a delimited stream, the stream to read the rows from, what was read of
+    them already, and the bytes of a block."""
     block_bytes = block_bytes or BLOCK_BYTES
     buf, line, skipped = _first_line(stream, name, block_bytes, consumed)
     comments = 0
@@ -211,17 +225,20 @@ def iter_jobs(stream: ByteStream, name: str, dialect: Dialect | None, consumed: 
     line += comments
     head, offset = read_head(buf, name, dialect, line, skipped, header)
     rest = buf[offset:]
-    size = _block_size(rest, head, block_bytes)
+    return head, stream, rest, _block_size(rest, head, block_bytes)
+
+
+def _choose(head: TextHead, selector: str | None, name: str
+            ) -> tuple[TextHead, list[int] | None]:
+    """The head of the columns read (``selector``'s, else all but pandas' index) and the
+    file's columns they are (None: all)."""
     if selector is None and not head.index:
-        return head, _pieces(stream, name, head, rest, consumed, size)
+        return head, None
     keep = columns.resolve(selector, head.column_names, head.ncols, name) if selector \
         else list(range(1, head.ncols))  # (pandas' index column left out)
-    if names and len(keep) != 1:
-        raise BceError(f"{name}: --id names one column, not {len(keep)}")
-    labels = None if head.column_names is None else [head.column_names[k] for k in keep]
-    chosen = TextHead(head.dialect, labels, len(keep), head.data_line,
-                      note=None if selector else head.note)
-    return chosen, _pieces(stream, name, head, rest, consumed, size, keep, names)
+    names = None if head.column_names is None else [head.column_names[k] for k in keep]
+    return TextHead(head.dialect, names, len(keep), head.data_line,
+                    note=None if selector else head.note), keep
 
 
 def _block_size(rest: bytes, head: TextHead, block_bytes: int) -> int:
@@ -234,14 +251,13 @@ def _block_size(rest: bytes, head: TextHead, block_bytes: int) -> int:
     return max(min(block_bytes, int(BLOCK_VALUES * per_value)), min(block_bytes, 1 << 16))
 
 
-def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
-            consumed: list[int], block_bytes: int, keep: list[int] | None = None,
-            names: bool = False) -> Iterator[Job]:
-    """Jobs for the rows after the head: ``rest`` is what was read already.
+def _cuts(stream: ByteStream, name: str, rest: bytes, consumed: list[int], block_bytes: int
+          ) -> Iterator[tuple[memoryview, int]]:
+    """The blocks of lines after the head, each with its length: ``rest`` is what was read
+    already.
 
     Blocks of about ``block_bytes`` are cut at a line's end; a line is read in pieces, and
-    joined once, however long it is (up to ``MAX_LINE_BYTES``).  Lines are counted by the
-    jobs, on the pool: a block's lines count from 1 until :class:`_Lines` places it.
+    joined once, however long it is (up to ``MAX_LINE_BYTES``).
     """
     parts, held, whole_line = [rest], len(rest), b"\n" in rest
     at_end = False
@@ -264,17 +280,59 @@ def _pieces(stream: ByteStream, name: str, head: TextHead, rest: bytes,
         rest = buf[cut:]
         parts, held, whole_line = [rest], len(rest), False
         if cut:
-            parse = _name_piece if names else _parse_piece
-            yield Weighed(partial(parse, memoryview(buf)[:cut], name, head.dialect,
-                                  head.ncols, keep), cut)
+            yield memoryview(buf)[:cut], cut
+
+
+def _pieces(cuts: Iterator[tuple[memoryview, int]], name: str, head: TextHead,
+            keep: list[int] | None = None, names: bool = False) -> Iterator[Job]:
+    """Jobs parsing the blocks of lines on any thread (``names``: as the rows' names, text).
+    Lines are counted by the jobs, on the pool: a block's lines count from 1 until
+    :class:`_Lines` places it."""
+    parse = _name_piece if names else _parse_piece
+    for piece, cut in cuts:
+        yield Weighed(partial(parse, piece, name, head.dialect, head.ncols, keep), cut)
 
 
 def _parse_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int,
                  keep: list[int] | None = None) -> Block:
-    buf = bytes(piece)  # (copied here, on the pool, not by the reader)
-    buf = buf if buf.endswith(b"\n") else buf + b"\n"
+    buf = _copied(piece)
     if keep is None:
         return parse_lines(buf, name, 1, dialect, ncols)
+    return _parse_kept(buf, name, dialect, ncols, keep)
+
+
+def _copied(piece: memoryview) -> bytes:
+    """A block's bytes, ending in a newline (copied on the pool, not by the reader)."""
+    buf = bytes(piece)
+    return buf if buf.endswith(b"\n") else buf + b"\n"
+
+
+def _parse_kept(buf: bytes, name: str, dialect: Dialect, ncols: int, keep: list[int]
+                ) -> Block:
+    """The kept columns of a block: read in place where they hold plain decimals, else
+    gathered and parsed by every tier."""
+    values = columns.parse_selected(buf, dialect, ncols, keep)
+    if values is not None:
+        return _selected(values, name, keep)
+    return _select_and_parse(buf, name, dialect, ncols, keep)
+
+
+def _matrix(parts: list[F64]) -> F64:
+    """Columns as the rows of a matrix (one column: the same numbers, not copied)."""
+    return parts[0].reshape(-1, 1) if len(parts) == 1 else np.stack(parts, axis=1)
+
+
+def _selected(values: F64, name: str, keep: list[int]) -> Block:
+    """A block of the numbers of the kept columns, as they were read in place."""
+    located = Location(name, 1, values.shape[0])
+    located.columns = keep
+    return Block(values, located)
+
+
+def _select_and_parse(buf: bytes, name: str, dialect: Dialect, ncols: int, keep: list[int]
+                      ) -> Block:
+    """The kept columns' fields gathered, then parsed by every tier (which says where a
+    field is no number)."""
     try:
         chosen = columns.select(buf, dialect, ncols, keep, name)
     except TextError as exc:  # (a ragged line: the rows before it, then the error)
@@ -343,6 +401,147 @@ class _Lines:
 
     def place(self, exc: BceError) -> BceError:
         return exc.shifted(self.next - 1) if isinstance(exc, TextError) else exc
+
+
+TWIN_QUEUE = 16
+"""Blocks one of two sources sharing a reading may fall behind the other, at most: beyond
+that it reads the file again on its own, from where it stands, rather than the blocks piling
+up (a shape message counts one source's rows to the end before the other's)."""
+
+
+def twin_sources(opening: Opening, selectors: tuple[str, str],
+                 alone: Callable[[int], Source]) -> tuple[Source, Source]:
+    """The columns two selectors name in one delimited file (``-i f.csv:prob -t
+    f.csv:label``) as two sources of one reading: each block is read once and its kept
+    fields parsed once, for both (by the first of their two jobs to run), and each source
+    gets the block it would have got on its own, errors and all.  ``alone(side)``: the
+    source of one side on its own, for a side that falls behind (:data:`TWIN_QUEUE`)."""
+    name = opening.name
+    consumed = [0]
+    head, stream, rest, size = _read_head(opening.stream, name,
+                                          DIALECTS.get(opening.variant or ""), consumed,
+                                          None, opening.header)
+    chosen = [_choose(head, selector, name) for selector in selectors]
+    keeps = [keep if keep is not None else list(range(head.ncols)) for _, keep in chosen]
+    twins = _Twins(_cuts(stream, name, rest, consumed, size), name, head, keeps, alone)
+    sources = []
+    for side, (part, _) in enumerate(chosen):
+        what = "a header row but no data" if part.column_names else "no data"
+        lines = _Lines(part.data_line)
+        sources.append(Source(name, twins.jobs(side), column_names=part.column_names,
+                              size_bytes=opening.size, consumed=consumed, text=True,
+                              empty=f"{name} has {what}", settle=lines.settle,
+                              place=lines.place, closer=twins.close))
+    return sources[0], sources[1]
+
+
+class _Twins:
+    """One reading of a file's blocks, handed to two sources as jobs (see
+    :func:`twin_sources`).  The jobs are asked for in the reading thread only."""
+
+    def __init__(self, cuts: Iterator[tuple[memoryview, int]], name: str, head: TextHead,
+                 keeps: list[list[int]], alone: Callable[[int], Source]) -> None:
+        self.cuts, self.name, self.dialect, self.ncols = cuts, name, head.dialect, head.ncols
+        self.keeps, self.alone = keeps, alone
+        self.waiting: tuple[deque[Job | BceError], ...] = (deque(), deque())
+        """The jobs of blocks read for the other side first, or what stopped the reading."""
+        self.taken = [0, 0]
+        self.apart: list[Iterator[Job] | None] = [None, None]
+        """A side's own reading, once it fell behind."""
+        self.opened: list[Source] = []
+
+    def jobs(self, side: int) -> Iterator[Job]:
+        other = 1 - side
+        while True:
+            apart = self.apart[side]
+            if apart is not None:
+                yield from apart
+                return
+            if self.waiting[side]:
+                item = self.waiting[side].popleft()
+                if isinstance(item, BceError):
+                    raise item
+                self.taken[side] += 1
+                yield item
+                continue
+            try:
+                piece, cut = next(self.cuts)
+            except StopIteration:
+                return
+            except BceError as exc:
+                if self.apart[other] is None:
+                    self.waiting[other].append(exc)
+                raise
+            self.taken[side] += 1
+            if self.apart[other] is not None:
+                yield Weighed(partial(_parse_piece, piece, self.name, self.dialect,
+                                      self.ncols, self.keeps[side]), cut)
+                continue
+            shared = _Shared(piece, self.parse)
+            self.waiting[other].append(Later(partial(shared.block, other), cut))
+            if len(self.waiting[other]) > TWIN_QUEUE:
+                self._part(other)
+            yield Weighed(partial(shared.block, side), cut)
+
+    def _part(self, side: int) -> None:
+        """A side fallen behind reads the file on its own, from the blocks it has taken."""
+        try:
+            source = self.alone(side)
+            self.opened.append(source)
+            for _ in range(self.taken[side]):
+                next(source.jobs)  # (read past, not parsed)
+        except (BceError, StopIteration):
+            return  # (it stays behind: the file changed, or is gone)
+        self.apart[side] = source.jobs
+        self.waiting[side].clear()
+
+    def parse(self, piece: memoryview) -> list[Block]:
+        """A block's kept fields for both sides: read in place at once, else each side's
+        as on its own."""
+        first, second = self.keeps
+        sep = self.dialect.sep
+        kept = None
+        if sep is not None and len(sep) == 1 and len(piece) and piece[-1] == 10:
+            kept = columns.selected_columns(piece, sep[0], self.ncols, first + second)
+        if kept is None:
+            buf = _copied(piece)
+            return [_parse_kept(buf, self.name, self.dialect, self.ncols, keep)
+                    for keep in self.keeps]
+        n = len(first)
+        return [_selected(_matrix(kept[:n]), self.name, first),
+                _selected(_matrix(kept[n:]), self.name, second)]
+
+    def close(self) -> None:
+        for source in self.opened:
+            source.close()
+        self.opened.clear()
+
+
+class _Shared:
+    """One block of lines parsed once for two sources, by the first of their jobs to run;
+    the other waits for it, then takes its block."""
+
+    def __init__(self, piece: memoryview, parse: Callable[[memoryview], list[Block]]
+                 ) -> None:
+        self.piece: memoryview | None = piece
+        self.parse = parse
+        self.lock = threading.Lock()
+        self.blocks: list[Block | None] = [None, None]
+        self.error: BaseException | None = None
+
+    def block(self, side: int) -> Block:
+        with self.lock:
+            if self.piece is not None:
+                piece, self.piece = self.piece, None
+                try:
+                    self.blocks = list(self.parse(piece))
+                except BaseException as exc:  # (said by both sides)
+                    self.error = exc
+        if self.error is not None:
+            raise self.error
+        block, self.blocks[side] = self.blocks[side], None
+        assert block is not None
+        return block
 
 
 def open_delimited(opening: Opening) -> Source:

@@ -184,7 +184,7 @@ class Location:
         return f"{where}, column {column + 1}"
 
 
-def _eight_digits(w: NDArray[np.uint64]) -> NDArray[np.uint64]:
+def eight_digits(w: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """Eight digit values (0-9), one per byte, most significant first: their integer.
 
     The SWAR method: neighbouring digits, then pairs, then quads are combined in place.
@@ -210,7 +210,7 @@ def fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     """Plain decimals separated by ``sep``, ``ncols`` per line; None where it declines.
 
     Each field's digits are read as one exact integer (< 10^15 < 2^53) from the 16 bytes
-    that end it (:func:`_eight_digits`, twice), the neighbouring field's digits dropped by
+    that end it (:func:`eight_digits`, twice), the neighbouring field's digits dropped by
     a remainder and the dot's place taken out; dividing by 10^k, k the digits after the
     dot, then rounds correctly, as ``float()`` does.
     """
@@ -271,10 +271,29 @@ def fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
     del db, digits  # bound the memory
     words = np.ndarray((padded.size - 7,), dtype="<u8", buffer=padded, strides=(1,))
     at = ends + 8  # the 8 bytes before each field's end, in padded
-    v = _eight_digits(words[at])
+    v = eight_digits(words[at])
     if int(lens.max()) > 8:
-        v += _eight_digits(words[at - 8]) * _U64(10**8)
+        v += eight_digits(words[at - 8]) * _U64(10**8)
     v %= _POW10_U[np.minimum(lens, 16)]  # drop the digits of the fields before
+    return decimals(v, dot_k, has_dot, neg).reshape(-1, ncols)
+
+
+def decimals(v: NDArray[np.uint64], dot_k: NDArray[np.intp] | None,
+             has_dot: NDArray[np.bool_] | None, neg: NDArray[np.bool_] | None) -> F64:
+    """The numbers whose digits, the dot read as a digit 0 where there is one, are the
+    integers ``v`` (at most 15 digits besides the dot): ``dot_k`` digits after the dot (None:
+    no field has a dot), ``has_dot`` which fields have one (None: all, where ``dot_k`` is
+    given), ``neg`` which are negative (None: none).
+
+    The dot's 0 is taken out and the exact integer divided by 10^k: correctly rounded, the
+    double ``float()`` gives.  Shared by the full-matrix and the column-selected fast paths.
+
+    Two fields, ``-1.5`` and ``7``:
+
+    >>> decimals(np.array([105, 7], dtype=np.uint64), np.array([1, 0]),
+    ...          np.array([True, False]), np.array([True, False])).tolist()
+    [-1.5, 7.0]
+    """
     if dot_k is None:
         values = v.astype(np.float64)
     elif has_dot is None and (k := int(dot_k[0])) >= 0 and (dot_k == k).all():
@@ -291,7 +310,7 @@ def fast_parse(buf: bytes, sep: int, ncols: int) -> F64 | None:
         values /= _POW10_F[dot_k]
     if neg is not None:
         values *= _SIGN[neg.view(np.uint8)]
-    return values.reshape(-1, ncols)
+    return values
 
 
 LONG_LINE = 1 << 20

@@ -8,6 +8,8 @@ such as ``x.csv, line 4, column 2`` (see :mod:`bcecli.io.source`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -64,12 +66,64 @@ def cast(block: Block, what: str, dtype: str) -> Array:
 
 
 def check_same_shape(input_shape: Shape, target_shape: Shape) -> None:
-    """Input and target must have the same shape (PyTorch raises otherwise)."""
+    """Input and target must have the same shape (PyTorch raises otherwise); the message
+    says what would fit, where a simple change would (:func:`same_shape_hint`)."""
     if input_shape != target_shape:
         raise BceError(
             f"shape mismatch: input is {fmt_shape(input_shape)} but target is "
             f"{fmt_shape(target_shape)}; they must be the same"
+            f"{same_shape_hint(input_shape, target_shape)}"
         )
+
+
+def same_shape_hint(x: Shape, t: Shape) -> str:
+    """What would make a target of shape ``t`` fit an input of shape ``x`` (or the input
+    fit the target), said only where it does fit: ``": did you mean …?"``, else the
+    difference in words, else nothing.
+
+    >>> same_shape_hint((5, 3), (3, 5))
+    ': did you mean the target transposed, (5, 3)? (a row per sample, as the input has)'
+    >>> same_shape_hint((4,), (6,))
+    ': the input has 4 values, the target 6'
+    """
+    n_x, n_t = math.prod(x), math.prod(t)
+    if len(x) == 2 and x == t[::-1]:
+        return (f": did you mean the target transposed, {fmt_shape(x)}? (a row per sample, "
+                f"as the input has)")
+    if n_x == n_t:
+        for what, a, b in (("target", t, x), ("input", x, t)):
+            if len(b) == 1 and a in ((b[0], 1), (1, b[0])):
+                form = "column" if a[1] == 1 else "row"
+                return (f": did you mean the {what} as a vector? it is one {form} of "
+                        f"{b[0]:,} values (a one-{form} CSV file stands for the vector; "
+                        f"reshape an .npy or JSON array to {fmt_shape(b)})")
+        if not x or not t:  # one value against a scalar
+            what = "input" if x else "target"
+            return (f": did you mean a scalar {what}? it holds one value: give it as a "
+                    f"number")
+        if len(x) == 1 or len(t) == 1:
+            what, to = ("target", x) if len(t) == 1 else ("input", t)
+            return (f": did you mean the {what} reshaped to {fmt_shape(to)}? it holds "
+                    f"{n_x:,} values, as many as the {'input' if what == 'target' else 'target'}"
+                    f" (reshaped row by row)")
+        return f": did you mean the target reshaped to {fmt_shape(x)}? it holds as many values"
+    if len(x) == 2 and len(t) == 2 and x[0] == t[0]:
+        rows = f"{x[0]:,} row{'s' * (x[0] != 1)}"
+        if t[1] == 1 or x[1] == 1:
+            one, many, c = ("target", "input", x[1]) if t[1] == 1 else ("input", "target", t[1])
+            return (f": the {one} has {rows} in one column, the {many} {c} columns: did you "
+                    f"mean one column of the {many}, or {c} columns of the {one}? (FILE:COLUMNS "
+                    f"selects a CSV file's columns)")
+        return (f": both have {rows}, the input {x[1]} columns and the target {t[1]}: did "
+                f"you mean as many columns of each? (FILE:COLUMNS selects a CSV file's "
+                f"columns)")
+    if not x or not t:
+        what, other, n = ("input", "target", n_x) if t == () else ("target", "input", n_t)
+        return f": the {what} holds {n:,} values, the {other} one"
+    if len(x) == len(t) >= 1 and x[1:] == t[1:]:
+        what = "values" if len(x) == 1 else "rows"
+        return f": the input has {x[0]:,} {what}, the target {t[0]:,}"
+    return ""
 
 
 def check_unit_interval(a: Array, what: str, locate: Locator) -> None:

@@ -346,6 +346,13 @@ class ClassLoss(Loss[OptionsT, ClassPlan]):
                 hint = (f"; the target would fit the input transposed, "
                         f"{fmt_shape((x_shape[1], x_shape[0]))}: PyTorch takes (N, C), a row "
                         f"per sample (are the classes on the first axis?)")
+            elif len(element) == 1 and t_shape in ((element[0], 1), (1, element[0])):
+                form = "column" if t_shape[1] == 1 else "row"
+                hint = (f": did you mean the target as a vector, {fmt_shape(element)}? it is "
+                        f"one {form} of {element[0]:,} class indices (a one-{form} CSV file "
+                        f"stands for the vector; reshape an .npy or JSON array)")
+            elif len(element) == 1 and len(t_shape) == 1:
+                hint = f": the input has {element[0]:,} rows, the target {t_shape[0]:,} values"
             raise BceError(
                 f"shape mismatch: {self.name} input is {fmt_shape(x_shape)}, so the target "
                 f"must be class indices of shape {fmt_shape(element)}{also}; got "

@@ -76,6 +76,11 @@ def elided(n: int) -> list[int | None]:
     return [*range(MAX_TERMS - 2), None, n - 1]
 
 
+def _one(locate: Locator) -> Locator:
+    """The locator of a file's one value read as a scalar."""
+    return lambda idx: locate((0, 0))
+
+
 def _column(locate: Locator) -> Locator:
     """The locator of a file's one column, for the vector it stands for."""
     return lambda idx: locate((idx[0], 0) if idx else idx)
@@ -117,7 +122,8 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
 
     def adapt(self, opts: OptionsT, streams: Streams, text: frozenset[str]) -> None:
         """A vector (N,) beside a file's one column (N, 1) or one row (1, N): the file
-        stands for the vector too (CSV and TSV always hold rows of fields), either way round.
+        stands for the vector too (CSV and TSV always hold rows of fields), either way round;
+        and a file of one value (``echo 0.5 |``) beside a scalar stands for a scalar.
         """
         first_x, first_t = streams.input.peek(), streams.target.peek()
         if first_x is None or first_t is None:
@@ -125,8 +131,13 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         for name, mine, other in (("target", streams.target, first_x),
                                   ("input", streams.input, first_t)):
             block = mine.peek()
-            if name not in text or block is None or other.data.ndim != 1 or \
-                    block.data.ndim != 2:
+            if name not in text or block is None or block.data.ndim != 2:
+                continue
+            if other.data.ndim == 0:
+                if block.data.shape == (1, 1) and mine.peek(1) is None:
+                    mine.replace([Block(block.data.reshape(()), _one(block.locate))])
+                continue
+            if other.data.ndim != 1:
                 continue
             if block.data.shape[1] == 1:
                 mine.map(lambda b: Block(b.data[:, 0], _column(b.locate)))
