@@ -212,7 +212,7 @@ def check(case: Case, text: str, width: int, p: int) -> None:
                 (width, "a table wider than the terminal that could hide more", line)
         else:
             # (one word: an operator and its operand, ``ln σ(−1.2e+07)]``, are one term)
-            word = re.sub(r"(?:(?:ln|exp|Σ\S*) )+", "", line.strip())
+            word = re.sub(r"(?:(?:ln|exp|Σ\S*) )+|\([^\s()]*\) = ", "", line.strip())
             assert " " not in word, (width, "a line of words wider than the width",
                                              line)
     for t in drawn:

@@ -52,9 +52,11 @@ def drawn_width(widths: Sequence[int]) -> int:
     return 1 + sum(w + 3 for w in widths)
 
 
-_WORD = r"(\S*\((?:\d+, )+\d+\)\S*|(?:(?:ln|exp|Σ\S*) )+\S+|\S+)(\s*)"
+_WORD = (r"(\S*\((?:\d+, )+\d+\)\S*|[^\s(]*\([^\s()]*\) = [^\s,]+,?"
+         r"|(?:(?:ln|exp|Σ\S*) )+\S+|\S+)(\s*)")
 """A word of a line, where a shape ``(4, 3)`` is one word, and so is an operator with what
-it acts on (``ln 0.3992``, ``ln Σ_k exp x_k``, ``Σ w[y]``): a term is never broken."""
+it acts on (``ln 0.3992``, ``ln Σ_k exp x_k``, ``Σ w[y]``) and a function's value
+(``σ(1.7317) = 0.8496,``): a term is never broken."""
 
 
 def wrap(line: str, width: int | None, hang: int = 0) -> list[str]:
@@ -71,6 +73,8 @@ def wrap(line: str, width: int | None, hang: int = 0) -> list[str]:
     ['the input', '(4, 3)']
     >>> wrap("x_j − ln Σ_k exp x_k", 12)
     ['x_j −', 'ln Σ_k exp x_k']
+    >>> wrap("row 0: σ(0.5) = 0.6225, σ(1.5) = 0.8176", 24)
+    ['row 0: σ(0.5) = 0.6225,', 'σ(1.5) = 0.8176']
     """
     if width is None or cell_len(line) <= width:
         return [line]
