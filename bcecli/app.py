@@ -19,6 +19,7 @@ from typing import IO, Any, BinaryIO
 
 import numpy as np
 
+from bcecli.compute.samples import MAX_TOP
 from bcecli.errors import BceError, ExitCode
 from bcecli.losses.base import Loss
 
@@ -139,7 +140,7 @@ def execute(req: Request, env: Environment) -> int:
     from bcecli.report.machine import Held, fmt_number
     from bcecli.report.numbers import encodes
 
-    if req.ascii:
+    if req.ascii or c_locale(env.env):
         env.ascii = True
     # (text from the input is escaped, not rewritten, where the output is in ASCII)
     escape_non_ascii(env.ascii or not encodes(env.stderr) or not encodes(env.stdout))
@@ -178,6 +179,17 @@ def execute(req: Request, env: Environment) -> int:
                       f"{fmt_number(loss, outcome.dtype)} ({said})")
             return ExitCode.CHECK_FAILED
     return ExitCode.OK
+
+
+def c_locale(env: Mapping[str, str]) -> bool:
+    """Whether the locale asks for ASCII (``LC_ALL=C``, ``LANG=POSIX``): Python writes UTF-8
+    there all the same (PEP 538 and 540), but the terminal may not show it.
+
+    >>> c_locale({"LC_ALL": "C"}), c_locale({"LANG": "C.UTF-8"}), c_locale({})
+    (True, False, False)
+    """
+    value = env.get("LC_ALL") or env.get("LC_CTYPE") or env.get("LANG") or ""
+    return value in ("C", "POSIX")
 
 
 def _no_memory(req: Request) -> str:
@@ -242,6 +254,10 @@ def _check(req: Request, env: Environment) -> None:
         req.expect = float(text)
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
+    if req.top > MAX_TOP:
+        raise BceError(f"--top {req.top}: at most {MAX_TOP:,} samples are kept for --top (each "
+                       f"whole, in memory); to rank every sample, write them with -f ndjson "
+                       f"(or -r none -f csv) and sort")
     if req.top and req.format == "plain":
         raise BceError("--top lists samples; it goes with -f table, markdown, json, csv or "
                        "ndjson, not with -f plain (which writes the loss alone)")

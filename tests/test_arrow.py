@@ -110,3 +110,16 @@ def test_a_missing_column_lists_the_columns(data: dict[str, Any]) -> None:
     r = run("bce", "-i", f"{path}:score", "-t", f"{path}:label")
     assert r.exit_code == 2
     assert "no column 'score'; its columns: id, label, prob, logits" in r.stderr
+
+
+def test_a_null_name_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"id": ["a", None, "c"], "p": [0.1, 0.3, 0.6], "y": [0, 1, 0]}),
+                   path)
+    r = CliRunner().invoke(app, ["bce", "-i", f"{path}:p", "-t", f"{path}:y", "--id", "id"])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"bcecli: error: {path}, row 2, column 'id': a null (missing) name; "
+                        f"bcecli neither drops nor invents values\n")

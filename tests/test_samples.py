@@ -295,3 +295,38 @@ def test_more_usage_errors(frame: Path, args: list[str], message: str) -> None:
     f = str(frame)
     err = run("bce", "-i", f + ":prob", "-t", f + ":label", *args, code=2)
     assert err.startswith(f"bcecli: error: {message}") and err.count("\n") == 1
+
+
+def test_top_is_capped_and_said() -> None:
+    err = run("bce", "-i", "[0.5]", "-t", "[1]", "--top", "1000000000000000000", code=2)
+    assert err == ("bcecli: error: --top 1000000000000000000: at most 10,000 samples are kept "
+                   "for --top (each whole, in memory); to rank every sample, write them with "
+                   "-f ndjson (or -r none -f csv) and sort\n")
+
+
+def test_top_of_k_dimensional_ce_ranks_rows(tmp_path: Path) -> None:
+    x = RNG.normal(size=(5, 3, 4))
+    t = RNG.integers(0, 3, size=(5, 4))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "t.npy", t.astype(float))
+    out = run("ce", "-i", tmp_path / "x.npy", "-t", tmp_path / "t.npy", "--top", 2)
+    assert "the 2 rows of greatest mean loss over their positions, greatest first, of 5 rows" \
+        in out
+    logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    rows = -np.take_along_axis(logp, t[:, None, :], axis=1)[:, 0, :].mean(axis=1)
+    doc = json.loads(run("ce", "-i", tmp_path / "x.npy", "-t", tmp_path / "t.npy", "--top", 2,
+                         "-f", "json"))
+    assert [r["row"] for r in doc["top"]] == np.argsort(-rows)[:2].tolist()
+
+
+def test_c_locale_and_ascii_write_ascii_names(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "u.csv"
+    path.write_text("id,p,y\ncafé,0.3,1\nnaïve,0.6,0\n", encoding="utf-8")
+    f = str(path)
+    for env, extra in (({"LC_ALL": "C"}, []), ({}, ["--ascii"])):
+        r = runner.invoke(app, ["bce", "-i", f + ":p", "-t", f + ":y", "--id", "id", *extra],
+                          env={**os.environ, "LANG": "", "LC_CTYPE": "", **env})
+        assert r.exit_code == 0 and r.stdout.isascii(), r.stdout
+        assert "caf\\xe9" in r.stdout

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from bcecli.compute.exactsum import ChunkedSum, split_chunks
 from bcecli.compute.outcome import Keep, Outcome, Row, Warnings, finalize
 from bcecli.compute.pool import Pool, Weighed
-from bcecli.compute.samples import Ranked, SamplePart, Samples, rank_key, worst_rows
+from bcecli.compute.samples import SamplePart, Samples, Worst
 from bcecli.compute.streams import Stream, Streams
 from bcecli.errors import BceError
 from bcecli.io.source import Block, RowFeed, Source, joined
@@ -103,7 +103,7 @@ class _Result:
     warnings: list[tuple[str, str, int]]
     data: tuple[NDArray[np.floating], NDArray[np.floating]] | None = None
     samples: SamplePart | None = None
-    worst: list[Ranked] = field(default_factory=list)
+    worst: list[tuple[float, int, Row]] = field(default_factory=list)
     names: list[str] | None = None
 
 
@@ -362,7 +362,7 @@ class _Run:
         self.inputs: Inputs | None = None
         self.samples = Samples() if samples else None
         self.top = top
-        self.worst: list[Ranked] = []
+        self.worst = Worst(top) if top > 0 else None
 
     def pair(self, start: int, x: Block, t: list[Block], extras: dict[str, list[Block]],
              names: NDArray[Any] | None = None) -> _Result:
@@ -419,11 +419,10 @@ class _Run:
         part = None if self.samples is None else self._samples(bt, v64, d64, row_sums,
                                                                row_values, row_dens)
         worst = []
-        if self.top > 0:
+        if self.worst is not None:  # (rows that count nothing, all ignored, are not ranked)
             key = row_sums if self.opts.reduction == "sum" else row_values
-            key = np.where(row_dens != 0, key, -np.inf)  # (rows that count nothing: last)
-            worst = [Ranked(rank_key(float(key[i])), -(paired.start + i), row(i, i))
-                     for i in worst_rows(key, self.top) if row_dens[i] != 0]
+            worst = [(float(key[i]), paired.start + i, row(i, i))
+                     for i in self.worst.candidates(key, row_dens != 0)]
         loss_parts = None if bt.parts is None else [
             (coef, split_chunks(part.astype(np.float64, copy=False).reshape(-1), offset))
             for coef, part in bt.parts]
@@ -505,8 +504,9 @@ class _Run:
             self.data(*result.data)
         if self.samples is not None and result.samples is not None:
             self.samples.add(result.samples)
-        if result.worst:
-            self.worst = sorted([*self.worst, *result.worst], reverse=True)[:self.top]
+        if self.worst is not None:
+            for loss, index, row in sorted(result.worst, key=lambda w: w[1]):
+                self.worst.push(loss, index, row)
 
     def finish(self, x_shape: Shape, column_names: list[str] | None,
                extra_shapes: dict[str, Shape]) -> Outcome:
@@ -520,7 +520,7 @@ class _Run:
             notes=self.warn, parts=[(coef, total.value()) for coef, total in self.parts],
             grad_denominator=self.grad,
             samples=None if self.samples is None else self.samples.summary(),
-            worst=[cast(Row, r.row) for r in self.worst] if self.top else None,
+            worst=None if self.worst is None else self.worst.rows(),
         )
         return finalize(outcome)
 

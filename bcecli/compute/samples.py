@@ -11,8 +11,10 @@ be approximate).  The worst samples are a bounded heap (:class:`Worst`), not a s
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -276,27 +278,41 @@ def _histogram(values: F64, weights: I64 | None) -> list[tuple[float, float, int
     return [(float(edges[i]), float(edges[i + 1]), int(round(c))) for i, c in enumerate(counts)]
 
 
-@dataclass(order=True)
-class Ranked:
-    """A sample in the heap of the worst: ordered by loss, then by earlier row."""
-
-    loss: float
-    later: int
-    """Minus the row index: of equal losses, the earlier row ranks higher."""
-    row: object = field(compare=False)
+MAX_TOP = 10_000
+"""The most samples ``--top`` keeps (each kept whole, with its inputs and targets)."""
 
 
-def rank_key(value: float) -> float:
-    """NaN ranks above everything (a NaN loss is the first thing to look at)."""
-    return math.inf if math.isnan(value) else value
+class Worst:
+    """The ``k`` samples of greatest loss seen so far (NaN and +inf greatest; of equal
+    losses, the earlier row): a min-heap of at most ``k``, whose least loss is the bar a
+    block's rows must pass to be kept at all."""
 
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.heap: list[tuple[float, int, Any]] = []
+        self.bar = -math.inf
+        """The least loss kept, once ``k`` are kept: only greater ones can enter."""
 
-def worst_rows(values: F64, k: int) -> list[int]:
-    """The positions of the ``k`` greatest values of a block (NaN greatest), in no order."""
-    if k <= 0 or values.size == 0:
-        return []
-    key = np.where(np.isnan(values), np.inf, values)
-    if values.size <= k:
-        return list(range(values.size))
-    part = np.argpartition(-key, k - 1)[:k]
-    return [int(i) for i in part]
+    def candidates(self, losses: F64, counted: NDArray[np.bool_]) -> list[int]:
+        """The positions in a block of the rows that may enter (on any thread: the bar
+        only rises, so an older one lets more rows through, never fewer)."""
+        key = np.where(np.isnan(losses), np.inf, losses)
+        at = np.flatnonzero(counted & (key > self.bar)) if self.bar > -math.inf else \
+            np.flatnonzero(counted)
+        if at.size > self.k:
+            at = at[np.argpartition(-key[at], self.k - 1)[:self.k]]
+        return [int(i) for i in at]
+
+    def push(self, loss: float, index: int, row: Any) -> None:
+        """Offer a sample (in row order)."""
+        item = (math.inf if math.isnan(loss) else loss, -index, row)
+        if len(self.heap) < self.k:
+            heapq.heappush(self.heap, item)
+        elif item[:2] > self.heap[0][:2]:
+            heapq.heapreplace(self.heap, item)
+        if len(self.heap) == self.k:
+            self.bar = self.heap[0][0]
+
+    def rows(self) -> list[Any]:
+        """The kept samples, greatest loss first."""
+        return [row for _, _, row in sorted(self.heap, key=lambda t: t[:2], reverse=True)]

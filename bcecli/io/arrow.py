@@ -166,7 +166,12 @@ def _convert(batch: Any, start: int, name: str, picked: list[str], widths: list[
 def _names(batch: Any, start: int, name: str, picked: list[str], widths: list[int],
            labels: list[str]) -> Block:
     """The rows' names (``--id``): the one chosen column's values as text."""
-    values = ["" if v is None else str(v) for v in batch.column(0).to_pylist()]
+    values = batch.column(0).to_pylist()
+    if None in values:
+        row = start + values.index(None) + 1
+        raise BceError(f"{name}, row {row}, column '{printable(picked[0])}': a null (missing) "
+                       f"name; bcecli neither drops nor invents values")
+    values = [str(v) for v in values]
     return Block(np.array(values, dtype=object), _locator(name, labels, start))
 
 

@@ -331,7 +331,7 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         parts = [(n.prose("…") if j is None else
                   n.math(f"{n.sigma}({n.echo(float(x[j]), dtype, p)}) = "
                          f"{n.raw(rounded(float(s[j]), p))}")) for j in elided(x.size)]
-        yield f"  row {row.index}: " + ", ".join(parts)
+        yield f"  row {n.prose(row.label)}: " + ", ".join(parts)
 
     @staticmethod
     def _row_line(outcome: Outcome, row: Row, word: str, p: int, n: Notation
@@ -340,7 +340,7 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
         total = " + ".join(n.dots if j is None else n.computed(float(t[j]), p) if i else
                            n.rounded(float(t[j]), p) for i, j in enumerate(elided(t.size)))
         value = n.rounded(row_value(outcome, row), p)
-        yield f"  row {row.index}: " + n.math(f"{total} = {value}" if word == "sum" else
+        yield f"  row {n.prose(row.label)}: " + n.math(f"{total} = {value}" if word == "sum" else
                                               f"({total}) / {t.size} = {value}")
 
     @abstractmethod
@@ -415,7 +415,7 @@ class ElementwiseLoss(Loss[OptionsT, ElementwisePlan]):
             inner = f"{a} + (1 {n.minus} {n.given(yj, dtype, p)}){n.times}{ln_q}"
             if w is not None:
                 inner = f"{n.given(float(flat(w)[j]), dtype, p)}{n.times}[{inner}]"
-            yield (f"  row {row.index}, column {n.prose(column_label(outcome, j))}: "
+            yield (f"  row {n.prose(row.label)}, column {n.prose(column_label(outcome, j))}: "
                    + n.math(f"{inner} = {n.rounded(-float(t[j]), p)}"))
 
 

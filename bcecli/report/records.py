@@ -90,6 +90,10 @@ def csv_table(names: list[str], columns: list[list[str]]) -> str:
     cells: list[list[str]] = []
     header: list[str] = []
     for name, column in zip(names, columns, strict=True):
+        if not any(t[:1] in '["' for t in column):  # numbers and nulls, as they are
+            header.append(name)
+            cells.append(["nan" if t == "null" else t for t in column])
+            continue
         parsed = [json.loads(t) for t in column]
         width = max((len(v) for v in parsed if isinstance(v, list)), default=0)
         if width:

@@ -74,7 +74,7 @@ def _packed(terms: list[str], width: int | None) -> Iterator[str]:
     line = ""
     for term in terms:
         joined = f"{line} · {term}" if line else term
-        if line and width is not None and 2 + len(joined) > width:
+        if line and width is not None and 2 + len(joined) + 2 > width:  # (and its " ·")
             yield "  " + line + " ·"
             line = term
         else:
@@ -141,6 +141,9 @@ def worst_view(outcome: Outcome) -> Outcome:
 def worst_title(outcome: Outcome) -> str:
     """The line above the tables of the worst samples."""
     k = len(outcome.worst or [])
+    if outcome.loss_fn.terms_are_samples and len(outcome.element_shape) > 1:
+        return (f"the {plural(k, 'row')} of greatest {row_word(outcome)} loss over their "
+                f"positions, greatest first, of {outcome.nrows:,} rows")
     return (f"the {plural(k, 'sample')} of greatest loss, greatest first, of "
             f"{outcome.nrows:,} ({what_a_sample_is(outcome)})")
 

@@ -293,7 +293,7 @@ class _Grid:
         widths = {j: max([cell_len(labels[j]), *(len(cs[j][0]) for cs in cells.values())])
                   for j in candidates}
         totals: dict[int, str] = {}
-        fixed = [max([3, *(cell_len(row.label) for row in shown)])]  # "row", the labels
+        fixed = [max([3, *(cell_len(g(row.label)) for row in shown)])]  # "row", the labels
         if spec.total is not None and spec.total_label is not None and not vector:
             totals = {row.index: rounded(spec.total(row), p) for row in shown}
             fixed.append(max([cell_len(spec.total_label), *map(len, totals.values())]))
@@ -327,7 +327,7 @@ class _Grid:
                 out.append(Text(text, style=style) if style else text)
             if self.totals:
                 out.append(self.totals[row.index])
-            table.add_row(row.label, *out)
+            table.add_row(g(row.label), *out)
         return table
 
 
