@@ -132,6 +132,7 @@ def test_no_number_is_cut_and_no_term_is_broken() -> None:
             assert not last.endswith(("σ(", "ln(", "exp(")), (path.name, line)
             assert last not in ("(", "ln", "exp", "Σ", "p50", "p90", "p99"), (path.name, line)
             assert not line.lstrip().startswith(")"), (path.name, line)
+            assert line.strip() not in ("·", "=", "+"), (path.name, "a lone sign", line)
             if i and line.startswith("  ") and lines[i - 1].rstrip()[-1:].isdigit():
                 assert not line.lstrip()[:1].isdigit() or " " in lines[i - 1].strip(), \
                     (path.name, lines[i - 1], line)
