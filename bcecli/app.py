@@ -187,9 +187,15 @@ def c_locale(env: Mapping[str, str]) -> bool:
 
     >>> c_locale({"LC_ALL": "C"}), c_locale({"LANG": "C.UTF-8"}), c_locale({})
     (True, False, False)
+    >>> c_locale({"LANG": "C", "LC_CTYPE": "C.UTF-8"})  # (as Python coerced LANG=C)
+    True
     """
     value = env.get("LC_ALL") or env.get("LC_CTYPE") or env.get("LANG") or ""
-    return value in ("C", "POSIX")
+    if value in ("C", "POSIX"):
+        return True
+    # (Python coerces a C locale to C.UTF-8 and says so in LC_CTYPE: LANG still tells)
+    return (not env.get("LC_ALL") and env.get("LANG", "") in ("C", "POSIX")
+            and env.get("LC_CTYPE", "").lower() in ("c.utf-8", "c.utf8"))
 
 
 def _no_memory(req: Request) -> str:
@@ -264,6 +270,9 @@ def _check(req: Request, env: Environment) -> None:
     if req.top and req.reduction == "none" and req.format in ("csv", "ndjson"):
         raise BceError(f"--top lists the worst samples, -r none -f {req.format} every one; "
                        f"give one of them")
+    if req.grad and req.format == "ndjson":
+        raise BceError("-f ndjson writes each sample's loss; the gradient is written with "
+                       "-f csv --grad (or -f json --grad)")
     if req.top and req.grad and req.format in ("csv", "ndjson"):
         raise BceError(f"--top with -f {req.format} lists the worst samples, --grad the "
                        f"gradient instead of the losses; give one of them")

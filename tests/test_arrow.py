@@ -123,3 +123,12 @@ def test_a_null_name_is_refused(tmp_path: Path) -> None:
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == (f"bcecli: error: {path}, row 2, column 'id': a null (missing) name; "
                         f"bcecli neither drops nor invents values\n")
+
+
+def test_column_names_are_escaped_where_shown(tmp_path: Path) -> None:
+    path = tmp_path / "nc.parquet"
+    pq.write_table(pa.table({"a\nb": [0.1, 0.2], "e\x1b[2Jx": [0.3, 0.4]}), path)
+    r = CliRunner().invoke(app, ["bce", "-i", f"{path}", "-t", "[[0, 1], [1, 0]]",
+                                 "--explain"])
+    assert r.exit_code == 0 and "\x1b" not in r.stdout and "e\\x1b[2Jx" in r.stdout
+    assert "a\\nb" in r.stdout

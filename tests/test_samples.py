@@ -330,3 +330,39 @@ def test_c_locale_and_ascii_write_ascii_names(tmp_path: Path) -> None:
                           env={**os.environ, "LANG": "", "LC_CTYPE": "", **env})
         assert r.exit_code == 0 and r.stdout.isascii(), r.stdout
         assert "caf\\xe9" in r.stdout
+
+
+# ------------------------------------------------------------------ the red team's (round 6)
+
+
+def test_an_empty_field_of_one_selected_column_is_said(tmp_path: Path) -> None:
+    """It was a blank line once selected, skipped: the rows paired wrongly, exit 0."""
+    path = tmp_path / "e.csv"
+    path.write_text("a,b\n0.1,\n0.9,1\n,0\n")
+    f = str(path)
+    for args in (["-i", f + ":a", "-t", f + ":b"], ["-i", "[0.1, 0.9, 0.5]", "-t", f + ":b"]):
+        err = run("bce", *args, "-f", "ndjson", code=2)
+        assert err == (f"bcecli: error: {f}, line 2, column 2: empty field (a doubled or "
+                       f"trailing comma separator?); every field must hold a number\n")
+
+
+def test_id_with_the_gradient_of_a_mean(frame: Path) -> None:
+    """The gradient of a mean reads the data twice: the names too (it said 'cannot be read
+    a second time')."""
+    f = str(frame)
+    out = run("bce", "-i", f + ":prob", "-t", f + ":label", "--id", "id", "--grad")
+    assert "│ img-000 │" in out and "∂" in out
+
+
+def test_top_rows_must_fit_in_memory(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", RNG.normal(size=(20, 2000)))
+    np.save(tmp_path / "t.npy", np.zeros(20))
+    err = run("ce", "-i", tmp_path / "x.npy", "-t", tmp_path / "t.npy", "--top", 5000, code=2)
+    assert err == ("bcecli: error: --top 5,000: each row holds 2,000 values, so 5,000 rows "
+                   "kept whole would take about 381 MB; at most 3,355 fit in 256 MB (or write "
+                   "every sample's loss with -f ndjson and sort)\n")
+
+
+def test_ndjson_with_the_gradient_is_refused() -> None:
+    err = run("bce", "-i", "[0.1, 0.9]", "-t", "[0, 1]", "-f", "ndjson", "--grad", code=2)
+    assert err.startswith("bcecli: error: -f ndjson writes each sample's loss; the gradient")

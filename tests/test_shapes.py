@@ -89,12 +89,12 @@ def test_a_csv_column_against_several_columns(cli, write) -> None:
     path = write("f.csv", "id,label,p0,p1,p2\n" + "".join(f"s{i},1,0.5,0.2,0.3\n"
                                                           for i in range(5)))
     fails_with(cli, "shape mismatch: input is (5, 3) but target is (5, 1); they must be the "
-               "same: the target has 5 rows in one column, the input 3 columns: did you mean "
-               "one column of the input, or 3 columns of the target? (FILE:COLUMNS selects a "
-               "CSV file's columns)", "bce", "-i", f"{path}:p0-p2", "-t", f"{path}:label")
+               "same: the target has 5 rows in one column, the input 3 columns (from a CSV, "
+               "TSV or Parquet file, FILE:COLUMNS picks the columns that go together)",
+               "bce", "-i", f"{path}:p0-p2", "-t", f"{path}:label")
     fails_with(cli, "shape mismatch: input is (5, 2) but target is (5, 3); they must be the "
-               "same: both have 5 rows, the input 2 columns and the target 3: did you mean as "
-               "many columns of each? (FILE:COLUMNS selects a CSV file's columns)",
+               "same: both have 5 rows, the input 2 columns and the target 3 (from a CSV, TSV "
+               "or Parquet file, FILE:COLUMNS picks the columns that go together)",
                "bce", "-i", f"{path}:p0,p1", "-t", f"{path}:label,label,label")
     assert loss_of(cli, "bce", "-i", f"{path}:p0", "-t", f"{path}:label") == \
         pytest.approx(np.log(2), rel=1e-15)  # (what the hint says fits, does)

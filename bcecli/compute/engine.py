@@ -11,6 +11,7 @@ once, at the end.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -144,6 +145,8 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
         xs, ts = Stream(iter([joined(list(xs))])), Stream(iter([joined(list(ts))]))
     first_x, first_t = xs.peek(), ts.peek()
     assert first_x is not None and first_t is not None
+    if top:
+        _top_fits(top, math.prod(first_x.data.shape[1:]))
     per_row: dict[str, RowFeed] = {}
     at_once: dict[str, Block] = {}
     for name, source in inputs.extras.items():
@@ -193,6 +196,22 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
         for note in source.notes:  # (what a reader guessed: a header, an index column)
             run.warn.add(note, note)
     return run.finish(x_shape, inputs.x.column_names, extra_shapes)
+
+
+TOP_BYTES = 256 << 20
+"""What --top's kept rows may take: each keeps its inputs, targets and terms (about 40
+bytes a value, with the row's arrays and their copies)."""
+
+
+def _top_fits(top: int, per_row: int) -> None:
+    """Refuse a --top whose rows would not fit TOP_BYTES (a ce row of 50,000 logits)."""
+    need = top * max(per_row, 1) * 40
+    if need > TOP_BYTES:
+        fit = max(1, TOP_BYTES // (max(per_row, 1) * 40))
+        raise BceError(f"--top {top:,}: each row holds {per_row:,} values, so {top:,} rows "
+                       f"kept whole would take about {need >> 20:,} MB; at most {fit:,} fit in "
+                       f"{TOP_BYTES >> 20} MB (or write every sample's loss with -f ndjson and "
+                       f"sort)")
 
 
 def _whole(run: _Run, x: Block, t: Block, read: _Progress) -> Iterator[Callable[[], _Result]]:

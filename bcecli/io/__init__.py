@@ -75,7 +75,9 @@ def open_source(arg: str, option: str, stdin: BinaryIO | None, replay: bool = Fa
     ``names``: read the one selected column as the rows' names (``--id``).
     """
     if names:
-        return _open_names(arg, option, header)
+        source = _open_names(arg, option, header)
+        source.reopen = lambda: open_source(arg, option, None, header=header, names=True)
+        return source
     source = _open_arg(arg, option, stdin, replay, header)
     if source.reopen is None:
         source.reopen = lambda: open_source(arg, option, None, header=header)

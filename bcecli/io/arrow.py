@@ -70,7 +70,7 @@ def open_arrow(opening: Opening) -> Source:
     except BaseException:
         fh.close()
         raise
-    labels = [n for n, w in zip(picked, widths, strict=True)
+    labels = [printable(n) for n, w in zip(picked, widths, strict=True)  # (names shown)
               for n in ([n] if w == 1 else [f"{n}[{i}]" for i in range(w)])]
     stream = opening.stream
 

@@ -25,6 +25,7 @@ from bcecli.io.textparse import (
     TextError,
     decimals,
     eight_digits,
+    field_error,
     printable,
     ragged_error,
 )
@@ -253,20 +254,24 @@ def _count(flags: NDArray[np.bool_], nw: int) -> NDArray[np.intp]:
     return total.view(np.intp)  # (at most 24)
 
 
-def select(buf: bytes, dialect: Dialect, ncols: int, keep: list[int], name: str) -> bytes:
+def select(buf: bytes, dialect: Dialect, ncols: int, keep: list[int], name: str,
+           text: bool = False) -> bytes:
     """The lines of a block (complete lines) with only the kept fields, in ``keep``'s order,
-    separated by the dialect's separator: lines and their numbers stay as they are."""
+    separated by the dialect's separator: lines and their numbers stay as they are.  An
+    empty field kept alone is an error (it would be a blank line), unless the fields are
+    ``text`` (``--id``'s names, where an empty one is a name)."""
     if b"\r\n" in buf:
         buf = buf.replace(b"\r\n", b"\n")
     sep = dialect.sep
     if sep is not None and len(sep) == 1:
-        fast = _gather(buf, sep[0], ncols, keep)
+        fast = _gather(buf, sep[0], ncols, keep, text)
         if fast is not None:
             return fast
-    return _slow(buf, dialect, ncols, keep, name)
+    return _slow(buf, dialect, ncols, keep, name, names=text)
 
 
-def _gather(buf: bytes, sep: int, ncols: int, keep: list[int]) -> bytes | None:
+def _gather(buf: bytes, sep: int, ncols: int, keep: list[int], text: bool = False
+            ) -> bytes | None:
     """Vectorised: every line holds ``ncols`` fields (else None, for the slow path)."""
     b = np.frombuffer(buf, dtype=np.uint8)
     nlines = int(np.count_nonzero(b == 10))
@@ -280,6 +285,8 @@ def _gather(buf: bytes, sep: int, ncols: int, keep: list[int]) -> bytes | None:
     starts[1:, 0] = ends[:-1, -1] + 1
     first, last = starts[:, keep].ravel(), ends[:, keep].ravel()
     lengths = last - first + 1  # each field with the byte that ends it
+    if len(keep) == 1 and not text and (lengths == 1).any():
+        return None  # (an empty field alone would be a blank line: the slow path says it)
     at = np.cumsum(lengths) - lengths  # where each field starts in the output
     index = np.arange(int(lengths.sum()), dtype=np.int64)
     index += np.repeat(first - at, lengths)
@@ -290,7 +297,8 @@ def _gather(buf: bytes, sep: int, ncols: int, keep: list[int]) -> bytes | None:
     return out.tobytes()
 
 
-def _slow(buf: bytes, dialect: Dialect, ncols: int, keep: list[int], name: str) -> bytes:
+def _slow(buf: bytes, dialect: Dialect, ncols: int, keep: list[int], name: str,
+          names: bool = False) -> bytes:
     """Line by line (blank lines kept as they are, for the line numbers; a ragged line is
     said at its line, counted from the block's first)."""
     text = buf.decode("utf-8", "surrogateescape")
@@ -303,6 +311,9 @@ def _slow(buf: bytes, dialect: Dialect, ncols: int, keep: list[int], name: str) 
         fields = dialect.split(line)
         if len(fields) != ncols:
             raise ragged_error(name, number, len(fields), ncols, dialect)
+        if len(keep) == 1 and not names and not fields[keep[0]].strip(" \t"):  # (said: not
+            # a blank line)
+            raise field_error(name, number, 1, fields[keep[0]], dialect)
         out.append(joiner.join(fields[k] for k in keep))
     return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
 

@@ -357,7 +357,8 @@ def _name_piece(piece: memoryview, name: str, dialect: Dialect, ncols: int,
     assert keep is not None
     buf = bytes(piece)
     buf = buf if buf.endswith(b"\n") else buf + b"\n"
-    chosen = columns.select(buf, dialect, ncols, keep, name).decode("utf-8", "replace")
+    chosen = columns.select(buf, dialect, ncols, keep, name, text=True).decode("utf-8",
+                                                                               "replace")
     lines = chosen.split("\n")[:-1]
     whole = buf.split(b"\n")[:-1]  # (the lines as they were: blank or comment ones skip)
     labels = [_unquoted(line.strip(" \t\r")) for line, was in zip(lines, whole, strict=True)

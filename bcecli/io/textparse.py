@@ -408,7 +408,8 @@ def comment_error(name: str, line: int) -> TextError:
                      "remove them")
 
 
-def _field_error(name: str, line: int, col: int, text: str, dialect: Dialect) -> TextError:
+def field_error(name: str, line: int, col: int, text: str, dialect: Dialect) -> TextError:
+    """What is wrong with a field that is not a number, at its line and column."""
     where = f", column {col}"
     if not text.strip(" \t"):
         return TextError(name, line, f"{where}: empty field (a doubled or trailing "
@@ -466,7 +467,7 @@ def _parse_line(line: str, name: str, number: int, dialect: Dialect, ncols: int 
     for col, field in enumerate(fields, start=1):
         stripped = field.strip(" \t")
         if not is_number(stripped):
-            raise _field_error(name, number, col, field, dialect)
+            raise field_error(name, number, col, field, dialect)
         values.append(float(stripped))
     return values
 

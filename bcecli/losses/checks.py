@@ -111,12 +111,11 @@ def same_shape_hint(x: Shape, t: Shape) -> str:
         rows = f"{x[0]:,} row{'s' * (x[0] != 1)}"
         if t[1] == 1 or x[1] == 1:
             one, many, c = ("target", "input", x[1]) if t[1] == 1 else ("input", "target", t[1])
-            return (f": the {one} has {rows} in one column, the {many} {c} columns: did you "
-                    f"mean one column of the {many}, or {c} columns of the {one}? (FILE:COLUMNS "
-                    f"selects a CSV file's columns)")
-        return (f": both have {rows}, the input {x[1]} columns and the target {t[1]}: did "
-                f"you mean as many columns of each? (FILE:COLUMNS selects a CSV file's "
-                f"columns)")
+            return (f": the {one} has {rows} in one column, the {many} {c} columns (from a "
+                    f"CSV, TSV or Parquet file, FILE:COLUMNS picks the columns that go "
+                    f"together)")
+        return (f": both have {rows}, the input {x[1]} columns and the target {t[1]} (from a "
+                f"CSV, TSV or Parquet file, FILE:COLUMNS picks the columns that go together)")
     if not x or not t:
         what, other, n = ("input", "target", n_x) if t == () else ("target", "input", n_t)
         return f": the {what} holds {n:,} values, the {other} one"
