@@ -95,7 +95,8 @@ def same_shape_hint(x: Shape, t: Shape) -> str:
             if len(b) == 1 and a in ((b[0], 1), (1, b[0])):
                 form = "column" if a[1] == 1 else "row"
                 return (f": did you mean the {what} as a vector? it is one {form} of "
-                        f"{b[0]:,} values (a one-{form} CSV file stands for the vector; "
+                        f"{b[0]:,} value{'s' * (b[0] != 1)} (a one-{form} CSV file stands for "
+                        f"the vector; "
                         f"reshape an .npy or JSON array to {fmt_shape(b)})")
         if not x or not t:  # one value against a scalar
             what = "input" if x else "target"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from bcecli.compute.outcome import Outcome
 from bcecli.report.display import each_row, summary
 from bcecli.report.notation import TEXT, Notation
-from bcecli.report.numbers import minus
+from bcecli.report.numbers import minus, plural
 
 
 def explain(outcome: Outcome, p: int, n: Notation = TEXT) -> Iterator[str]:
@@ -33,7 +33,8 @@ def explain(outcome: Outcome, p: int, n: Notation = TEXT) -> Iterator[str]:
         yield from map(n.prose, each_row(
             outcome, lambda row: outcome.loss_fn.grad_lines(outcome, row, p)))
     if outcome.hidden > 0:
-        yield n.prose(f"({outcome.hidden} rows not written out; --max-rows 0 shows all)")
+        yield n.prose(f"({plural(outcome.hidden, 'row')} not written out; --max-rows 0 "
+                      f"shows all)")
     yield (f"(Numbers are rounded to {p} decimals for reading; every sum is taken over the "
            f"unrounded terms, so the last digit may differ from a sum of the rounded ones.)")
 
