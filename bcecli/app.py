@@ -289,6 +289,9 @@ def _check(req: Request, env: Environment) -> None:
             **{f"--{n.replace('_', '-')}": v for n, v in req.matrices.items()},
             **({"--sample-weight": req.sample_weight} if req.sample_weight else {})}
     stdin = [name for name, arg in args.items() if arg.strip().partition(":")[0] == "-"]
+    if stdin == ["--input", "--target"] and all(args[n].strip().startswith("-:")
+                                               for n in stdin):
+        stdin = ["--input"]  # (columns of one CSV on stdin: read once, for both)
     if len(stdin) > 1:
         raise BceError(f"{' and '.join(stdin)} cannot both be read from stdin ('-'); give "
                        f"all but one of them as files")

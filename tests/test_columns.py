@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +357,34 @@ def test_a_side_fallen_behind_reads_on_its_own(tmp_path: Path,
             got["target"] = [b.data for b in t_src.blocks()]
     assert np.array_equal(np.concatenate(got["input"]), x)
     assert np.array_equal(np.concatenate(got["target"])[:, 0], x[:, 1])
+
+
+def test_columns_of_one_csv_on_stdin_for_input_and_target(tmp_path: Path) -> None:
+    """`predict | bcecli bce -i -:prob -t -:label`: stdin is read once, for both."""
+    import subprocess
+
+    rng = np.random.default_rng(5)
+    p, y = rng.uniform(0.01, 0.99, 3000), (rng.random(3000) < 0.5).astype(int)
+    text = "id,label,prob\n" + "".join(f"s{i},{y[i]},{float(p[i])!r}\n" for i in range(3000))
+    path = tmp_path / "v.csv"
+    path.write_text(text)
+    bcecli = [sys.executable, "-m", "bcecli"]
+    for extra in (["-f", "plain"], ["--grad", "-f", "csv"]):
+        piped = subprocess.run([*bcecli, "bce", "-i", "-:prob", "-t", "-:label", *extra],
+                               input=text.encode(), capture_output=True, timeout=120)
+        filed = subprocess.run([*bcecli, "bce", "-i", f"{path}:prob", "-t", f"{path}:label",
+                                *extra], capture_output=True, timeout=120)
+        assert piped.returncode == 0 and piped.stderr == b"", piped.stderr
+        assert piped.stdout == filed.stdout
+    terms = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    plain = subprocess.run([*bcecli, "bce", "-i", "-:prob", "-t", "-:label", "-f", "plain"],
+                           input=text.encode(), capture_output=True, timeout=120)
+    assert float(plain.stdout) == pytest.approx(terms.mean(), rel=1e-15)
+    np.save(tmp_path / "p.npy", p)
+    refused = subprocess.run([*bcecli, "bce", "-i", "-:a", "-t", "-:b"],
+                             input=(tmp_path / "p.npy").read_bytes(), capture_output=True,
+                             timeout=120)
+    assert refused.returncode == 2 and refused.stdout == b""
+    assert refused.stderr == (b"bcecli: error: --input and --target both select columns of "
+                              b"stdin, which holds npy data: that works for CSV or TSV text; "
+                              b"give the file\n")

@@ -103,7 +103,10 @@ def open_pair(x_arg: str, t_arg: str, stdin: BinaryIO | None, replay: bool = Fal
 def _twins(x_arg: str, t_arg: str, stdin: BinaryIO | None, replay: bool,
            header: bool | None) -> tuple[Source, Source] | None:
     """Twin sources where both arguments select columns of the same regular delimited file,
-    named alike; None otherwise (each is opened on its own, as any argument is)."""
+    named alike, or of stdin (``-i -:prob -t -:label``); None otherwise (each is opened on
+    its own, as any argument is)."""
+    if x_arg.strip().startswith("-:") and t_arg.strip().startswith("-:"):
+        return _stdin_twins(x_arg.strip()[2:], t_arg.strip()[2:], stdin, replay, header)
     text = x_arg.strip()
     if text != x_arg or text[:1] in ("[", "{", '"', "-") or is_number_text(text):
         return None
@@ -135,6 +138,41 @@ def _twins(x_arg: str, t_arg: str, stdin: BinaryIO | None, replay: bool,
     for source, (arg, option) in zip((x, t), args, strict=True):
         source.closer = _then(source.closer, fh.close)
         source.reopen = partial(open_source, arg, option, None, header=header)
+    return x, t
+
+
+def _stdin_twins(x_sel: str, t_sel: str, stdin: BinaryIO | None, replay: bool,
+                 header: bool | None) -> tuple[Source, Source]:
+    """Columns of one CSV or TSV text on stdin for the input and the target, read once for
+    both (a pipe is read only once); kept in a temporary file as it is read where it must
+    be read again (the gradient of a mean)."""
+    if stdin is None:
+        raise BceError("--input: stdin ('-') is closed; give a file instead")
+    fmt, stream = _sniff(stdin)
+    if fmt is not delimited.FORMAT:
+        raise BceError(f"--input and --target both select columns of stdin, which holds "
+                       f"{fmt.name} data: that works for CSV or TSV text; give the file")
+    tee = Tee(stream, "stdin") if replay else None
+
+    def alone(side: int) -> Source:
+        raise BceError("stdin is read once for both --input and --target, and one went on "
+                       "far past the other; give the data as a file")
+
+    def pair(data: ByteStream) -> tuple[Source, Source]:
+        opening = Opening(data, "stdin", None, None, None, None, "-", header)
+        return delimited.twin_sources(opening, (x_sel, t_sel), alone)
+
+    x, t = pair(tee if tee is not None else stream)
+    if tee is not None:
+        again: list[tuple[Source, Source]] = []
+
+        def reopen(side: int) -> Source:
+            if not again:  # (the second reading: both sides from the kept copy, once)
+                again.append(pair(tee.replay()))
+                again[0][1].closer = _then(again[0][1].closer, tee.close)
+            return again[0][side]
+
+        x.reopen, t.reopen = partial(reopen, 0), partial(reopen, 1)
     return x, t
 
 
