@@ -293,8 +293,9 @@ def _check(req: Request, env: Environment) -> None:
                                                for n in stdin):
         stdin = ["--input"]  # (columns of one CSV on stdin: read once, for both)
     if len(stdin) > 1:
-        raise BceError(f"{' and '.join(stdin)} cannot both be read from stdin ('-'); give "
-                       f"all but one of them as files")
+        both = "both" if len(stdin) == 2 else "all"
+        raise BceError(f"{', '.join(stdin[:-1])} and {stdin[-1]} cannot {both} be read from "
+                       f"stdin ('-'); give all but one of them as files")
     _read_once(args, stdin[0] if stdin else None)
     if req.stream:
         _not_into_an_input(args, _fileno(env.stdout))
@@ -497,7 +498,7 @@ def _terminal_stdin(req: Request, env: Environment) -> None:
     if not waiting or env.stdin is None or not _isatty(env.stdin):
         return
     env.stdin = _Typed(env.stdin)  # type: ignore[assignment]
-    _say(env, f"bcecli: reading {waiting[0]} from the terminal; end with Ctrl-D")
+    _say(env, f"bcecli: reading {' and '.join(waiting)} from the terminal; end with Ctrl-D")
 
 
 def _same_data(first: Any, second: Any) -> bool:

@@ -386,5 +386,31 @@ def test_columns_of_one_csv_on_stdin_for_input_and_target(tmp_path: Path) -> Non
                              timeout=120)
     assert refused.returncode == 2 and refused.stdout == b""
     assert refused.stderr == (b"bcecli: error: --input and --target both select columns of "
-                              b"stdin, which holds npy data: that works for CSV or TSV text; "
+                              b"stdin, which holds .npy data: that works for CSV or TSV text; "
                               b"give the file\n")
+
+
+def test_nothing_after_the_colon_is_refused(tmp_path: Path) -> None:
+    """`FILE:` (a shell variable left empty) read every column but the first, exit 0."""
+    path = tmp_path / "s.csv"
+    path.write_text("0.1,0.2,0.3,0.4\n")
+    r = CliRunner().invoke(app, ["bce", "-i", f"{path}:", "-t", "[[0, 0, 0]]"])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"bcecli: error: {path}: nothing after ':' selects a column; give "
+                        f"FILE:COLUMNS (header names or 1-based positions)\n")
+
+
+def test_stdin_pair_with_other_libraries_and_quoted_headers(tmp_path: Path) -> None:
+    import subprocess
+
+    text = '"prob","label"\n0.1,1\n0.7,0\n0.4,1\n'
+    path = tmp_path / "q.csv"
+    path.write_text(text)
+    bcecli = [sys.executable, "-m", "bcecli", "bce"]
+    for extra in (["-f", "plain"], ["--like", "keras", "-f", "plain"],
+                  ["--compare", "-f", "plain"]):
+        piped = subprocess.run([*bcecli, "-i", "-:prob", "-t", "-:label", *extra],
+                               input=text.encode(), capture_output=True, timeout=120)
+        filed = subprocess.run([*bcecli, "-i", f"{path}:prob", "-t", f"{path}:label", *extra],
+                               capture_output=True, timeout=120)
+        assert piped.returncode == 0 and piped.stdout == filed.stdout, piped.stderr

@@ -227,7 +227,7 @@ def _names_error(names: RowFeed, rows: int | None, inputs: Inputs) -> None:
     count = names.served + names.count_rest()
     has = f"has {rows:,} rows" if rows is not None else "has more rows"
     raise BceError(f"--id: {inputs.names.name} has {count:,} names, but the input "
-                   f"({inputs.x.name}) {has}; give a column of the input's file")
+                   f"({inputs.x.name}) {has}; --id needs one name per input row")
 
 
 def _all_names(names: RowFeed, rows: int, inputs: Inputs) -> NDArray[Any]:

@@ -150,8 +150,10 @@ def _stdin_twins(x_sel: str, t_sel: str, stdin: BinaryIO | None, replay: bool,
         raise BceError("--input: stdin ('-') is closed; give a file instead")
     fmt, stream = _sniff(stdin)
     if fmt is not delimited.FORMAT:
+        what = {"npy": ".npy", "npz": ".npz", "arrow": "Parquet or Arrow",
+                "json": "JSON"}.get(fmt.name, fmt.name)
         raise BceError(f"--input and --target both select columns of stdin, which holds "
-                       f"{fmt.name} data: that works for CSV or TSV text; give the file")
+                       f"{what} data: that works for CSV or TSV text; give the file")
     tee = Tee(stream, "stdin") if replay else None
 
     def alone(side: int) -> Source:

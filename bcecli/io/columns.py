@@ -41,6 +41,9 @@ def resolve(selector: str, names: list[str] | None, ncols: int, file: str) -> li
     >>> resolve("2-3,1", None, 3, "v.csv"), resolve("p0-p1", ["id", "p0", "p1"], 3, "v.csv")
     ([1, 2, 0], [1, 2])
     """
+    if not selector.strip():  # (FILE: with nothing after it, a shell variable left empty)
+        raise BceError(f"{file}: nothing after ':' selects a column; give FILE:COLUMNS "
+                       f"(header names or 1-based positions)")
     picked: list[int] = []
     for item in (part.strip() for part in selector.split(",")):
         if not item:

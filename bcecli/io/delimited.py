@@ -234,11 +234,11 @@ def _choose(head: TextHead, selector: str | None, name: str
     file's columns they are (None: all)."""
     if selector is None and not head.index:
         return head, None
-    keep = columns.resolve(selector, head.column_names, head.ncols, name) if selector \
-        else list(range(1, head.ncols))  # (pandas' index column left out)
+    keep = columns.resolve(selector, head.column_names, head.ncols, name) \
+        if selector is not None else list(range(1, head.ncols))  # (pandas' index left out)
     names = None if head.column_names is None else [head.column_names[k] for k in keep]
     return TextHead(head.dialect, names, len(keep), head.data_line,
-                    note=None if selector else head.note), keep
+                    note=None if selector is not None else head.note), keep
 
 
 def _block_size(rest: bytes, head: TextHead, block_bytes: int) -> int:

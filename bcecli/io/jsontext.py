@@ -185,7 +185,24 @@ def open_json(opening: Opening) -> Source:
 
 
 FORMAT = Format("json", {".json": None},
-                sniff=lambda first: first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{", b'"'),
+                sniff=lambda first: _looks_json(first),
                 open=open_json)
 """JSON: by extension, and text whose first character opens an array (``{`` and ``"`` too,
 to say what is wrong with them)."""
+
+
+def _looks_json(first: bytes) -> bool:
+    """JSON begins with ``[``, ``{`` or a string (said what is wrong with it); a first line
+    of quoted fields and separators (``"prob","label"``, Python's csv.writer with
+    QUOTE_NONNUMERIC) is a CSV header, not a JSON string.
+
+    >>> _looks_json(b'[[0.5]]'), _looks_json(b'"prob","label"\\n0.1,1\\n'), _looks_json(b'"x"')
+    (True, False, True)
+    """
+    text = first.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] in (b"[", b"{"):
+        return True
+    if text[:1] != b'"':
+        return False
+    line = text.split(b"\n", 1)[0]
+    return not re.search(rb'"\s*[,;\t]\s*"', line)

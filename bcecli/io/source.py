@@ -186,8 +186,11 @@ class Tee:
         """What was read, from the start (the first reading must have reached the end)."""
         while self.read(1 << 20):  # (whatever the first reading left)
             pass
-        self._spool.flush()
-        self._spool.seek(0)
+        try:  # (a full disk may first say so here, where the buffered bytes are written)
+            self._spool.flush()
+            self._spool.seek(0)
+        except OSError as exc:
+            raise self._error(exc) from None
         return self._spool
 
     def close(self) -> None:

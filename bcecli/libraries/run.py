@@ -95,7 +95,7 @@ def run_libraries(req: Request, env: Environment, out: Held) -> LibraryRun:
 def _run(req: Request, env: Environment, out: Held) -> LibraryRun:
     from bcecli.compute.outcome import Keep
     from bcecli.compute.pool import Pool, default_threads
-    from bcecli.io import open_source
+    from bcecli.io import open_pair, open_source
 
     torch_dtype = req.dtype or "float64"
     opts = req.loss.make_options({**req.values, "reduction": req.reduction,
@@ -114,10 +114,9 @@ def _run(req: Request, env: Environment, out: Held) -> LibraryRun:
                                                 for name in names}
         feed = Feed(case, accumulators, keep=INLINE_VALUES if req.emit else 0,
                     strict=not req.compare)
-        x = opened.enter_context(open_source(req.input, "--input", env.stdin,
-                                             header=req.header))
-        t = opened.enter_context(open_source(req.target, "--target", env.stdin,
-                                             header=req.header))
+        x, t = open_pair(req.input, req.target, env.stdin, header=req.header)
+        opened.callback(x.close)
+        opened.callback(t.close)
         extras = {name: opened.enter_context(
             open_source(arg, f"--{name.replace('_', '-')}", env.stdin, header=req.header))
             for name, arg in req.matrices.items()}
