@@ -19,7 +19,6 @@ from typing import IO, Any, BinaryIO
 
 import numpy as np
 
-from bcecli.compute.samples import MAX_TOP
 from bcecli.errors import BceError, ExitCode
 from bcecli.losses.base import Loss
 
@@ -260,6 +259,8 @@ def _check(req: Request, env: Environment) -> None:
         req.expect = float(text)
     if req.expect is not None and req.reduction == "none":
         raise BceError("--expect compares one number; it needs --reduction mean or sum")
+    from bcecli.compute.samples import MAX_TOP
+
     if req.top > MAX_TOP:
         raise BceError(f"--top {req.top}: at most {MAX_TOP:,} samples are kept for --top (each "
                        f"whole, in memory); to rank every sample, write them with -f ndjson "
@@ -372,7 +373,6 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
     from bcecli.compute.pool import Pool, default_threads
     from bcecli.io import open_pair, open_source
     from bcecli.report.machine import CsvSink, JsonSink, write_json
-    from bcecli.report.records import NdjsonSink
 
     _check(req, env)
     _terminal_stdin(req, env)
@@ -402,7 +402,9 @@ def _compute(req: Request, env: Environment, out: Any) -> Any:
         csv_sink: Any = CsvSink(out, dtype, grads=req.grad) if not req.top and (
             req.format == "csv" or (req.format == "plain" and every)) else None
         if req.format == "ndjson" and not req.top:
-            csv_sink = NdjsonSink(out, req.loss, opts, dtype)
+            from bcecli.report.records import NdjsonSink
+
+            csv_sink = NdjsonSink(out, dtype)
         samples = req.format == "json" or (req.format in ("table", "markdown")
                                            and req.max_rows > 0)
         grad = None

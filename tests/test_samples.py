@@ -113,7 +113,7 @@ def test_binned_quantiles_past_the_exact_limit(monkeypatch) -> None:
     v = RNG.exponential(size=50_000)
     acc = Samples()
     for i in range(0, v.size, 4096):
-        acc.add(describe(v[i:i + 4096], 0, None, None, None))
+        acc.add(describe(v[i:i + 4096]))
     s = acc.summary()
     assert not s.exact and s.count == v.size
     assert s.mean == pytest.approx(v.mean(), rel=1e-12)
@@ -125,7 +125,7 @@ def test_binned_quantiles_past_the_exact_limit(monkeypatch) -> None:
 
 def test_infinite_and_nan_losses_are_counted_apart() -> None:
     acc = Samples()
-    acc.add(describe(np.array([1.0, np.inf, np.nan, 3.0]), 0, None, None, None))
+    acc.add(describe(np.array([1.0, np.inf, np.nan, 3.0])))
     s = acc.summary()
     assert (s.count, s.nan, s.infinite) == (3, 1, 1)
     assert s.maximum == math.inf and s.mean == math.inf and math.isnan(s.std)
@@ -267,7 +267,7 @@ def test_empty_and_nearly_equal_sets_are_no_trouble(args: list[str]) -> None:
 
 def test_nearly_equal_losses_make_one_histogram_bin() -> None:
     s = Samples()
-    s.add(describe(np.array([0.10536051565782628, 0.10536051565782631]), 0, None, None, None))
+    s.add(describe(np.array([0.10536051565782628, 0.10536051565782631])))
     assert s.summary().histogram == [(0.10536051565782628, 0.10536051565782631, 2)]
 
 

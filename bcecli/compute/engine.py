@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from bcecli.compute.exactsum import ChunkedSum, split_chunks
 from bcecli.compute.outcome import Keep, Outcome, Row, Warnings, finalize
 from bcecli.compute.pool import Pool, Weighed
-from bcecli.compute.samples import SamplePart, Samples, Worst
+from bcecli.compute.samples import SamplePart, Samples, Worst, describe, sample_losses
 from bcecli.compute.streams import Stream, Streams
 from bcecli.errors import BceError
 from bcecli.io.source import Block, RowFeed, Source, joined
@@ -44,11 +44,12 @@ class Sink(Protocol):
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
               grad: NDArray[np.floating] | None = None, *, start: int = 0,
-              data: tuple[NDArray[np.floating], NDArray[np.floating]] | None = None,
-              names: list[str] | None = None) -> None:
+              names: list[str] | None = None,
+              samples: tuple[F64, dict[str, NDArray[Any]]] | None = None) -> None:
         """Terms shaped (rows, ...), one value per row, and ∂L/∂x (rows, ...) if asked;
-        ``start``: the first row's index; ``data``: the rows' inputs and targets as the loss
-        read them, for a sink whose ``wants_data`` is true; ``names``: the rows' names."""
+        ``start``: the first row's index; ``names``: the rows' names; ``samples``: for a
+        sink whose ``wants_samples`` is true, the samples' losses and the loss's fields of
+        them (:meth:`~bcecli.losses.base.Loss.sample_fields`)."""
 
 
 class Collect:
@@ -106,6 +107,8 @@ class _Result:
     samples: SamplePart | None = None
     worst: list[tuple[float, int, Row]] = field(default_factory=list)
     names: list[str] | None = None
+    each: tuple[F64, dict[str, NDArray[Any]]] | None = None
+    """Each sample's loss and fields, for a sink that writes them."""
 
 
 @dataclass
@@ -164,15 +167,12 @@ def compute(loss: Loss[Any, Any], opts: Options, inputs: Inputs, *, pool: Pool |
     try:
         plan = loss.plan(opts, first_x, first_t, at_once, text)
         run = _Run(loss, opts, plan, keep, whole, all_rows=sink is not None, grad=grad,
-                   data=data, samples=samples, top=top)
-        run.keep_data = data is not None or bool(getattr(sink, "wants_data", False))
-        run.inputs = inputs
-        if sink is not None and hasattr(sink, "plan"):
-            sink.plan = plan  # (a sink that writes the loss's fields needs its plan)
+                   data=data, samples=samples, top=top,
+                   per_sample=bool(getattr(sink, "wants_samples", False)))
         if whole and names is not None:
             run.names = _all_names(names, first_x.rows, inputs)
         jobs = _whole(run, first_x, first_t, read) if whole else \
-            _pairs(run, xs, feed_t, first_t, per_row, read, names)
+            _pairs(run, xs, feed_t, first_t, per_row, read, names, inputs)
         for result in pool.ordered(jobs):
             run.reduce(result, sink)
             if progress is not None:
@@ -241,8 +241,8 @@ def _all_names(names: RowFeed, rows: int, inputs: Inputs) -> NDArray[Any]:
 
 
 def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
-           per_row: Mapping[str, RowFeed], read: _Progress, names: RowFeed | None = None
-           ) -> Iterator[Callable[[], _Result]]:
+           per_row: Mapping[str, RowFeed], read: _Progress, names: RowFeed | None = None,
+           inputs: Inputs | None = None) -> Iterator[Callable[[], _Result]]:
     """Jobs computing each block of input rows with the same rows of the others.
 
     Where the target (or a per-row option) cannot be read at some row, the rows before it
@@ -275,8 +275,8 @@ def _pairs(run: _Run, xs: Stream, feed_t: RowFeed, first_t: Block,
         if names is not None:
             parts = names.take_parts(xb.rows)
             if parts is None or _count(parts) != xb.rows:
-                assert run.inputs is not None
-                _names_error(names, None, run.inputs)
+                assert inputs is not None
+                _names_error(names, None, inputs)
             assert parts is not None
             labels = np.concatenate([p.data.reshape(-1) for p in parts]) if parts else \
                 np.empty(0, object)
@@ -360,7 +360,8 @@ class _Run:
     def __init__(self, loss: Loss[Any, Any], opts: Options, plan: Any, keep: Keep,
                  whole: bool, all_rows: bool, grad: float | None = None,
                  data: Callable[[NDArray[np.floating], NDArray[np.floating]], None] | None
-                 = None, samples: bool = False, top: int = 0) -> None:
+                 = None, samples: bool = False, top: int = 0, per_sample: bool = False
+                 ) -> None:
         self.loss, self.opts, self.plan, self.keep, self.whole = loss, opts, plan, keep, whole
         self.all_rows = all_rows
         self.data = data
@@ -375,10 +376,10 @@ class _Run:
         self.tail: deque[Row] = deque(maxlen=keep.tail)
         self.warn = Warnings()
         self.parts: list[tuple[float, ChunkedSum]] = []
-        self.keep_data = data is not None
+        self.per_sample = per_sample
+        """Whether the sink writes each sample (its loss and fields)."""
         self.names: NDArray[Any] | None = None
         """Every row's name, for an input read whole (``--id``)."""
-        self.inputs: Inputs | None = None
         self.samples = Samples() if samples else None
         self.top = top
         self.worst = Worst(top) if top > 0 else None
@@ -435,11 +436,16 @@ class _Run:
 
         kept = [row(i - paired.start, i - paired.start if whole_rows else j)
                 for j, i in enumerate(kept_rows)]
-        part = None if self.samples is None else self._samples(bt, v64, d64, row_sums,
-                                                               row_values, row_dens)
+        total = self.opts.reduction == "sum"
+        losses = sample_losses(self.loss.terms_are_samples, total, v64, row_sums, row_values) \
+            if self.samples is not None or self.per_sample else None
+        described = None if losses is None or self.samples is None else \
+            self._samples(bt, losses, d64, row_dens)
+        each = None if losses is None or not self.per_sample else \
+            (losses, self.loss.sample_fields(self.opts, self.plan, bt.inputs, bt.targets))
         worst = []
         if self.worst is not None:  # (rows that count nothing, all ignored, are not ranked)
-            key = row_sums if self.opts.reduction == "sum" else row_values
+            key = sample_losses(False, total, v64, row_sums, row_values)  # (rows, K-dim too)
             worst = [(float(key[i]), paired.start + i, row(i, i))
                      for i in self.worst.candidates(key, row_dens != 0)]
         loss_parts = None if bt.parts is None else [
@@ -448,24 +454,21 @@ class _Run:
         return _Result(paired.start, values.reshape(nrows, *rest), row_values, parts,
                        den_parts, loss_parts, grads, values.size,
                        0 if finite else int(np.count_nonzero(np.isinf(flat))), kept,
-                       bt.warnings, (bt.inputs, bt.targets) if self.keep_data else None, part,
-                       worst, None if names is None else [str(v) for v in names.tolist()])
+                       bt.warnings, (bt.inputs, bt.targets) if self.data else None,
+                       described, worst,
+                       None if names is None else [str(v) for v in names.tolist()], each)
 
-    def _samples(self, bt: BlockTerms, v64: F64, d64: F64 | None, row_sums: F64,
-                 row_values: F64, row_dens: F64) -> SamplePart:
-        """A block's samples (rows, or terms for the losses over classes) described."""
-        total = self.opts.reduction == "sum"
-        if self.loss.terms_are_samples:  # (a sample's loss is its term, weighted or not)
-            losses = v64.reshape(-1)
+    def _samples(self, bt: BlockTerms, losses: F64, d64: F64 | None, row_dens: F64
+                 ) -> SamplePart:
+        """A block's samples (rows, or terms for the losses over classes) described: the
+        counted ones' losses and the loss's per-class sums."""
+        if self.loss.terms_are_samples:  # (a sample counts unless its term counts nothing)
             counted = np.ones(losses.shape, bool) if d64 is None else d64.reshape(-1) != 0
         else:
             counted = row_dens != 0
-            losses = row_sums if total else row_values
         groups = self.loss.groups(self.opts, self.plan, bt, counted)
-        every = bool(counted.all())
-        return SamplePart(losses if every else losses[counted],
-                          int(counted.size - counted.sum()), groups.keys, groups.sums,
-                          groups.counts, groups.correct)
+        return describe(losses if counted.all() else losses[counted],
+                        int(counted.size - counted.sum()), groups)
 
     def _earliest(self, paired: Paired, exc: BceError) -> BceError:
         """The error of the earliest row of a block that has one, whatever its kind (a
@@ -518,7 +521,7 @@ class _Run:
         self.rows_done = result.start + (result.terms.shape[0] if result.terms.ndim else 1)
         if sink is not None:
             sink.write(result.terms, result.row_values, result.grad, start=result.start,
-                       data=result.data, names=result.names)
+                       names=result.names, samples=result.each)
         if self.data is not None and result.data is not None:
             self.data(*result.data)
         if self.samples is not None and result.samples is not None:

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bcecli.losses.base import Groups
+
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 EXACT_SAMPLES = 1 << 20
@@ -48,16 +50,27 @@ class SamplePart:
     """Counted samples whose most likely class is the target (losses over classes)."""
 
 
-def describe(losses: F64, uncounted: int, keys: I64 | None, values: F64 | None,
-             correct: int | None) -> SamplePart:
-    """A block's part: its counted losses, and the values grouped by class key summed."""
-    if keys is None or values is None or keys.size == 0:
+def sample_losses(terms_are_samples: bool, total: bool, values: F64, row_sums: F64,
+                  row_values: F64) -> F64:
+    """A block's samples' losses: its terms where each is a sample (the losses over classes),
+    else each row's mean (its sum for ``-r sum``), as the table's last column shows.
+
+    >>> sample_losses(False, False, np.array([[1.0, 3.0]]), np.array([4.0]), np.array([2.0]))
+    array([2.])
+    """
+    if terms_are_samples:
+        return values.reshape(-1)
+    return row_sums if total else row_values
+
+
+def describe(losses: F64, uncounted: int = 0, groups: Groups | None = None) -> SamplePart:
+    """A block's part: its counted samples' losses, how many did not count, and its
+    per-class sums (:meth:`bcecli.losses.base.Loss.groups`)."""
+    if groups is None:
         empty = np.empty(0, np.int64)
-        return SamplePart(losses, uncounted, empty, np.empty(0, np.float64), empty, correct)
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    sums = np.bincount(inverse, weights=values, minlength=uniq.size).astype(np.float64)
-    counts = np.bincount(inverse, minlength=uniq.size).astype(np.int64)
-    return SamplePart(losses, uncounted, uniq.astype(np.int64), sums, counts, correct)
+        return SamplePart(losses, uncounted, empty, np.empty(0, np.float64), empty)
+    return SamplePart(losses, uncounted, groups.keys, groups.sums, groups.counts,
+                      groups.correct)
 
 
 def _bins(values: F64) -> I64:

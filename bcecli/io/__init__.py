@@ -74,13 +74,10 @@ def open_source(arg: str, option: str, stdin: BinaryIO | None, replay: bool = Fa
     first line names its columns (``--header``/``--no-header``; None: guessed).
     ``names``: read the one selected column as the rows' names (``--id``).
     """
-    if names:
-        source = _open_names(arg, option, header)
-        source.reopen = lambda: open_source(arg, option, None, header=header, names=True)
-        return source
-    source = _open_arg(arg, option, stdin, replay, header)
+    source = _open_names(arg, option, header) if names else \
+        _open_arg(arg, option, stdin, replay, header)
     if source.reopen is None:
-        source.reopen = lambda: open_source(arg, option, None, header=header)
+        source.reopen = lambda: open_source(arg, option, None, header=header, names=names)
     return source
 
 

@@ -15,7 +15,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bcecli.report.machine import Held, json_texts
-from bcecli.report.machine import _texts as csv_texts
 
 if TYPE_CHECKING:
     from bcecli.compute.outcome import Outcome, Row
@@ -126,51 +125,40 @@ def _csv_cell(v: object) -> str:
 
 class NdjsonSink:
     """``-f ndjson``: one JSON object per sample (row, position for K-dimensional inputs,
-    id, loss, target, prediction), written a block at a time."""
+    id, loss, and the loss's fields: target, prediction), written a block at a time from
+    what the engine gives each block's samples."""
 
-    wants_data = True
+    wants_samples = True
 
-    def __init__(self, out: Held, loss: Loss[Any, Any], opts: Any, dtype: str) -> None:
-        self.out, self.loss, self.opts, self.dtype = out, loss, opts, dtype
-        self.plan: Any = None
+    def __init__(self, out: Held, dtype: str) -> None:
+        self.out, self.dtype = out, dtype
 
     def write(self, terms: NDArray[np.floating], row_values: NDArray[np.floating],
               grad: NDArray[np.floating] | None = None, *, start: int = 0,
-              data: tuple[Array, Array] | None = None, names: list[str] | None = None
-              ) -> None:
-        assert data is not None
-        inputs, targets = data
+              names: list[str] | None = None,
+              samples: tuple[NDArray[np.float64], dict[str, Array]] | None = None) -> None:
+        assert samples is not None
+        losses, fields = samples
         n = terms.shape[0] if terms.ndim else 1
-        if n == 0 or terms.size == 0 and self.loss.terms_are_samples:
+        if losses.size == 0:
             return  # (no samples: no lines)
-        per_row = math.prod(terms.shape[1:]) if terms.ndim else 1
-        names_out = ["row"]
+        per_row = losses.size // n  # (1, or a K-dimensional row's positions)
         rows = np.arange(start, start + n, dtype=np.int64)
-        by_position = self.loss.terms_are_samples and per_row > 1
-        if by_position:
-            rows = np.repeat(rows, per_row)
-        columns = [[str(i) for i in rows.tolist()]]
-        if by_position:
+        names_out, columns = ["row"], [[str(i) for i in np.repeat(rows, per_row).tolist()]]
+        if per_row > 1:
             shape = terms.shape[1:]
             at = np.indices(shape).reshape(len(shape), -1).T
             names_out.append("position")
             columns.append([json.dumps(p) for p in at.tolist()] * n)
         if names is not None:
             names_out.append("id")
-            ids = [json.dumps(v) for v in names]
-            columns.append([i for i in ids for _ in range(per_row)] if by_position else ids)
+            columns.append([json.dumps(v) for v in names for _ in range(per_row)])
         names_out.append("loss")
-        if self.loss.terms_are_samples:
-            losses = terms.reshape(-1)
-        else:
-            losses = terms.reshape(n, -1).sum(axis=1) if self.opts.reduction == "sum" \
-                else row_values
-        columns.append(json_texts(np.asarray(losses, dtype=np.float64), self.dtype))
-        for name, values in self.loss.sample_fields(self.opts, self.plan, inputs,
-                                                    targets).items():
+        columns.append(json_texts(losses, self.dtype))
+        for name, values in fields.items():
             names_out.append(name)
             columns.append(_json_column(values, self.dtype))
         self.out.write("".join(line + "\n" for line in json_lines(names_out, columns)))
 
 
-__all__ = ["NdjsonSink", "csv_table", "csv_texts", "json_lines", "row_records"]
+__all__ = ["NdjsonSink", "csv_table", "json_lines", "row_records"]

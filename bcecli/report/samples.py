@@ -154,10 +154,9 @@ def summary_json(outcome: Outcome) -> dict[str, Any]:
 
     s = outcome.samples
     assert s is not None
-    dtype = outcome.dtype
 
     def num(v: float) -> float | None:
-        return json_number(v, "float64" if dtype == "float64" else dtype)
+        return json_number(v, outcome.dtype)
 
     groups = [{"group": outcome.loss_fn.group_label(outcome, k), "key": k, "count": c,
                "mean": num(m)} for k, (c, m) in s.groups.items()]
